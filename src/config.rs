@@ -1,0 +1,156 @@
+//! `ptyhub serve --config FILE`: TOML configuration with sane defaults.
+//!
+//! Every key is optional; see `docs/test-contract.md` and the README for the
+//! full list. Unknown keys are rejected so a typo is an error, not a silent
+//! default.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub sessions: SessionsConfig,
+    pub providers: BTreeMap<String, ProviderConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Mirrors freshell's `MAX_CONNECTIONS` (50).
+    pub max_connections: usize,
+    /// Mirrors freshell's `HELLO_TIMEOUT_MS` (5 s).
+    pub hello_timeout_ms: u64,
+    /// Mirrors freshell's `PING_INTERVAL_MS` (30 s).
+    pub ping_interval_ms: u64,
+    /// Origins allowed besides the daemon's own host.
+    pub allowed_origins: Vec<String>,
+    /// Mirrors freshell's `MAX_TERMINALS` (50 running terminals).
+    pub max_running_terminals: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 50,
+            hello_timeout_ms: 5_000,
+            ping_interval_ms: 30_000,
+            allowed_origins: Vec::new(),
+            max_running_terminals: 50,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn hello_timeout(&self) -> Duration {
+        Duration::from_millis(self.hello_timeout_ms)
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval_ms.max(1))
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Raw output history kept per terminal, in bytes.
+    pub replay_ring_bytes: u64,
+    /// How far (bytes of output) a viewer may fall behind before it is
+    /// resynced with the screen.
+    pub viewer_queue_bytes: u64,
+    /// Replay budget (serialized bytes) for attaches that name none.
+    pub default_replay_budget_bytes: u64,
+    /// Spacing of SIGHUP → SIGTERM → SIGKILL when a terminal is killed.
+    pub kill_grace_ms: u64,
+    /// Mirrors freshell's initial PTY size (120×30).
+    pub initial_cols: u16,
+    pub initial_rows: u16,
+    /// Exited terminals remembered for the inventory (freshell: 200).
+    pub max_exited_terminals: usize,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            replay_ring_bytes: 8 * 1024 * 1024,
+            viewer_queue_bytes: 2 * 1024 * 1024,
+            default_replay_budget_bytes: 256 * 1024,
+            kill_grace_ms: 3_000,
+            initial_cols: 120,
+            initial_rows: 30,
+            max_exited_terminals: 200,
+        }
+    }
+}
+
+/// How one mode (`shell`, `claude`, …) is started.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// The program; looked up on PATH when not absolute.
+    pub command: Option<String>,
+    /// Leading arguments. When `command` is set and this is not, none.
+    pub args: Option<Vec<String>>,
+    /// Argument tail of a fresh start; `{session_id}` is substituted.
+    pub fresh_args: Option<Vec<String>>,
+    /// Argument tail of a resume; `{session_id}` is substituted.
+    pub resume_args: Option<Vec<String>>,
+    /// Pane title (freshell shows e.g. "Claude CLI").
+    pub title: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.display().to_string(),
+            source: Box::new(source),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_command_can_be_overridden_and_defaults_remain() {
+        let config: Config = toml::from_str(
+            "[providers.claude]\ncommand = \"/tmp/fake\"\n[sessions]\nviewer_queue_bytes = 1024\n",
+        )
+        .expect("valid config");
+        assert_eq!(
+            config.providers["claude"].command.as_deref(),
+            Some("/tmp/fake")
+        );
+        assert_eq!(config.sessions.viewer_queue_bytes, 1024);
+        assert_eq!(config.server.max_connections, 50);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert!(toml::from_str::<Config>("[server]\nmax_conections = 3\n").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! ptyhub: one PTY per provider session, fanned out to any number of viewers.
+//!
+//! Data flows one way: child → PTY reader → session (screen + replay ring) →
+//! each viewer's cursor → a protocol adapter → a socket. See the README for
+//! the map of modules.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod protocol;
+pub mod providers;
+pub mod registry;
+pub mod server;
+pub mod session;
+pub mod state_dir;

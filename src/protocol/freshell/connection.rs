@@ -1,0 +1,529 @@
+//! One freshell socket: the hello gate, then dispatch of every client message
+//! to the registry and the sessions. Replies go through the socket's
+//! [`Outbox`], in order.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+use tracing::Instrument;
+
+use super::inbound::{self, ActivityProvider, AttachIntent, ClientMessage, Rejection};
+use super::outbound::{
+    self, ActivityListResponse, AttachReady, Created, ErrorCode, ErrorMessage, Inventory,
+    InventoryTerminal, ModesSync, OutputGap, Pong, Ready,
+};
+use super::output_encoding::{json_string, OutputEnvelope, Source};
+use super::socket_writer::{self, Attachment, Outbox, Outgoing, SocketWriter};
+use crate::daemon::Daemon;
+use crate::registry::{CreateError, CreateRequest};
+use crate::session::{AttachRequest, GeometryAuthority, Session, SessionRef};
+
+/// Longest wait for the writer to flush a close frame.
+const CLOSE_FLUSH_WAIT: Duration = Duration::from_secs(2);
+
+/// Serves one upgraded socket until it closes.
+pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
+    let connection_id = daemon.next_connection_id();
+    let span = tracing::info_span!("ws", conn = connection_id);
+    async move {
+        let slot = daemon.open_connection();
+        let (sink, stream) = socket.split();
+        let wake = Arc::new(Notify::new());
+        let awaiting_pong = Arc::new(AtomicBool::new(false));
+        let (outbox, writer) = SocketWriter::new(
+            sink,
+            Arc::clone(&wake),
+            Arc::clone(&daemon.registry),
+            daemon.config.server.ping_interval(),
+            Arc::clone(&awaiting_pong),
+            daemon.shutdown_signal(),
+        );
+        let mut writer_task = tokio::spawn(writer.run());
+        if slot.is_none() {
+            outbox.push(Outgoing::Close { code: 4003, reason: "Too many connections" });
+        } else {
+            let mut connection = Connection {
+                daemon,
+                id: connection_id,
+                outbox,
+                wake,
+                awaiting_pong,
+                authenticated: false,
+                active_attach_ids: HashMap::new(),
+            };
+            connection.read(stream).await;
+            // Dropping the connection drops the outbox: the writer finishes
+            // what is queued and ends.
+        }
+        if tokio::time::timeout(CLOSE_FLUSH_WAIT, &mut writer_task).await.is_err() {
+            writer_task.abort();
+        }
+        drop(slot);
+        tracing::debug!("socket closed");
+    }
+    .instrument(span)
+    .await;
+}
+
+struct Connection {
+    daemon: Arc<Daemon>,
+    id: u64,
+    outbox: Outbox,
+    wake: Arc<Notify>,
+    awaiting_pong: Arc<AtomicBool>,
+    authenticated: bool,
+    /// The attachRequestId active for each (terminal, pane).
+    active_attach_ids: HashMap<(String, String), String>,
+}
+
+/// Whether the read loop goes on after a message.
+enum Flow {
+    Continue,
+    Close,
+}
+
+/// The pane an attachRequestId belongs to. freshell's client formats it as
+/// `<paneId>:<n>:<random>`; anything else is its own pane.
+fn pane_key(attach_request_id: Option<&str>) -> String {
+    attach_request_id
+        .map(|id| id.split(':').next().unwrap_or(id).to_owned())
+        .unwrap_or_default()
+}
+
+impl Connection {
+    async fn read(&mut self, mut stream: futures_util::stream::SplitStream<WebSocket>) {
+        let hello_deadline = tokio::time::Instant::now() + self.daemon.config.server.hello_timeout();
+        loop {
+            let next = if self.authenticated {
+                stream.next().await
+            } else {
+                match tokio::time::timeout_at(hello_deadline, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        self.outbox.push(Outgoing::Close { code: 4002, reason: "Hello timeout" });
+                        return;
+                    }
+                }
+            };
+            let flow = match next {
+                Some(Ok(Message::Text(text))) => self.on_text(text.as_str()),
+                Some(Ok(Message::Binary(_))) => {
+                    self.reply_error(ErrorMessage::new(
+                        ErrorCode::InvalidMessage,
+                        "Binary frames are not supported; send JSON text frames.",
+                    ))
+                }
+                Some(Ok(Message::Pong(_))) => {
+                    self.awaiting_pong.store(false, Ordering::SeqCst);
+                    Flow::Continue
+                }
+                Some(Ok(Message::Ping(_))) => Flow::Continue,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Flow::Close,
+            };
+            if matches!(flow, Flow::Close) {
+                return;
+            }
+        }
+    }
+
+    fn send(&self, message: &impl serde::Serialize) -> Flow {
+        if self.outbox.send(outbound::to_json(message)) {
+            Flow::Continue
+        } else {
+            Flow::Close
+        }
+    }
+
+    fn reply_error(&self, error: ErrorMessage) -> Flow {
+        self.send(&error)
+    }
+
+    fn close_with(&self, error: ErrorMessage, code: u16, reason: &'static str) -> Flow {
+        self.send(&error);
+        self.outbox.push(Outgoing::Close { code, reason });
+        Flow::Close
+    }
+
+    fn on_text(&mut self, text: &str) -> Flow {
+        let message = match inbound::parse(text, self.authenticated) {
+            Ok(message) => message,
+            Err(Rejection::ProtocolMismatch) => {
+                return self.close_with(
+                    ErrorMessage::new(
+                        ErrorCode::ProtocolMismatch,
+                        "Expected protocol version 7. Please reload the page.",
+                    ),
+                    4010,
+                    "Protocol version mismatch",
+                );
+            }
+            Err(Rejection::Invalid { message, request_id, terminal_id }) => {
+                let mut error = ErrorMessage::new(ErrorCode::InvalidMessage, message).request(request_id);
+                error.terminal_id = terminal_id;
+                return self.reply_error(error);
+            }
+        };
+        match message {
+            ClientMessage::Ping => self.send(&Pong {
+                kind: "pong",
+                timestamp: outbound::timestamp_now(),
+            }),
+            ClientMessage::Hello(hello) => self.on_hello(hello.token.as_deref().unwrap_or("")),
+            _ if !self.authenticated => self.close_with(
+                ErrorMessage::new(ErrorCode::NotAuthenticated, "Send hello first"),
+                4001,
+                "Not authenticated",
+            ),
+            ClientMessage::Create(create) => {
+                self.on_create(create);
+                Flow::Continue
+            }
+            ClientMessage::Attach(attach) => self.on_attach(attach),
+            ClientMessage::Input(input) => self.on_input(input),
+            ClientMessage::Resize(resize) => self.on_resize(resize),
+            ClientMessage::Detach(target) => self.on_detach(&target.terminal_id),
+            ClientMessage::Kill(target) => self.on_kill(&target.terminal_id),
+            ClientMessage::ActivityList(provider, list) => self.on_activity_list(provider, list.request_id),
+            ClientMessage::Tolerated(kind) => {
+                tracing::trace!(kind, "ignoring a non-terminal message");
+                Flow::Continue
+            }
+        }
+    }
+
+    fn on_hello(&mut self, token: &str) -> Flow {
+        if !self.daemon.token_matches(token) {
+            return self.close_with(
+                ErrorMessage::new(ErrorCode::NotAuthenticated, "Invalid token"),
+                4001,
+                "Invalid token",
+            );
+        }
+        self.authenticated = true;
+        self.send(&Ready {
+            kind: "ready",
+            timestamp: outbound::timestamp_now(),
+            server_instance_id: self.daemon.server_instance_id.clone(),
+            boot_id: self.daemon.boot_id.clone(),
+        });
+        self.outbox.push(Outgoing::Authenticated);
+        let terminals = self
+            .daemon
+            .registry
+            .list()
+            .iter()
+            .map(|session| inventory_record(session))
+            .collect();
+        self.send(&Inventory {
+            kind: "terminal.inventory",
+            boot_id: self.daemon.boot_id.clone(),
+            terminals,
+            terminal_meta: Vec::new(),
+        })
+    }
+
+    fn on_create(&self, create: inbound::Create) {
+        let request_id = create.request_id.clone();
+        let live_terminal_id = create
+            .live_terminal
+            .filter(|live| live.server_instance_id == self.daemon.server_instance_id)
+            .map(|live| live.terminal_id);
+        let request = CreateRequest {
+            request_id: create.request_id,
+            mode: create.mode.unwrap_or_else(|| "shell".to_owned()),
+            cwd: create.cwd,
+            session_ref: create.session_ref,
+            restore: create.restore.unwrap_or(false),
+            fresh_recovery: create.recovery_intent.is_some(),
+            live_terminal_id,
+            tab_id: create.tab_id,
+            pane_id: create.pane_id,
+        };
+        let registry = Arc::clone(&self.daemon.registry);
+        let outbox = self.outbox.clone();
+        // Creates may wait on a per-session lock; other messages go on meanwhile.
+        tokio::spawn(
+            async move {
+                let reply = match registry.create(request).await {
+                    Ok(outcome) => {
+                        let session = outcome.session();
+                        outbound::to_json(&Created {
+                            kind: "terminal.created",
+                            request_id,
+                            terminal_id: session.terminal_id().to_owned(),
+                            created_at: session.info().created_at_ms,
+                            cwd: session.info().cwd.clone(),
+                            session_ref: session.info().session_ref.clone(),
+                        })
+                    }
+                    Err(err) => {
+                        tracing::info!(%err, "create refused");
+                        outbound::to_json(&create_error(&err).request(Some(request_id)))
+                    }
+                };
+                let created = !reply.contains(r#""type":"error""#);
+                outbox.send(reply);
+                if created {
+                    registry.announce_change(Vec::new());
+                }
+            }
+            .in_current_span(),
+        );
+    }
+
+    fn on_attach(&mut self, attach: inbound::Attach) -> Flow {
+        let terminal_id = attach.terminal_id.clone();
+        let attach_request_id = attach.attach_request_id.clone();
+        let Some(session) = self.daemon.registry.get(&terminal_id) else {
+            return self.reply_error(
+                ErrorMessage::new(ErrorCode::InvalidTerminalId, "Terminal not running")
+                    .request(attach_request_id)
+                    .terminal(terminal_id),
+            );
+        };
+        if let Some(error) = identity_mismatch(&session, attach.expected_session_ref.as_ref()) {
+            return self.reply_error(error.request(attach_request_id));
+        }
+        if let Some(exit_code) = session.exit_code() {
+            let mut error = ErrorMessage::new(ErrorCode::InvalidTerminalId, exited_summary(&session, exit_code))
+                .request(attach_request_id)
+                .terminal(terminal_id);
+            error.terminal_exit_code = Some(exit_code);
+            return self.reply_error(error);
+        }
+        let pane = pane_key(attach_request_id.as_deref());
+        let key = (terminal_id.clone(), pane.clone());
+        if let Some(id) = &attach_request_id {
+            if self.active_attach_ids.get(&key) == Some(id) {
+                // The same generation again: nothing new to do.
+                return Flow::Continue;
+            }
+            self.active_attach_ids.insert(key, id.clone());
+        }
+
+        let already_attached = self.active_attach_ids.keys().any(|(t, p)| *t == terminal_id && *p != pane);
+        let others_attached = session.has_viewers_of_other_owners(self.id);
+        let resizes = match attach.intent {
+            AttachIntent::ViewportHydrate => true,
+            AttachIntent::KeepaliveDelta => false,
+            AttachIntent::TransportReconnect => !others_attached || already_attached,
+        };
+        if resizes {
+            session.resize(attach.cols, attach.rows, self.id);
+        } else {
+            session.note_passive_join(self.id);
+        }
+
+        let requested_since_seq = attach.since_seq.unwrap_or(0);
+        let geometry = session.geometry();
+        let reset = requested_since_seq > 0 && geometry.authority == GeometryAuthority::MultiClientUnknown;
+        let since_seq = if reset { 0 } else { requested_since_seq };
+        let info = session.info();
+        let envelope = OutputEnvelope::new(&terminal_id, &info.stream_id, attach_request_id.as_deref());
+        let replay_cost = |frame: &crate::session::Frame| envelope.message_len(frame);
+        let (plan, viewer) = session.attach(AttachRequest {
+            since_seq,
+            replay_budget: attach
+                .max_replay_bytes
+                .unwrap_or(self.daemon.config.sessions.default_replay_budget_bytes),
+            replay_cost: &replay_cost,
+            owner: self.id,
+            wake: Arc::clone(&self.wake),
+            max_queued_bytes: self.daemon.config.sessions.viewer_queue_bytes,
+        });
+
+        let mut preamble = vec![outbound::to_json(&AttachReady {
+            kind: "terminal.attach.ready",
+            terminal_id: terminal_id.clone(),
+            stream_id: info.stream_id.clone(),
+            head_seq: plan.head_seq,
+            replay_from_seq: plan.replay_from_seq,
+            replay_to_seq: plan.replay_to_seq,
+            requested_since_seq,
+            effective_since_seq: since_seq,
+            replay_reset_reason: reset.then_some("geometry_authority_unknown"),
+            geometry_epoch: geometry.epoch,
+            geometry_authority: geometry.authority.into(),
+            attach_request_id: attach_request_id.clone(),
+            session_ref: info.session_ref.clone(),
+        })];
+        // A fresh xterm that will not see the stream's start (and gets no
+        // repaint, which carries its own modes) needs the modes re-entered.
+        if let (Some(id), true, None) = (&attach_request_id, attach.surface_reset == Some(true), &plan.repaint) {
+            let modes = session.mode_preamble();
+            if plan.replay_from_seq > 1 && !modes.is_empty() {
+                preamble.push(outbound::to_json(&ModesSync {
+                    kind: "terminal.modes.sync",
+                    terminal_id: terminal_id.clone(),
+                    attach_request_id: id.clone(),
+                    stream_id: info.stream_id.clone(),
+                    data: modes,
+                }));
+            }
+        }
+        if let Some(skipped) = plan.skipped {
+            preamble.push(outbound::to_json(&OutputGap {
+                kind: "terminal.output.gap",
+                terminal_id: terminal_id.clone(),
+                stream_id: info.stream_id.clone(),
+                from_seq: skipped.from_seq,
+                to_seq: skipped.to_seq,
+                reason: socket_writer::gap_reason(skipped.reason),
+                attach_request_id: attach_request_id.clone(),
+            }));
+        }
+        if let Some(repaint) = &plan.repaint {
+            let escaped = json_string(&repaint.repaint);
+            preamble.push(envelope.encode_escaped(repaint.through_seq, escaped.as_bytes(), Source::Replay));
+        }
+        let attachment = Attachment {
+            terminal_id,
+            pane_key: pane,
+            attach_request_id,
+            stream_id: info.stream_id.clone(),
+            viewer,
+            envelope,
+            preamble,
+        };
+        self.outbox.push(Outgoing::Attach(Box::new(attachment)));
+        Flow::Continue
+    }
+
+    /// The running session for input/resize, or the error to reply with.
+    fn running_session(&self, terminal_id: &str, expected: Option<&SessionRef>) -> Result<Arc<Session>, ErrorMessage> {
+        let not_running = || ErrorMessage::new(ErrorCode::InvalidTerminalId, "Terminal not running").terminal(terminal_id);
+        let session = self.daemon.registry.get(terminal_id).ok_or_else(not_running)?;
+        if let Some(error) = identity_mismatch(&session, expected) {
+            return Err(error);
+        }
+        if !session.is_running() {
+            return Err(not_running());
+        }
+        Ok(session)
+    }
+
+    fn on_input(&self, input: inbound::Input) -> Flow {
+        match self.running_session(&input.terminal_id, input.expected_session_ref.as_ref()) {
+            Ok(session) => {
+                session.write_input(input.data.into_bytes());
+                Flow::Continue
+            }
+            Err(error) => self.reply_error(error),
+        }
+    }
+
+    fn on_resize(&self, resize: inbound::Resize) -> Flow {
+        match self.running_session(&resize.terminal_id, resize.expected_session_ref.as_ref()) {
+            Ok(session) => {
+                session.resize(resize.cols, resize.rows, self.id);
+                Flow::Continue
+            }
+            Err(error) => self.reply_error(error),
+        }
+    }
+
+    fn on_detach(&mut self, terminal_id: &str) -> Flow {
+        if self.daemon.registry.get(terminal_id).is_none() {
+            return self.reply_error(
+                ErrorMessage::new(ErrorCode::InvalidTerminalId, "Unknown terminalId").terminal(terminal_id),
+            );
+        }
+        self.active_attach_ids.retain(|(t, _), _| t != terminal_id);
+        self.outbox.push(Outgoing::Detach {
+            terminal_id: terminal_id.to_owned(),
+            ack: socket_writer::detached(terminal_id),
+        });
+        Flow::Continue
+    }
+
+    fn on_kill(&mut self, terminal_id: &str) -> Flow {
+        let registry = Arc::clone(&self.daemon.registry);
+        let Some(session) = registry.get(terminal_id) else {
+            return self.reply_error(
+                ErrorMessage::new(ErrorCode::InvalidTerminalId, "Unknown terminalId").terminal(terminal_id),
+            );
+        };
+        self.active_attach_ids.retain(|(t, _), _| t != terminal_id);
+        session.kill();
+        // Viewers get terminal.exit from their attachments; everyone then
+        // hears that the list changed.
+        tokio::spawn(async move {
+            session.exited().await;
+            registry.announce_change(Vec::new());
+        });
+        Flow::Continue
+    }
+
+    fn on_activity_list(&self, provider: ActivityProvider, request_id: String) -> Flow {
+        self.send(&ActivityListResponse {
+            kind: provider.response_type(),
+            request_id,
+            terminals: Vec::new(),
+        })
+    }
+}
+
+fn inventory_record(session: &Session) -> InventoryTerminal {
+    let info = session.info();
+    InventoryTerminal {
+        terminal_id: info.terminal_id.clone(),
+        title: info.title.clone(),
+        mode: info.mode.clone(),
+        status: if session.is_running() { "running" } else { "exited" },
+        created_at: info.created_at_ms,
+        last_activity_at: session.last_activity_ms(),
+        cwd: info.cwd.clone(),
+        session_ref: info.session_ref.clone(),
+    }
+}
+
+/// The error for a request whose expected session is not the terminal's.
+/// An exited terminal is bound to no session.
+fn identity_mismatch(session: &Session, expected: Option<&SessionRef>) -> Option<ErrorMessage> {
+    let expected = expected?;
+    let actual = session.info().session_ref.clone().filter(|_| session.is_running());
+    if actual.as_ref() == Some(expected) {
+        return None;
+    }
+    let mut error = ErrorMessage::new(
+        ErrorCode::SessionIdentityMismatch,
+        "Terminal session does not match the expected session.",
+    )
+    .terminal(session.terminal_id());
+    error.expected_session_ref = Some(expected.clone());
+    error.actual_session_ref = actual;
+    Some(error)
+}
+
+/// freshell's wording for an attach to an exited terminal.
+fn exited_summary(session: &Session, exit_code: i32) -> String {
+    let screen = session.screen_text();
+    let last_line = screen
+        .lines()
+        .rev()
+        .map(str::trim_end)
+        .find(|line| !line.is_empty())
+        .unwrap_or("");
+    let last_line: String = last_line.chars().take(200).collect();
+    format!(
+        "{} is no longer running (exit {exit_code}). Last output: {last_line}",
+        session.info().title
+    )
+}
+
+fn create_error(err: &CreateError) -> ErrorMessage {
+    let code = match err {
+        CreateError::InvalidMode { .. } => ErrorCode::InvalidMessage,
+        CreateError::InvalidSessionId(_) => ErrorCode::InvalidSessionId,
+        CreateError::RestoreUnavailable => ErrorCode::RestoreUnavailable,
+        CreateError::FreshWithRestoreIdentity => ErrorCode::InvalidCreateRequest,
+        CreateError::TooManyTerminals(_) | CreateError::SpawnFailed(_) => ErrorCode::PtySpawnFailed,
+        CreateError::ShuttingDown => ErrorCode::InternalError,
+    };
+    ErrorMessage::new(code, err.to_string())
+}

@@ -1,0 +1,18 @@
+//! freshell's WebSocket protocol, version 7 (terminal subset), so freshell's
+//! frontend can use ptyhub unchanged. See `../shared/spec` in the team's
+//! notes and the README.
+//!
+//! - `inbound`: client messages and their validation;
+//! - `outbound`: server messages (shapes from freshell's frozen contract);
+//! - `output_encoding`: `terminal.output` encoded once, spliced per viewer;
+//! - `connection`: one socket's handshake and message dispatch;
+//! - `socket_writer`: the socket's ordered writer and its attachments.
+
+mod connection;
+mod inbound;
+mod outbound;
+pub mod output_encoding;
+mod socket_writer;
+
+pub use connection::serve_socket;
+pub use output_encoding::frame_limit;

@@ -1,0 +1,331 @@
+//! The writing half of one freshell socket.
+//!
+//! A single task owns the socket's sink and interleaves, in order: control
+//! messages queued by the connection, each attachment's preamble (attach.ready,
+//! modes, gap, repaint) and then its output, pulled from the session through
+//! its viewer cursor. Because the attachment itself is queued behind the
+//! messages before it, `attach.ready` always precedes that attach's frames,
+//! and `terminal.exit` follows every byte of output.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::stream::SplitSink;
+use futures_util::SinkExt;
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+
+use super::outbound::{self, Exit, Detached, OutputGap, TerminalsChanged};
+use super::output_encoding::{OutputEnvelope, Source};
+use crate::registry;
+use crate::session::{Resync, SkipReason, Viewer, ViewerEvent};
+
+/// Output pulled from one attachment before moving to the next, so panes on
+/// one socket share it fairly.
+const OUTPUT_BYTES_PER_TURN: u64 = 64 * 1024;
+
+/// Mirrors freshell's `MAX_WS_BUFFERED_AMOUNT`: control messages queued
+/// beyond this mean the client stopped reading; the socket is closed 4008.
+pub const MAX_QUEUED_CONTROL_BYTES: usize = 2 * 1024 * 1024;
+
+/// One pane's view of one terminal on this socket.
+pub struct Attachment {
+    pub terminal_id: String,
+    /// Attachments are keyed by (terminal, pane): a new attach from the same
+    /// pane replaces the old one, another pane's attach adds a viewer.
+    pub pane_key: String,
+    pub attach_request_id: Option<String>,
+    pub stream_id: String,
+    pub viewer: Viewer,
+    pub envelope: OutputEnvelope,
+    /// Sent before any output of this attachment.
+    pub preamble: Vec<String>,
+}
+
+pub enum Outgoing {
+    Message(String),
+    Attach(Box<Attachment>),
+    /// Ends every attachment of this socket to the terminal, then sends `ack`.
+    Detach { terminal_id: String, ack: String },
+    /// Sends a close frame and ends the socket.
+    Close { code: u16, reason: &'static str },
+    /// The socket passed hello: forward `terminals.changed` from now on.
+    Authenticated,
+}
+
+/// The connection's handle for queueing messages to its socket.
+#[derive(Clone)]
+pub struct Outbox {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    queued_control_bytes: Arc<AtomicUsize>,
+}
+
+impl Outbox {
+    /// Queues a message; false when the client stopped reading and the
+    /// socket must be dropped.
+    pub fn send(&self, message: String) -> bool {
+        let queued = self
+            .queued_control_bytes
+            .fetch_add(message.len(), Ordering::Relaxed)
+            + message.len();
+        if queued > MAX_QUEUED_CONTROL_BYTES {
+            let _ = self.tx.send(Outgoing::Close { code: 4008, reason: "Backpressure" });
+            return false;
+        }
+        self.tx.send(Outgoing::Message(message)).is_ok()
+    }
+
+    pub fn push(&self, item: Outgoing) -> bool {
+        self.tx.send(item).is_ok()
+    }
+}
+
+pub struct SocketWriter {
+    sink: SplitSink<WebSocket, Message>,
+    commands: mpsc::UnboundedReceiver<Outgoing>,
+    queued_control_bytes: Arc<AtomicUsize>,
+    attachments: VecDeque<Attachment>,
+    wake: Arc<Notify>,
+    registry: Arc<registry::Registry>,
+    changes: Option<broadcast::Receiver<registry::TerminalsChanged>>,
+    ping_interval: Duration,
+    awaiting_pong: Arc<AtomicBool>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Why the writer stopped.
+enum Stop {
+    Closed,
+    Gone,
+}
+
+impl SocketWriter {
+    pub fn new(
+        sink: SplitSink<WebSocket, Message>,
+        wake: Arc<Notify>,
+        registry: Arc<registry::Registry>,
+        ping_interval: Duration,
+        awaiting_pong: Arc<AtomicBool>,
+        shutdown: watch::Receiver<bool>,
+    ) -> (Outbox, SocketWriter) {
+        let (tx, commands) = mpsc::unbounded_channel();
+        let queued_control_bytes = Arc::new(AtomicUsize::new(0));
+        let outbox = Outbox {
+            tx,
+            queued_control_bytes: Arc::clone(&queued_control_bytes),
+        };
+        let writer = SocketWriter {
+            sink,
+            commands,
+            queued_control_bytes,
+            attachments: VecDeque::new(),
+            wake,
+            registry,
+            changes: None,
+            ping_interval,
+            awaiting_pong,
+            shutdown,
+        };
+        (outbox, writer)
+    }
+
+    pub async fn run(mut self) {
+        let _ = self.serve().await;
+        let _ = self.sink.close().await;
+    }
+
+    async fn serve(&mut self) -> Result<(), Stop> {
+        let mut ping = tokio::time::interval(self.ping_interval);
+        ping.tick().await;
+        loop {
+            while let Ok(command) = self.commands.try_recv() {
+                self.handle(command).await?;
+            }
+            if self.pump_output().await? {
+                self.sink.flush().await.map_err(|_| Stop::Gone)?;
+                // Let commands and other sockets in between bursts.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            self.sink.flush().await.map_err(|_| Stop::Gone)?;
+            tokio::select! {
+                command = self.commands.recv() => match command {
+                    Some(command) => self.handle(command).await?,
+                    None => return Err(Stop::Closed),
+                },
+                () = self.wake.notified() => {}
+                _ = ping.tick() => {
+                    if self.awaiting_pong.swap(true, Ordering::SeqCst) {
+                        tracing::info!("no pong since the last ping; dropping the socket");
+                        return Err(Stop::Gone);
+                    }
+                    self.write(Message::Ping(Default::default())).await?;
+                }
+                change = recv_change(&mut self.changes) => {
+                    if let Some(change) = change {
+                        let message = outbound::to_json(&TerminalsChanged {
+                            kind: "terminals.changed",
+                            revision: change.revision,
+                            recoverable_terminal_ids: change.recoverable_terminal_ids,
+                        });
+                        self.write_text(message).await?;
+                    }
+                }
+                _ = self.shutdown.changed() => {
+                    self.close(4009, "Server shutting down").await;
+                    return Err(Stop::Closed);
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: Outgoing) -> Result<(), Stop> {
+        match command {
+            Outgoing::Message(text) => {
+                self.queued_control_bytes.fetch_sub(text.len(), Ordering::Relaxed);
+                self.write_text(text).await
+            }
+            Outgoing::Attach(attachment) => {
+                let mut attachment = *attachment;
+                self.attachments.retain(|a| {
+                    !(a.terminal_id == attachment.terminal_id && a.pane_key == attachment.pane_key)
+                });
+                for message in std::mem::take(&mut attachment.preamble) {
+                    self.write_text(message).await?;
+                }
+                self.attachments.push_back(attachment);
+                Ok(())
+            }
+            Outgoing::Detach { terminal_id, ack } => {
+                self.attachments.retain(|a| a.terminal_id != terminal_id);
+                self.write_text(ack).await
+            }
+            Outgoing::Close { code, reason } => {
+                self.close(code, reason).await;
+                Err(Stop::Closed)
+            }
+            Outgoing::Authenticated => {
+                if self.changes.is_none() {
+                    self.changes = Some(self.registry.subscribe());
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Moves one turn of output for every attachment; true if anything moved.
+    async fn pump_output(&mut self) -> Result<bool, Stop> {
+        let mut progressed = false;
+        let mut index = 0;
+        while index < self.attachments.len() {
+            let event = self.attachments[index].viewer.poll(OUTPUT_BYTES_PER_TURN);
+            match event {
+                ViewerEvent::Idle => index += 1,
+                ViewerEvent::Output { frames, replay_to_seq } => {
+                    progressed = true;
+                    for frame in frames {
+                        let source = if frame.seq <= replay_to_seq { Source::Replay } else { Source::Live };
+                        let text = self.attachments[index].envelope.encode(&frame, source);
+                        self.feed_text(text).await?;
+                    }
+                    index += 1;
+                }
+                ViewerEvent::Resync(resync) => {
+                    progressed = true;
+                    for text in resync_messages(&self.attachments[index], resync) {
+                        self.feed_text(text).await?;
+                    }
+                    index += 1;
+                }
+                ViewerEvent::Exited { exit_code } => {
+                    progressed = true;
+                    let ended = self.attachments.remove(index);
+                    let Some(ended) = ended else { continue };
+                    let others_remain = self.attachments.iter().any(|a| a.terminal_id == ended.terminal_id);
+                    if !others_remain {
+                        let exit = outbound::to_json(&Exit {
+                            kind: "terminal.exit",
+                            terminal_id: ended.terminal_id.clone(),
+                            exit_code,
+                        });
+                        self.feed_text(exit).await?;
+                    }
+                }
+            }
+        }
+        Ok(progressed)
+    }
+
+    async fn write_text(&mut self, text: String) -> Result<(), Stop> {
+        self.write(Message::Text(text.into())).await
+    }
+
+    async fn feed_text(&mut self, text: String) -> Result<(), Stop> {
+        self.sink.feed(Message::Text(text.into())).await.map_err(|_| Stop::Gone)
+    }
+
+    async fn write(&mut self, message: Message) -> Result<(), Stop> {
+        self.sink.send(message).await.map_err(|_| Stop::Gone)
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        let frame = CloseFrame { code, reason: reason.into() };
+        let _ = self.sink.send(Message::Close(Some(frame))).await;
+    }
+}
+
+async fn recv_change(
+    changes: &mut Option<broadcast::Receiver<registry::TerminalsChanged>>,
+) -> Option<registry::TerminalsChanged> {
+    let Some(receiver) = changes else {
+        return std::future::pending().await;
+    };
+    loop {
+        match receiver.recv().await {
+            Ok(change) => return Some(change),
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+        }
+    }
+}
+
+pub fn gap_reason(reason: SkipReason) -> &'static str {
+    match reason {
+        SkipReason::OverReplayBudget => "replay_budget_exceeded",
+        SkipReason::OlderThanRing => "replay_window_exceeded",
+        SkipReason::QueueOverflow => "queue_overflow",
+    }
+}
+
+/// The gap for what a lagging viewer skipped, then the screen repaint.
+fn resync_messages(attachment: &Attachment, resync: Resync) -> Vec<String> {
+    let mut messages = Vec::with_capacity(2);
+    if let Some(skipped) = resync.skipped {
+        messages.push(outbound::to_json(&OutputGap {
+            kind: "terminal.output.gap",
+            terminal_id: attachment.terminal_id.clone(),
+            stream_id: attachment.stream_id.clone(),
+            from_seq: skipped.from_seq,
+            to_seq: skipped.to_seq,
+            reason: gap_reason(skipped.reason),
+            attach_request_id: attachment.attach_request_id.clone(),
+        }));
+    }
+    let escaped = super::output_encoding::json_string(&resync.repaint.repaint);
+    messages.push(attachment.envelope.encode_escaped(
+        resync.repaint.through_seq,
+        escaped.as_bytes(),
+        Source::Live,
+    ));
+    messages
+}
+
+/// A `terminal.detached` acknowledgement.
+pub fn detached(terminal_id: &str) -> String {
+    outbound::to_json(&Detached {
+        kind: "terminal.detached",
+        terminal_id: terminal_id.to_owned(),
+    })
+}

@@ -1,0 +1,202 @@
+//! The create decision: reuse a running terminal whenever the request names
+//! one (same requestId, same provider session, a live handle), and spawn only
+//! when none runs. Creates for one session key are serialized, so five tabs
+//! reconnecting at once give exactly one process.
+
+use std::sync::Arc;
+
+use super::Registry;
+use crate::providers::{LaunchKind, LaunchRequest};
+use crate::session::{now_ms, Session, SessionInfo, SessionRef};
+
+/// A protocol-neutral create request.
+#[derive(Clone, Debug, Default)]
+pub struct CreateRequest {
+    pub request_id: String,
+    pub mode: String,
+    pub cwd: Option<String>,
+    pub session_ref: Option<SessionRef>,
+    /// "This pane existed before; resume it."
+    pub restore: bool,
+    /// "Start fresh on purpose" (may not carry a restore identity).
+    pub fresh_recovery: bool,
+    /// A terminal the client believes is still alive on this daemon.
+    pub live_terminal_id: Option<String>,
+    pub tab_id: Option<String>,
+    pub pane_id: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum CreateOutcome {
+    Spawned(Arc<Session>),
+    /// An existing terminal serves the request; nothing was spawned.
+    Reused(Arc<Session>),
+}
+
+impl CreateOutcome {
+    pub fn session(&self) -> &Arc<Session> {
+        match self {
+            CreateOutcome::Spawned(s) | CreateOutcome::Reused(s) => s,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("Invalid terminal mode: '{mode}'. Valid: {valid}")]
+    InvalidMode { mode: String, valid: String },
+    #[error("{0}")]
+    InvalidSessionId(String),
+    #[error("Restore requires a canonical session reference.")]
+    RestoreUnavailable,
+    #[error("Fresh recovery requests cannot include restore identity.")]
+    FreshWithRestoreIdentity,
+    #[error("Maximum terminal limit ({0}) reached. Please close some terminals before creating new ones, or raise [server] max_running_terminals in the config.")]
+    TooManyTerminals(usize),
+    #[error("Server is shutting down; terminal.create is no longer accepted.")]
+    ShuttingDown,
+    #[error("{0}")]
+    SpawnFailed(String),
+}
+
+impl Registry {
+    pub async fn create(self: &Arc<Self>, request: CreateRequest) -> Result<CreateOutcome, CreateError> {
+        if self.is_shutting_down() {
+            return Err(CreateError::ShuttingDown);
+        }
+        let provider = self
+            .providers
+            .get(&request.mode)
+            .ok_or_else(|| CreateError::InvalidMode {
+                mode: request.mode.clone(),
+                valid: self.providers.modes().collect::<Vec<_>>().join(", "),
+            })?
+            .clone();
+        let restore_identity =
+            request.restore || request.session_ref.is_some() || request.live_terminal_id.is_some();
+        if request.fresh_recovery && restore_identity {
+            return Err(CreateError::FreshWithRestoreIdentity);
+        }
+        // A sessionRef only names a resume target for its own provider.
+        let resume_ref = request
+            .session_ref
+            .clone()
+            .filter(|r| r.provider == request.mode && provider.can_resume());
+        if let Some(r) = &resume_ref {
+            provider
+                .session_ids
+                .check(&r.session_id)
+                .map_err(CreateError::InvalidSessionId)?;
+        }
+
+        if let Some(session) = self.running_for_request(&request.request_id) {
+            return Ok(CreateOutcome::Reused(session));
+        }
+        if let Some(session) = request
+            .live_terminal_id
+            .as_deref()
+            .and_then(|id| self.get(id))
+            .filter(|s| s.is_running() && s.info().mode == request.mode)
+        {
+            return Ok(CreateOutcome::Reused(session));
+        }
+        if request.restore && provider.can_resume() && resume_ref.is_none() {
+            return Err(CreateError::RestoreUnavailable);
+        }
+
+        let launch = match &resume_ref {
+            Some(r) => LaunchKind::Resume {
+                session_id: r.session_id.clone(),
+            },
+            None => LaunchKind::Fresh {
+                session_id: provider
+                    .server_assigns_session_id
+                    .then(|| uuid::Uuid::new_v4().to_string()),
+            },
+        };
+        let bound_ref = match &launch {
+            LaunchKind::Resume { session_id } | LaunchKind::Fresh { session_id: Some(session_id) } => {
+                Some(SessionRef {
+                    provider: provider.mode.clone(),
+                    session_id: session_id.clone(),
+                })
+            }
+            LaunchKind::Fresh { session_id: None } => None,
+        };
+        let lock_key = match &bound_ref {
+            Some(r) => format!("session:{}:{}", r.provider, r.session_id),
+            None => format!("request:{}", request.request_id),
+        };
+        let lock = Arc::clone(
+            self.create_locks
+                .entry(lock_key.clone())
+                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+                .value(),
+        );
+        let guard = lock.lock().await;
+        let result = self.create_locked(&request, &provider, &launch, bound_ref);
+        drop(guard);
+        // Forget the lock once nobody else waits on it.
+        self.create_locks
+            .remove_if(&lock_key, |_, l| Arc::strong_count(l) <= 2);
+        result
+    }
+
+    fn create_locked(
+        self: &Arc<Self>,
+        request: &CreateRequest,
+        provider: &crate::providers::Provider,
+        launch: &LaunchKind,
+        bound_ref: Option<SessionRef>,
+    ) -> Result<CreateOutcome, CreateError> {
+        // Re-check under the lock: an earlier create may have just spawned it.
+        if let Some(session) = self.running_for_request(&request.request_id) {
+            return Ok(CreateOutcome::Reused(session));
+        }
+        if let Some(session) = bound_ref.as_ref().and_then(|r| self.owner_of(r)) {
+            self.request_ids
+                .insert(request.request_id.clone(), session.terminal_id().to_owned());
+            return Ok(CreateOutcome::Reused(session));
+        }
+        let limit = self.config.server.max_running_terminals;
+        if self.running_count() >= limit {
+            return Err(CreateError::TooManyTerminals(limit));
+        }
+        let terminal_id = uuid::Uuid::new_v4().simple().to_string();
+        let sessions = &self.config.sessions;
+        let spec = provider.launch_spec(&LaunchRequest {
+            kind: launch,
+            cwd: request.cwd.as_deref(),
+            terminal_id: &terminal_id,
+            tab_id: request.tab_id.as_deref(),
+            pane_id: request.pane_id.as_deref(),
+            cols: sessions.initial_cols,
+            rows: sessions.initial_rows,
+        });
+        let info = SessionInfo {
+            stream_id: format!("stream-{}", uuid::Uuid::new_v4().simple()),
+            mode: provider.mode.clone(),
+            title: provider.title.clone(),
+            cwd: spec.cwd.as_ref().map(|p| p.display().to_string()),
+            session_ref: bound_ref,
+            created_at_ms: now_ms(),
+            terminal_id,
+        };
+        let session = Session::spawn(info, &spec, self.session_config)
+            .map_err(|e| CreateError::SpawnFailed(e.to_string()))?;
+        tracing::info!(
+            terminal = %session.terminal_id(),
+            mode = %provider.mode,
+            pid = ?session.pid(),
+            session_ref = ?session.info().session_ref,
+            "spawned"
+        );
+        self.register(Arc::clone(&session), &request.request_id);
+        Ok(CreateOutcome::Spawned(session))
+    }
+
+    fn running_for_request(&self, request_id: &str) -> Option<Arc<Session>> {
+        let id = self.request_ids.get(request_id)?.clone();
+        self.get(&id).filter(|s| s.is_running())
+    }
+}

@@ -1,0 +1,175 @@
+//! The registry: every terminal this daemon knows, running or recently
+//! exited, and the dedupe keys that keep one process per provider session.
+//!
+//! Policy lives here (dedupe, limits, retention); the mechanics of one
+//! terminal live in `session`, and wire formats in `protocol`.
+
+mod create;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use parking_lot::Mutex;
+use tokio::sync::broadcast;
+
+use crate::config::Config;
+use crate::providers::Providers;
+use crate::session::{Session, SessionConfig, SessionRef};
+
+pub use create::{CreateError, CreateOutcome, CreateRequest};
+
+/// A change every connected client should hear about.
+#[derive(Clone, Debug)]
+pub struct TerminalsChanged {
+    /// Per-process counter starting at 1, +1 per change.
+    pub revision: u64,
+    /// Terminals that ended while nobody watched and can be resumed.
+    pub recoverable_terminal_ids: Vec<String>,
+}
+
+pub struct Registry {
+    config: Config,
+    providers: Providers,
+    session_config: SessionConfig,
+    terminals: DashMap<String, Arc<Session>>,
+    /// Running owner of each provider session: the dedupe key.
+    owners: DashMap<SessionRef, String>,
+    /// Terminal started for each create requestId, while it runs.
+    request_ids: DashMap<String, String>,
+    /// Per-key locks so concurrent creates for one session run one at a time.
+    create_locks: DashMap<String, Arc<tokio::sync::Mutex<()>>>,
+    /// Exited terminals still remembered, oldest first.
+    exited_order: Mutex<VecDeque<String>>,
+    revision: AtomicU64,
+    changes: broadcast::Sender<TerminalsChanged>,
+    shutting_down: AtomicBool,
+}
+
+impl Registry {
+    pub fn new(config: Config, session_config: SessionConfig) -> Arc<Registry> {
+        let providers = Providers::from_config(&config.providers);
+        let (changes, _) = broadcast::channel(256);
+        Arc::new(Registry {
+            config,
+            providers,
+            session_config,
+            terminals: DashMap::new(),
+            owners: DashMap::new(),
+            request_ids: DashMap::new(),
+            create_locks: DashMap::new(),
+            exited_order: Mutex::new(VecDeque::new()),
+            revision: AtomicU64::new(0),
+            changes,
+            shutting_down: AtomicBool::new(false),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn providers(&self) -> &Providers {
+        &self.providers
+    }
+
+    pub fn get(&self, terminal_id: &str) -> Option<Arc<Session>> {
+        self.terminals.get(terminal_id).map(|s| Arc::clone(&s))
+    }
+
+    /// The running terminal of a provider session, if any.
+    pub fn owner_of(&self, session_ref: &SessionRef) -> Option<Arc<Session>> {
+        let id = self.owners.get(session_ref)?.clone();
+        self.get(&id).filter(|s| s.is_running())
+    }
+
+    /// Every remembered terminal, oldest first.
+    pub fn list(&self) -> Vec<Arc<Session>> {
+        let mut all: Vec<Arc<Session>> = self.terminals.iter().map(|e| Arc::clone(e.value())).collect();
+        all.sort_by(|a, b| {
+            (a.info().created_at_ms, a.terminal_id()).cmp(&(b.info().created_at_ms, b.terminal_id()))
+        });
+        all
+    }
+
+    pub fn running_count(&self) -> usize {
+        self.terminals.iter().filter(|e| e.value().is_running()).count()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<TerminalsChanged> {
+        self.changes.subscribe()
+    }
+
+    pub fn announce_change(&self, recoverable_terminal_ids: Vec<String>) {
+        let revision = self.revision.fetch_add(1, Ordering::SeqCst) + 1;
+        let _ = self.changes.send(TerminalsChanged {
+            revision,
+            recoverable_terminal_ids,
+        });
+    }
+
+    /// Kills a terminal (see `Session::kill`). Returns false if unknown.
+    pub fn kill(&self, terminal_id: &str) -> bool {
+        match self.get(terminal_id) {
+            Some(session) => {
+                session.kill();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn register(self: &Arc<Self>, session: Arc<Session>, request_id: &str) {
+        let id = session.terminal_id().to_owned();
+        if let Some(session_ref) = &session.info().session_ref {
+            self.owners.insert(session_ref.clone(), id.clone());
+        }
+        self.request_ids.insert(request_id.to_owned(), id.clone());
+        self.terminals.insert(id, Arc::clone(&session));
+        let registry = Arc::clone(self);
+        tokio::spawn(async move {
+            session.exited().await;
+            registry.on_exit(&session);
+        });
+    }
+
+    /// Releases an exited terminal's dedupe keys and retires old records.
+    fn on_exit(&self, session: &Arc<Session>) {
+        let id = session.terminal_id();
+        if let Some(session_ref) = &session.info().session_ref {
+            self.owners.remove_if(session_ref, |_, owner| owner == id);
+        }
+        self.request_ids.retain(|_, terminal| terminal != id);
+        let evicted: Vec<String> = {
+            let mut order = self.exited_order.lock();
+            order.push_back(id.to_owned());
+            let keep = self.config.sessions.max_exited_terminals;
+            let excess = order.len().saturating_sub(keep);
+            order.drain(..excess).collect()
+        };
+        for old in evicted {
+            self.terminals.remove(&old);
+        }
+        // Only a session that ended unwatched needs clients to act on it.
+        if session.viewer_count() == 0 && session.info().session_ref.is_some() {
+            self.announce_change(vec![id.to_owned()]);
+        }
+    }
+
+    /// Hangs up every running child and waits (bounded) for them to exit.
+    pub async fn shutdown(&self, wait: Duration) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        let running: Vec<Arc<Session>> = self.list().into_iter().filter(|s| s.is_running()).collect();
+        for session in &running {
+            session.kill();
+        }
+        let all_exited = futures_util::future::join_all(running.iter().map(|s| s.exited()));
+        let _ = tokio::time::timeout(wait, all_exited).await;
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,140 @@
+//! `ptyhub serve`: the listener, its routes and graceful shutdown.
+
+mod origin;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::config::Config;
+use crate::daemon::Daemon;
+use crate::protocol::freshell;
+use crate::registry::Registry;
+use crate::session::SessionConfig;
+use crate::state_dir::{DaemonRecord, StateDir};
+
+/// Default listen address: loopback only, and not freshell's own 3001.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7373";
+
+/// Mirrors freshell's WebSocket frame cap (`WS_MAX_PAYLOAD_BYTES`, 16 MiB);
+/// application messages are further capped at 1 MiB by the adapter.
+const MAX_WS_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+/// How long children get to exit after the hang-up at shutdown.
+const SHUTDOWN_CHILD_WAIT: Duration = Duration::from_secs(3);
+
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub config: Config,
+    pub state_dir: PathBuf,
+    /// `AUTH_TOKEN`, or `None` to generate one.
+    pub token: Option<String>,
+}
+
+pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let state_dir = StateDir::open(&options.state_dir)
+        .with_context(|| format!("cannot use state dir {}", options.state_dir.display()))?;
+    let server_instance_id = state_dir.server_instance_id().context("cannot record the server instance id")?;
+    let token = match options.token {
+        Some(token) => {
+            anyhow::ensure!(
+                token.len() >= 16,
+                "AUTH_TOKEN must be at least 16 characters (it guards a shell on this machine)"
+            );
+            token
+        }
+        None => uuid::Uuid::new_v4().simple().to_string(),
+    };
+    let config = options.config;
+    let session_config = SessionConfig {
+        replay_ring_bytes: config.sessions.replay_ring_bytes,
+        frame_limit: freshell::frame_limit(),
+        kill_grace: Duration::from_millis(config.sessions.kill_grace_ms),
+    };
+    let registry = Registry::new(config.clone(), session_config);
+    let daemon = Daemon::new(Arc::clone(&registry), config, token, server_instance_id);
+
+    if !options.listen.ip().is_loopback() {
+        tracing::warn!(
+            listen = %options.listen,
+            "LISTENING BEYOND LOOPBACK: anyone who can reach this address and learns the token gets a shell on this machine"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let bound = listener.local_addr()?;
+    let url = format!("http://{bound}/");
+    let ready_url = format!("{url}?token={}", daemon.token());
+    state_dir
+        .write_daemon_record(&DaemonRecord {
+            url: url.clone(),
+            token: daemon.token().to_owned(),
+            pid: std::process::id(),
+        })
+        .context("cannot write the daemon record")?;
+    // The one line scripts and tests wait for.
+    println!("ptyhub ready: {ready_url}");
+    tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
+
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/ws", get(websocket))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(Arc::clone(&daemon));
+
+    let shutdown_daemon = Arc::clone(&daemon);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: hanging up children and closing sockets");
+            shutdown_daemon.begin_shutdown();
+            shutdown_daemon.registry.shutdown(SHUTDOWN_CHILD_WAIT).await;
+        })
+        .await
+        .context("server failed")?;
+    state_dir.remove_daemon_record();
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(signal) => signal,
+        Err(err) => {
+            tracing::error!(%err, "cannot listen for SIGTERM");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+async fn index() -> Html<&'static str> {
+    Html("<!doctype html><title>ptyhub</title><p>ptyhub is running. Connect a freshell frontend to <code>/ws</code>.</p>")
+}
+
+async fn websocket(
+    State(daemon): State<Arc<Daemon>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(reason) = origin::check(&headers, &daemon.config.server.allowed_origins) {
+        tracing::warn!(reason, "refusing a WebSocket from another origin");
+        return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
+    }
+    upgrade
+        .max_message_size(MAX_WS_FRAME_BYTES)
+        .max_frame_size(MAX_WS_FRAME_BYTES)
+        .on_upgrade(move |socket| freshell::serve_socket(daemon, socket))
+}

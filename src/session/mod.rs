@@ -1,0 +1,460 @@
+//! The session core: one child on one PTY, its screen, its history and its
+//! viewers. Nothing here knows about WebSocket, JSON or freshell.
+//!
+//! Output flows one way: the PTY reader thread decodes UTF-8, cuts frames
+//! (`framing`), appends them to the replay ring and wakes the viewers; the
+//! screen model catches up from the ring beside them. Each viewer reads the
+//! ring through its own cursor (`viewer`), so a slow viewer costs nothing to
+//! the PTY or to other viewers.
+
+mod frame;
+mod framing;
+mod geometry;
+mod launch;
+mod pty_process;
+mod replay_ring;
+mod screen;
+mod utf8_stream;
+mod viewer;
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use portable_pty::Child;
+use tokio::sync::{mpsc, watch, Notify};
+
+pub use frame::Frame;
+pub use framing::FrameLimit;
+pub use geometry::{Geometry, GeometryAuthority};
+pub use launch::LaunchSpec;
+pub use pty_process::SpawnError;
+pub use screen::ScreenSnapshot;
+pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
+
+use pty_process::PtyProcess;
+use replay_ring::ReplayRing;
+use screen::ScreenModel;
+use utf8_stream::Utf8Stream;
+
+/// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
+/// larger buffer lets a burst arrive in fewer frames when it can.
+const PTY_READ_BUFFER_BYTES: usize = 16 * 1024;
+
+/// Unparsed output above which the reader parses inline instead of in the
+/// background, so the screen model can never fall out of the ring.
+const MAX_SCREEN_LAG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How long the PTY may stay open after the child exited (a background job
+/// holding it) before the rest of its process group is hung up.
+const ORPHAN_HOLD_GRACE: Duration = Duration::from_secs(1);
+
+/// Identity of a provider session (e.g. one Claude conversation).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct SessionRef {
+    pub provider: String,
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+}
+
+/// Facts about a session that do not change while it lives.
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub terminal_id: String,
+    pub stream_id: String,
+    pub mode: String,
+    pub title: String,
+    pub cwd: Option<String>,
+    pub session_ref: Option<SessionRef>,
+    pub created_at_ms: u64,
+}
+
+/// Tunables of one session.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionConfig {
+    pub replay_ring_bytes: u64,
+    pub frame_limit: FrameLimit,
+    /// SIGHUP → SIGTERM → SIGKILL spacing when a session is killed.
+    pub kill_grace: Duration,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+struct ViewerSlot {
+    id: u64,
+    owner: u64,
+    wake: Arc<Notify>,
+}
+
+pub struct Session {
+    info: SessionInfo,
+    config: SessionConfig,
+    process: Arc<PtyProcess>,
+    ring: Mutex<ReplayRing>,
+    screen: Mutex<ScreenModel>,
+    /// Mirror of the screen model's parsed offset, read without its lock.
+    screen_parsed_offset: AtomicU64,
+    screen_catch_up_scheduled: AtomicBool,
+    viewers: Mutex<Vec<ViewerSlot>>,
+    next_viewer_id: AtomicU64,
+    geometry: Mutex<Geometry>,
+    last_activity_ms: AtomicU64,
+    input: mpsc::UnboundedSender<Vec<u8>>,
+    /// `None` while running; the exit code once every byte is in the ring.
+    exit_code: watch::Sender<Option<i32>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("terminal_id", &self.info.terminal_id)
+            .field("mode", &self.info.mode)
+            .field("pid", &self.process.pid())
+            .field("exit_code", &self.exit_code())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Starts the child and the threads that serve it. Must be called from
+    /// within a tokio runtime.
+    pub fn spawn(
+        info: SessionInfo,
+        spec: &LaunchSpec,
+        config: SessionConfig,
+    ) -> Result<Arc<Session>, SpawnError> {
+        let spawned = PtyProcess::spawn(spec)?;
+        let (input_tx, input_rx) = mpsc::unbounded_channel();
+        let session = Arc::new(Session {
+            config,
+            process: Arc::new(spawned.process),
+            ring: Mutex::new(ReplayRing::new(config.replay_ring_bytes)),
+            screen: Mutex::new(ScreenModel::new(spec.cols, spec.rows)),
+            screen_parsed_offset: AtomicU64::new(0),
+            screen_catch_up_scheduled: AtomicBool::new(false),
+            viewers: Mutex::new(Vec::new()),
+            next_viewer_id: AtomicU64::new(1),
+            geometry: Mutex::new(Geometry::new(spec.cols, spec.rows)),
+            last_activity_ms: AtomicU64::new(info.created_at_ms),
+            input: input_tx,
+            exit_code: watch::Sender::new(None),
+            runtime: tokio::runtime::Handle::current(),
+            info,
+        });
+        session.start_threads(spawned.output, spawned.child, input_rx);
+        Ok(session)
+    }
+
+    fn start_threads(
+        self: &Arc<Self>,
+        output: Box<dyn Read + Send>,
+        child: Box<dyn Child + Send + Sync>,
+        input_rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    ) {
+        let (exit_tx, exit_rx) = std::sync::mpsc::channel();
+        let reader_done = Arc::new(AtomicBool::new(false));
+
+        let session = Arc::clone(self);
+        let done = Arc::clone(&reader_done);
+        let reader = std::thread::Builder::new()
+            .name(format!("pty-read-{}", self.info.terminal_id))
+            .spawn(move || {
+                session.read_output(output);
+                done.store(true, Ordering::SeqCst);
+                let code = exit_rx.recv().unwrap_or(-1);
+                session.finish(code);
+            });
+        if let Err(err) = reader {
+            tracing::error!(terminal = %self.info.terminal_id, %err, "could not start the PTY reader");
+        }
+
+        let session = Arc::clone(self);
+        let waiter = std::thread::Builder::new()
+            .name(format!("pty-wait-{}", self.info.terminal_id))
+            .spawn(move || session.wait_for_child(child, exit_tx, reader_done));
+        if let Err(err) = waiter {
+            tracing::error!(terminal = %self.info.terminal_id, %err, "could not start the child waiter");
+        }
+
+        let process = Arc::clone(&self.process);
+        self.runtime.spawn(write_input(process, input_rx));
+    }
+
+    fn read_output(self: &Arc<Self>, mut output: Box<dyn Read + Send>) {
+        let mut buffer = vec![0u8; PTY_READ_BUFFER_BYTES];
+        let mut decoder = Utf8Stream::new();
+        loop {
+            match output.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => self.append_output(decoder.decode(&buffer[..n])),
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                // EIO: every slave fd is closed, the Linux PTY's end of file.
+                Err(_) => break,
+            }
+        }
+        self.append_output(decoder.finish());
+    }
+
+    fn wait_for_child(
+        &self,
+        mut child: Box<dyn Child + Send + Sync>,
+        exit_tx: std::sync::mpsc::Sender<i32>,
+        reader_done: Arc<AtomicBool>,
+    ) {
+        let code = match child.wait() {
+            Ok(status) => i32::try_from(status.exit_code()).unwrap_or(-1),
+            Err(err) => {
+                tracing::warn!(terminal = %self.info.terminal_id, %err, "waiting for the child failed");
+                -1
+            }
+        };
+        let _ = exit_tx.send(code);
+        // The child is gone; if something it started still holds the PTY,
+        // hang that group up so the session can end (as tmux does).
+        std::thread::sleep(ORPHAN_HOLD_GRACE);
+        if !reader_done.load(Ordering::SeqCst) {
+            self.process.signal_group(libc::SIGHUP);
+            std::thread::sleep(self.config.kill_grace);
+            if !reader_done.load(Ordering::SeqCst) {
+                self.process.signal_group(libc::SIGKILL);
+            }
+        }
+    }
+
+    /// Appends decoded output to the ring as frames and wakes every viewer.
+    fn append_output(self: &Arc<Self>, text: String) {
+        if text.is_empty() {
+            return;
+        }
+        let appended = {
+            let mut ring = self.ring.lock();
+            for piece in self.config.frame_limit.split(text) {
+                ring.push(piece);
+            }
+            ring.appended_bytes()
+        };
+        self.last_activity_ms.store(now_ms(), Ordering::Relaxed);
+        self.wake_viewers();
+        let lag = appended.saturating_sub(self.screen_parsed_offset.load(Ordering::Relaxed));
+        if lag > MAX_SCREEN_LAG_BYTES.min(self.config.replay_ring_bytes / 2) {
+            // Backpressure: the model must not fall out of the ring.
+            self.catch_up_screen();
+        } else if lag > 0 {
+            self.schedule_screen_catch_up();
+        }
+    }
+
+    fn schedule_screen_catch_up(self: &Arc<Self>) {
+        if self.screen_catch_up_scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let session = Arc::clone(self);
+        self.runtime.spawn_blocking(move || {
+            session
+                .screen_catch_up_scheduled
+                .store(false, Ordering::Release);
+            session.catch_up_screen();
+        });
+    }
+
+    /// Feeds the screen model every frame it has not seen yet.
+    fn catch_up_screen(&self) {
+        drop(self.up_to_date_screen());
+    }
+
+    /// The screen model, locked, after it has caught up with the ring.
+    fn up_to_date_screen(&self) -> parking_lot::MutexGuard<'_, ScreenModel> {
+        let mut screen = self.screen.lock();
+        loop {
+            let next = screen.parsed_through_seq() + 1;
+            let frames = {
+                let ring = self.ring.lock();
+                if next < ring.oldest_seq() {
+                    tracing::warn!(
+                        terminal = %self.info.terminal_id,
+                        "screen model fell out of the replay ring; skipping to its oldest frame"
+                    );
+                    let oldest = ring.oldest_seq();
+                    let offset = ring.get(oldest).map_or(ring.appended_bytes(), |f| f.stream_offset);
+                    screen.skip_to(oldest - 1, offset);
+                    continue;
+                }
+                ring.read_from(next, 256 * 1024)
+            };
+            if frames.is_empty() {
+                break;
+            }
+            screen.feed(&frames);
+            self.screen_parsed_offset
+                .store(screen.parsed_through_offset(), Ordering::Relaxed);
+        }
+        screen
+    }
+
+    /// The current screen as a repaint, up to date with all output so far.
+    pub fn snapshot(&self) -> ScreenSnapshot {
+        self.up_to_date_screen().snapshot()
+    }
+
+    /// The visible text of the screen (for scripts and tests).
+    pub fn screen_text(&self) -> String {
+        self.up_to_date_screen().screen().contents()
+    }
+
+    /// The window title the child set, if any.
+    pub fn window_title(&self) -> Option<String> {
+        self.up_to_date_screen().title().map(str::to_owned)
+    }
+
+    fn finish(&self, code: i32) {
+        self.catch_up_screen();
+        self.exit_code.send_replace(Some(code));
+        self.wake_viewers();
+        tracing::info!(terminal = %self.info.terminal_id, code, "session exited");
+    }
+
+    fn wake_viewers(&self) {
+        for viewer in self.viewers.lock().iter() {
+            viewer.wake.notify_one();
+        }
+    }
+
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    pub fn terminal_id(&self) -> &str {
+        &self.info.terminal_id
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.process.pid()
+    }
+
+    pub fn exit_code(&self) -> Option<i32> {
+        *self.exit_code.borrow()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.exit_code().is_none()
+    }
+
+    /// Resolves once the session has exited and all its output is in the ring.
+    pub async fn exited(&self) -> i32 {
+        let mut rx = self.exit_code.subscribe();
+        loop {
+            if let Some(code) = *rx.borrow_and_update() {
+                return code;
+            }
+            if rx.changed().await.is_err() {
+                return -1;
+            }
+        }
+    }
+
+    pub fn head_seq(&self) -> u64 {
+        self.ring.lock().head_seq()
+    }
+
+    pub fn last_activity_ms(&self) -> u64 {
+        self.last_activity_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn geometry(&self) -> Geometry {
+        *self.geometry.lock()
+    }
+
+    /// Number of attached viewers, and of distinct owners among them.
+    pub fn viewer_count(&self) -> usize {
+        self.viewers.lock().len()
+    }
+
+    /// Whether viewers belonging to someone other than `owner` are attached.
+    pub fn has_viewers_of_other_owners(&self, owner: u64) -> bool {
+        self.viewers.lock().iter().any(|v| v.owner != owner)
+    }
+
+    /// `owner` joins without setting the size; if others watch, they may
+    /// render at different sizes.
+    pub fn note_passive_join(&self, owner: u64) {
+        let others = self.has_viewers_of_other_owners(owner);
+        self.geometry.lock().note_passive_join(others);
+    }
+
+    /// Escape sequences that re-enter the input and screen modes the child
+    /// has switched on (for a fresh terminal that will not see them).
+    pub fn mode_preamble(&self) -> String {
+        self.up_to_date_screen().mode_preamble()
+    }
+
+    /// Queues input for the child, in order, without blocking the caller.
+    pub fn write_input(&self, bytes: Vec<u8>) -> bool {
+        if !self.is_running() {
+            return false;
+        }
+        self.last_activity_ms.store(now_ms(), Ordering::Relaxed);
+        self.input.send(bytes).is_ok()
+    }
+
+    /// Sets the PTY size on behalf of `owner` (last writer wins).
+    pub fn resize(&self, cols: u16, rows: u16, owner: u64) {
+        let others = self.has_viewers_of_other_owners(owner);
+        let changed = self.geometry.lock().record(cols, rows, others);
+        if changed {
+            if let Err(err) = self.process.resize(cols, rows) {
+                tracing::warn!(terminal = %self.info.terminal_id, %err, "PTY resize failed");
+            }
+            // Output before this point was drawn at the old size.
+            self.up_to_date_screen().resize(cols, rows);
+        }
+    }
+
+    /// Ends the child: SIGHUP to its process group, then SIGTERM, then
+    /// SIGKILL once the grace period has passed.
+    pub fn kill(self: &Arc<Self>) {
+        if !self.is_running() {
+            return;
+        }
+        self.process.signal_group(libc::SIGHUP);
+        let session = Arc::clone(self);
+        let grace = self.config.kill_grace;
+        self.runtime.spawn(async move {
+            for (signal, wait) in [(libc::SIGTERM, grace / 3), (libc::SIGKILL, grace)] {
+                if tokio::time::timeout(wait, session.exited()).await.is_ok() {
+                    return;
+                }
+                tracing::info!(terminal = %session.info.terminal_id, signal, "escalating kill");
+                session.process.signal_group(signal);
+            }
+        });
+    }
+
+    fn add_viewer(&self, owner: u64, wake: Arc<Notify>) -> u64 {
+        let id = self.next_viewer_id.fetch_add(1, Ordering::Relaxed);
+        self.viewers.lock().push(ViewerSlot { id, owner, wake });
+        id
+    }
+
+    fn remove_viewer(&self, id: u64) {
+        self.viewers.lock().retain(|v| v.id != id);
+    }
+}
+
+/// Writes queued input to the PTY one chunk at a time, off the runtime's
+/// worker threads (a child that does not read would block the write).
+async fn write_input(process: Arc<PtyProcess>, mut input: mpsc::UnboundedReceiver<Vec<u8>>) {
+    while let Some(bytes) = input.recv().await {
+        let process = Arc::clone(&process);
+        let written = tokio::task::spawn_blocking(move || process.write_input(&bytes)).await;
+        if !matches!(written, Ok(Ok(()))) {
+            break;
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The seq-numbered history of one terminal's output, bounded in bytes.
+//!
+//! Every frame is stored once; viewers read it through cursors (see
+//! `viewer.rs`), so the ring doubles as every viewer's queue. Eviction drops
+//! whole frames, oldest first, once the retained bytes pass the cap.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::frame::Frame;
+
+#[derive(Debug)]
+pub struct ReplayRing {
+    frames: VecDeque<Arc<Frame>>,
+    retained_bytes: u64,
+    max_retained_bytes: u64,
+    /// Highest seq ever assigned (0 before the first frame).
+    head_seq: u64,
+    /// Total bytes ever appended: the stream offset of the next frame.
+    appended_bytes: u64,
+}
+
+impl ReplayRing {
+    pub fn new(max_retained_bytes: u64) -> Self {
+        Self {
+            frames: VecDeque::new(),
+            retained_bytes: 0,
+            max_retained_bytes: max_retained_bytes.max(1),
+            head_seq: 0,
+            appended_bytes: 0,
+        }
+    }
+
+    pub fn head_seq(&self) -> u64 {
+        self.head_seq
+    }
+
+    /// Seq of the oldest frame still held, or `head_seq + 1` when empty.
+    pub fn oldest_seq(&self) -> u64 {
+        self.frames
+            .front()
+            .map_or(self.head_seq + 1, |frame| frame.seq)
+    }
+
+    #[cfg(test)]
+    pub fn retained_bytes(&self) -> u64 {
+        self.retained_bytes
+    }
+
+    pub fn appended_bytes(&self) -> u64 {
+        self.appended_bytes
+    }
+
+    /// Appends output as the next frame and evicts what no longer fits.
+    pub fn push(&mut self, mut data: String) -> Arc<Frame> {
+        let cap = self.max_retained_bytes as usize;
+        if data.len() > cap {
+            // A frame larger than the whole ring keeps only its newest bytes.
+            let mut cut = data.len() - cap;
+            while !data.is_char_boundary(cut) {
+                cut += 1;
+            }
+            data.drain(..cut);
+        }
+        self.head_seq += 1;
+        let frame = Arc::new(Frame::new(
+            self.head_seq,
+            self.appended_bytes,
+            data.into_boxed_str(),
+        ));
+        self.appended_bytes += frame.len_bytes();
+        self.retained_bytes += frame.len_bytes();
+        self.frames.push_back(Arc::clone(&frame));
+        while self.retained_bytes > self.max_retained_bytes && self.frames.len() > 1 {
+            if let Some(old) = self.frames.pop_front() {
+                self.retained_bytes -= old.len_bytes();
+            }
+        }
+        frame
+    }
+
+    /// The frame with this seq, if still held.
+    pub fn get(&self, seq: u64) -> Option<&Arc<Frame>> {
+        let oldest = self.frames.front()?.seq;
+        let index = seq.checked_sub(oldest)?;
+        self.frames.get(usize::try_from(index).ok()?)
+    }
+
+    /// Bytes of output from `seq` (inclusive) to the head, or `None` when
+    /// `seq` has already been evicted.
+    pub fn bytes_from(&self, seq: u64) -> Option<u64> {
+        if seq > self.head_seq {
+            return Some(0);
+        }
+        self.get(seq)
+            .map(|frame| self.appended_bytes - frame.stream_offset)
+    }
+
+    /// Frames from `seq` on, stopping once `max_bytes` of data is collected
+    /// (at least one frame is returned when any is available).
+    pub fn read_from(&self, seq: u64, max_bytes: u64) -> Vec<Arc<Frame>> {
+        let mut out = Vec::new();
+        let oldest = self.oldest_seq();
+        if seq < oldest {
+            return out;
+        }
+        let mut taken = 0;
+        let start = (seq - oldest) as usize;
+        for frame in self.frames.iter().skip(start) {
+            if taken > 0 && taken + frame.len_bytes() > max_bytes {
+                break;
+            }
+            taken += frame.len_bytes();
+            out.push(Arc::clone(frame));
+        }
+        out
+    }
+
+    /// The oldest seq `s ≥ from_seq` such that frames `s..=head` cost at most
+    /// `budget` under `cost`. Returns `head_seq + 1` when not even the newest
+    /// frame fits, and `None` when `from_seq` is no longer held.
+    pub fn first_seq_within_budget(
+        &self,
+        from_seq: u64,
+        budget: u64,
+        cost: impl Fn(&Frame) -> u64,
+    ) -> Option<u64> {
+        let from_seq = from_seq.max(1);
+        if from_seq > self.head_seq {
+            return Some(self.head_seq + 1);
+        }
+        if from_seq < self.oldest_seq() {
+            return None;
+        }
+        let mut spent = 0;
+        let mut first = self.head_seq + 1;
+        for frame in self.frames.iter().rev() {
+            if frame.seq < from_seq {
+                break;
+            }
+            spent += cost(frame);
+            if spent > budget {
+                break;
+            }
+            first = frame.seq;
+        }
+        Some(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seqs_start_at_one_and_count_up() {
+        let mut ring = ReplayRing::new(1024);
+        assert_eq!(ring.head_seq(), 0);
+        assert_eq!(ring.oldest_seq(), 1);
+        assert_eq!(ring.push("a".into()).seq, 1);
+        assert_eq!(ring.push("b".into()).seq, 2);
+        assert_eq!(ring.get(2).map(|f| &*f.data), Some("b"));
+    }
+
+    #[test]
+    fn eviction_drops_whole_frames_oldest_first() {
+        let mut ring = ReplayRing::new(10);
+        for _ in 0..5 {
+            ring.push("abcd".into());
+        }
+        assert_eq!(ring.head_seq(), 5);
+        assert_eq!(ring.oldest_seq(), 4);
+        assert_eq!(ring.retained_bytes(), 8);
+        assert_eq!(ring.bytes_from(1), None);
+        assert_eq!(ring.bytes_from(5), Some(4));
+        assert_eq!(ring.bytes_from(6), Some(0));
+    }
+
+    #[test]
+    fn an_oversized_frame_keeps_its_newest_bytes_on_a_char_boundary() {
+        let mut ring = ReplayRing::new(4);
+        let frame = ring.push("xx€€".into());
+        assert_eq!(&*frame.data, "€");
+    }
+
+    #[test]
+    fn budget_selects_the_newest_frames_that_fit() {
+        let mut ring = ReplayRing::new(1024);
+        for _ in 0..10 {
+            ring.push("12345".into());
+        }
+        let first = ring.first_seq_within_budget(1, 12, |f| f.len_bytes());
+        assert_eq!(first, Some(9));
+        assert_eq!(ring.first_seq_within_budget(1, 4, |f| f.len_bytes()), Some(11));
+        assert_eq!(ring.read_from(9, u64::MAX).len(), 2);
+    }
+}
