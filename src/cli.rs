@@ -11,7 +11,11 @@ use crate::server::{self, ServeOptions};
 use crate::state_dir::default_state_dir;
 
 #[derive(Debug, Parser)]
-#[command(name = "ptyhub", version, about = "One PTY per session, any number of viewers")]
+#[command(
+    name = "ptyhub",
+    version,
+    about = "One PTY per session, any number of viewers"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -35,13 +39,18 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, config, state_dir } => {
+        Command::Serve {
+            listen,
+            config,
+            state_dir,
+        } => {
             let config = match config {
                 Some(path) => Config::load(&path)?,
                 None => Config::default(),
             };
             let token = std::env::var("AUTH_TOKEN").ok().filter(|t| !t.is_empty());
-            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(server::serve(ServeOptions {
                 listen,
                 config,

@@ -35,7 +35,12 @@ impl Drop for ConnectionSlot {
 }
 
 impl Daemon {
-    pub fn new(registry: Arc<Registry>, config: Config, token: String, server_instance_id: String) -> Arc<Daemon> {
+    pub fn new(
+        registry: Arc<Registry>,
+        config: Config,
+        token: String,
+        server_instance_id: String,
+    ) -> Arc<Daemon> {
         Arc::new(Daemon {
             registry,
             config,
@@ -51,7 +56,8 @@ impl Daemon {
     /// Compares a presented token with ours in constant time.
     pub fn token_matches(&self, presented: &str) -> bool {
         // Lengths are not secret; contents are.
-        presented.len() == self.token.len() && bool::from(presented.as_bytes().ct_eq(self.token.as_bytes()))
+        presented.len() == self.token.len()
+            && bool::from(presented.as_bytes().ct_eq(self.token.as_bytes()))
     }
 
     pub fn token(&self) -> &str {
@@ -62,7 +68,9 @@ impl Daemon {
     pub fn open_connection(self: &Arc<Self>) -> Option<ConnectionSlot> {
         let limit = self.config.server.max_connections;
         let previous = self.open_connections.fetch_add(1, Ordering::SeqCst);
-        let slot = ConnectionSlot { daemon: Arc::clone(self) };
+        let slot = ConnectionSlot {
+            daemon: Arc::clone(self),
+        };
         (previous < limit).then_some(slot)
     }
 
@@ -95,7 +103,12 @@ mod tests {
                 kill_grace: std::time::Duration::from_millis(10),
             },
         );
-        let daemon = Daemon::new(registry, config, "a-long-enough-token".into(), "srv-x".into());
+        let daemon = Daemon::new(
+            registry,
+            config,
+            "a-long-enough-token".into(),
+            "srv-x".into(),
+        );
         assert!(daemon.token_matches("a-long-enough-token"));
         assert!(!daemon.token_matches("a-long-enough-tokeN"));
         assert!(!daemon.token_matches(""));

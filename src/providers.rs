@@ -174,7 +174,11 @@ fn default_shell() -> String {
     std::env::var("SHELL")
         .ok()
         .filter(|shell| Path::new(shell).is_file())
-        .or_else(|| Path::new("/bin/bash").is_file().then(|| "/bin/bash".to_owned()))
+        .or_else(|| {
+            Path::new("/bin/bash")
+                .is_file()
+                .then(|| "/bin/bash".to_owned())
+        })
         .unwrap_or_else(|| "/bin/sh".to_owned())
 }
 
@@ -184,7 +188,8 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 /// The modes ptyhub knows without any configuration.
 fn built_in(mode: &str) -> Option<Provider> {
-    let env_command = |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.into());
+    let env_command =
+        |var: &str, default: &str| std::env::var(var).unwrap_or_else(|_| default.into());
     let provider = match mode {
         "shell" => Provider {
             mode: "shell".into(),
@@ -322,7 +327,13 @@ mod tests {
             session_id: "0b6c5e5e-3f7c-4c39-9d8e-3f3b8e1f2a11".into(),
         };
         let spec = claude.launch_spec(&request(&kind));
-        assert_eq!(spec.args, vec![OsString::from("--resume"), OsString::from("0b6c5e5e-3f7c-4c39-9d8e-3f3b8e1f2a11")]);
+        assert_eq!(
+            spec.args,
+            vec![
+                OsString::from("--resume"),
+                OsString::from("0b6c5e5e-3f7c-4c39-9d8e-3f3b8e1f2a11")
+            ]
+        );
     }
 
     #[test]
@@ -337,17 +348,26 @@ mod tests {
         );
         let providers = Providers::from_config(&overrides);
         let codex = providers.get("codex").expect("configured");
-        let kind = LaunchKind::Resume { session_id: "abc".into() };
+        let kind = LaunchKind::Resume {
+            session_id: "abc".into(),
+        };
         let spec = codex.launch_spec(&request(&kind));
         assert_eq!(spec.program, OsString::from("/opt/fake-codex"));
-        assert_eq!(spec.args, vec![OsString::from("resume"), OsString::from("abc")]);
+        assert_eq!(
+            spec.args,
+            vec![OsString::from("resume"), OsString::from("abc")]
+        );
     }
 
     #[test]
     fn session_ids_are_validated_per_provider() {
-        assert!(SessionIdRule::Uuid.check("0b6c5e5e-3f7c-4c39-9d8e-3f3b8e1f2a11").is_ok());
+        assert!(SessionIdRule::Uuid
+            .check("0b6c5e5e-3f7c-4c39-9d8e-3f3b8e1f2a11")
+            .is_ok());
         assert!(SessionIdRule::Uuid.check("not-a-uuid").is_err());
-        assert!(SessionIdRule::Uuid.check("0b6c5e5e3f7c4c399d8e3f3b8e1f2a11").is_err());
+        assert!(SessionIdRule::Uuid
+            .check("0b6c5e5e3f7c4c399d8e3f3b8e1f2a11")
+            .is_err());
         assert!(SessionIdRule::Token.check("ses_abc-1.2").is_ok());
         assert!(SessionIdRule::Token.check("a b").is_err());
         assert!(SessionIdRule::Token.check("; rm -rf /").is_err());

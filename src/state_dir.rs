@@ -42,7 +42,9 @@ impl StateDir {
     pub fn open(root: &Path) -> std::io::Result<StateDir> {
         fs::create_dir_all(root)?;
         fs::set_permissions(root, fs::Permissions::from_mode(0o700))?;
-        Ok(StateDir { root: root.to_owned() })
+        Ok(StateDir {
+            root: root.to_owned(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -101,8 +103,12 @@ mod tests {
     #[test]
     fn the_instance_id_survives_a_restart() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let first = StateDir::open(dir.path()).and_then(|s| s.server_instance_id()).expect("id");
-        let second = StateDir::open(dir.path()).and_then(|s| s.server_instance_id()).expect("id");
+        let first = StateDir::open(dir.path())
+            .and_then(|s| s.server_instance_id())
+            .expect("id");
+        let second = StateDir::open(dir.path())
+            .and_then(|s| s.server_instance_id())
+            .expect("id");
         assert_eq!(first, second);
         assert!(first.starts_with("srv-"));
     }

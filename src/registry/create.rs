@@ -60,7 +60,10 @@ pub enum CreateError {
 }
 
 impl Registry {
-    pub async fn create(self: &Arc<Self>, request: CreateRequest) -> Result<CreateOutcome, CreateError> {
+    pub async fn create(
+        self: &Arc<Self>,
+        request: CreateRequest,
+    ) -> Result<CreateOutcome, CreateError> {
         if self.is_shutting_down() {
             return Err(CreateError::ShuttingDown);
         }
@@ -115,12 +118,13 @@ impl Registry {
             },
         };
         let bound_ref = match &launch {
-            LaunchKind::Resume { session_id } | LaunchKind::Fresh { session_id: Some(session_id) } => {
-                Some(SessionRef {
-                    provider: provider.mode.clone(),
-                    session_id: session_id.clone(),
-                })
-            }
+            LaunchKind::Resume { session_id }
+            | LaunchKind::Fresh {
+                session_id: Some(session_id),
+            } => Some(SessionRef {
+                provider: provider.mode.clone(),
+                session_id: session_id.clone(),
+            }),
             LaunchKind::Fresh { session_id: None } => None,
         };
         let lock_key = match &bound_ref {

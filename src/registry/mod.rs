@@ -87,15 +87,23 @@ impl Registry {
 
     /// Every remembered terminal, oldest first.
     pub fn list(&self) -> Vec<Arc<Session>> {
-        let mut all: Vec<Arc<Session>> = self.terminals.iter().map(|e| Arc::clone(e.value())).collect();
+        let mut all: Vec<Arc<Session>> = self
+            .terminals
+            .iter()
+            .map(|e| Arc::clone(e.value()))
+            .collect();
         all.sort_by(|a, b| {
-            (a.info().created_at_ms, a.terminal_id()).cmp(&(b.info().created_at_ms, b.terminal_id()))
+            (a.info().created_at_ms, a.terminal_id())
+                .cmp(&(b.info().created_at_ms, b.terminal_id()))
         });
         all
     }
 
     pub fn running_count(&self) -> usize {
-        self.terminals.iter().filter(|e| e.value().is_running()).count()
+        self.terminals
+            .iter()
+            .filter(|e| e.value().is_running())
+            .count()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<TerminalsChanged> {
@@ -161,7 +169,8 @@ impl Registry {
     /// Hangs up every running child and waits (bounded) for them to exit.
     pub async fn shutdown(&self, wait: Duration) {
         self.shutting_down.store(true, Ordering::SeqCst);
-        let running: Vec<Arc<Session>> = self.list().into_iter().filter(|s| s.is_running()).collect();
+        let running: Vec<Arc<Session>> =
+            self.list().into_iter().filter(|s| s.is_running()).collect();
         for session in &running {
             session.kill();
         }

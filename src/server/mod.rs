@@ -1,5 +1,6 @@
 //! `ptyhub serve`: the listener, its routes and graceful shutdown.
 
+pub mod api;
 mod origin;
 
 use std::net::SocketAddr;
@@ -42,7 +43,9 @@ pub struct ServeOptions {
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let state_dir = StateDir::open(&options.state_dir)
         .with_context(|| format!("cannot use state dir {}", options.state_dir.display()))?;
-    let server_instance_id = state_dir.server_instance_id().context("cannot record the server instance id")?;
+    let server_instance_id = state_dir
+        .server_instance_id()
+        .context("cannot record the server instance id")?;
     let token = match options.token {
         Some(token) => {
             anyhow::ensure!(
@@ -88,32 +91,37 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let app = Router::new()
         .route("/", get(index))
         .route("/ws", get(websocket))
+        .route("/api/sessions", get(api::sessions))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(Arc::clone(&daemon));
 
     let shutdown_daemon = Arc::clone(&daemon);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            tracing::info!("shutting down: hanging up children and closing sockets");
-            shutdown_daemon.begin_shutdown();
-            shutdown_daemon.registry.shutdown(SHUTDOWN_CHILD_WAIT).await;
-        })
-        .await
-        .context("server failed")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: hanging up children and closing sockets");
+        shutdown_daemon.begin_shutdown();
+        shutdown_daemon.registry.shutdown(SHUTDOWN_CHILD_WAIT).await;
+    })
+    .await
+    .context("server failed")?;
     state_dir.remove_daemon_record();
     Ok(())
 }
 
 async fn wait_for_signal() {
-    let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(signal) => signal,
-        Err(err) => {
-            tracing::error!(%err, "cannot listen for SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}

@@ -46,10 +46,22 @@ mod tests {
     #[test]
     fn same_host_and_configured_origins_pass_others_do_not() {
         assert!(check(&headers(None, "127.0.0.1:7373"), &[]).is_ok());
-        assert!(check(&headers(Some("http://127.0.0.1:7373"), "127.0.0.1:7373"), &[]).is_ok());
-        assert!(check(&headers(Some("https://evil.example"), "127.0.0.1:7373"), &[]).is_err());
+        assert!(check(
+            &headers(Some("http://127.0.0.1:7373"), "127.0.0.1:7373"),
+            &[]
+        )
+        .is_ok());
+        assert!(check(
+            &headers(Some("https://evil.example"), "127.0.0.1:7373"),
+            &[]
+        )
+        .is_err());
         assert!(check(&headers(Some("null"), "127.0.0.1:7373"), &[]).is_err());
         let allowed = vec!["http://localhost:5173".to_owned()];
-        assert!(check(&headers(Some("http://localhost:5173"), "127.0.0.1:7373"), &allowed).is_ok());
+        assert!(check(
+            &headers(Some("http://localhost:5173"), "127.0.0.1:7373"),
+            &allowed
+        )
+        .is_ok());
     }
 }

@@ -282,7 +282,9 @@ impl Session {
                         "screen model fell out of the replay ring; skipping to its oldest frame"
                     );
                     let oldest = ring.oldest_seq();
-                    let offset = ring.get(oldest).map_or(ring.appended_bytes(), |f| f.stream_offset);
+                    let offset = ring
+                        .get(oldest)
+                        .map_or(ring.appended_bytes(), |f| f.stream_offset);
                     screen.skip_to(oldest - 1, offset);
                     continue;
                 }

@@ -191,7 +191,10 @@ mod tests {
         }
         let first = ring.first_seq_within_budget(1, 12, |f| f.len_bytes());
         assert_eq!(first, Some(9));
-        assert_eq!(ring.first_seq_within_budget(1, 4, |f| f.len_bytes()), Some(11));
+        assert_eq!(
+            ring.first_seq_within_budget(1, 4, |f| f.len_bytes()),
+            Some(11)
+        );
         assert_eq!(ring.read_from(9, u64::MAX).len(), 2);
     }
 }

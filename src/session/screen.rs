@@ -94,7 +94,9 @@ impl ScreenModel {
     }
 
     pub fn resize(&mut self, cols: u16, rows: u16) {
-        self.parser.screen_mut().set_size(nonzero(rows), nonzero(cols));
+        self.parser
+            .screen_mut()
+            .set_size(nonzero(rows), nonzero(cols));
     }
 
     pub fn screen(&self) -> &vt100::Screen {

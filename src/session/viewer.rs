@@ -79,7 +79,9 @@ pub enum ViewerEvent {
     },
     Resync(Resync),
     /// The child exited and the viewer has received everything it wrote.
-    Exited { exit_code: i32 },
+    Exited {
+        exit_code: i32,
+    },
     /// Nothing to read now; wait for the wake notification.
     Idle,
 }
@@ -216,7 +218,11 @@ impl Viewer {
 
     fn resync(&mut self) -> Resync {
         let repaint = self.session.snapshot();
-        let skipped = skipped_range(self.next_seq, repaint.through_seq, SkipReason::QueueOverflow);
+        let skipped = skipped_range(
+            self.next_seq,
+            repaint.through_seq,
+            SkipReason::QueueOverflow,
+        );
         if let Some(skipped) = skipped {
             self.stats.skipped_frames += skipped.to_seq - skipped.from_seq + 1;
         }

@@ -45,7 +45,10 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
         );
         let mut writer_task = tokio::spawn(writer.run());
         if slot.is_none() {
-            outbox.push(Outgoing::Close { code: 4003, reason: "Too many connections" });
+            outbox.push(Outgoing::Close {
+                code: 4003,
+                reason: "Too many connections",
+            });
         } else {
             let mut connection = Connection {
                 daemon,
@@ -60,7 +63,10 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
             // Dropping the connection drops the outbox: the writer finishes
             // what is queued and ends.
         }
-        if tokio::time::timeout(CLOSE_FLUSH_WAIT, &mut writer_task).await.is_err() {
+        if tokio::time::timeout(CLOSE_FLUSH_WAIT, &mut writer_task)
+            .await
+            .is_err()
+        {
             writer_task.abort();
         }
         drop(slot);
@@ -97,7 +103,8 @@ fn pane_key(attach_request_id: Option<&str>) -> String {
 
 impl Connection {
     async fn read(&mut self, mut stream: futures_util::stream::SplitStream<WebSocket>) {
-        let hello_deadline = tokio::time::Instant::now() + self.daemon.config.server.hello_timeout();
+        let hello_deadline =
+            tokio::time::Instant::now() + self.daemon.config.server.hello_timeout();
         loop {
             let next = if self.authenticated {
                 stream.next().await
@@ -105,19 +112,20 @@ impl Connection {
                 match tokio::time::timeout_at(hello_deadline, stream.next()).await {
                     Ok(next) => next,
                     Err(_) => {
-                        self.outbox.push(Outgoing::Close { code: 4002, reason: "Hello timeout" });
+                        self.outbox.push(Outgoing::Close {
+                            code: 4002,
+                            reason: "Hello timeout",
+                        });
                         return;
                     }
                 }
             };
             let flow = match next {
                 Some(Ok(Message::Text(text))) => self.on_text(text.as_str()),
-                Some(Ok(Message::Binary(_))) => {
-                    self.reply_error(ErrorMessage::new(
-                        ErrorCode::InvalidMessage,
-                        "Binary frames are not supported; send JSON text frames.",
-                    ))
-                }
+                Some(Ok(Message::Binary(_))) => self.reply_error(ErrorMessage::new(
+                    ErrorCode::InvalidMessage,
+                    "Binary frames are not supported; send JSON text frames.",
+                )),
                 Some(Ok(Message::Pong(_))) => {
                     self.awaiting_pong.store(false, Ordering::SeqCst);
                     Flow::Continue
@@ -162,8 +170,13 @@ impl Connection {
                     "Protocol version mismatch",
                 );
             }
-            Err(Rejection::Invalid { message, request_id, terminal_id }) => {
-                let mut error = ErrorMessage::new(ErrorCode::InvalidMessage, message).request(request_id);
+            Err(Rejection::Invalid {
+                message,
+                request_id,
+                terminal_id,
+            }) => {
+                let mut error =
+                    ErrorMessage::new(ErrorCode::InvalidMessage, message).request(request_id);
                 error.terminal_id = terminal_id;
                 return self.reply_error(error);
             }
@@ -188,7 +201,9 @@ impl Connection {
             ClientMessage::Resize(resize) => self.on_resize(resize),
             ClientMessage::Detach(target) => self.on_detach(&target.terminal_id),
             ClientMessage::Kill(target) => self.on_kill(&target.terminal_id),
-            ClientMessage::ActivityList(provider, list) => self.on_activity_list(provider, list.request_id),
+            ClientMessage::ActivityList(provider, list) => {
+                self.on_activity_list(provider, list.request_id)
+            }
             ClientMessage::Tolerated(kind) => {
                 tracing::trace!(kind, "ignoring a non-terminal message");
                 Flow::Continue
@@ -290,9 +305,12 @@ impl Connection {
             return self.reply_error(error.request(attach_request_id));
         }
         if let Some(exit_code) = session.exit_code() {
-            let mut error = ErrorMessage::new(ErrorCode::InvalidTerminalId, exited_summary(&session, exit_code))
-                .request(attach_request_id)
-                .terminal(terminal_id);
+            let mut error = ErrorMessage::new(
+                ErrorCode::InvalidTerminalId,
+                exited_summary(&session, exit_code),
+            )
+            .request(attach_request_id)
+            .terminal(terminal_id);
             error.terminal_exit_code = Some(exit_code);
             return self.reply_error(error);
         }
@@ -306,7 +324,10 @@ impl Connection {
             self.active_attach_ids.insert(key, id.clone());
         }
 
-        let already_attached = self.active_attach_ids.keys().any(|(t, p)| *t == terminal_id && *p != pane);
+        let already_attached = self
+            .active_attach_ids
+            .keys()
+            .any(|(t, p)| *t == terminal_id && *p != pane);
         let others_attached = session.has_viewers_of_other_owners(self.id);
         let resizes = match attach.intent {
             AttachIntent::ViewportHydrate => true,
@@ -321,10 +342,12 @@ impl Connection {
 
         let requested_since_seq = attach.since_seq.unwrap_or(0);
         let geometry = session.geometry();
-        let reset = requested_since_seq > 0 && geometry.authority == GeometryAuthority::MultiClientUnknown;
+        let reset =
+            requested_since_seq > 0 && geometry.authority == GeometryAuthority::MultiClientUnknown;
         let since_seq = if reset { 0 } else { requested_since_seq };
         let info = session.info();
-        let envelope = OutputEnvelope::new(&terminal_id, &info.stream_id, attach_request_id.as_deref());
+        let envelope =
+            OutputEnvelope::new(&terminal_id, &info.stream_id, attach_request_id.as_deref());
         let replay_cost = |frame: &crate::session::Frame| envelope.message_len(frame);
         let (plan, viewer) = session.attach(AttachRequest {
             since_seq,
@@ -354,7 +377,11 @@ impl Connection {
         })];
         // A fresh xterm that will not see the stream's start (and gets no
         // repaint, which carries its own modes) needs the modes re-entered.
-        if let (Some(id), true, None) = (&attach_request_id, attach.surface_reset == Some(true), &plan.repaint) {
+        if let (Some(id), true, None) = (
+            &attach_request_id,
+            attach.surface_reset == Some(true),
+            &plan.repaint,
+        ) {
             let modes = session.mode_preamble();
             if plan.replay_from_seq > 1 && !modes.is_empty() {
                 preamble.push(outbound::to_json(&ModesSync {
@@ -379,7 +406,11 @@ impl Connection {
         }
         if let Some(repaint) = &plan.repaint {
             let escaped = json_string(&repaint.repaint);
-            preamble.push(envelope.encode_escaped(repaint.through_seq, escaped.as_bytes(), Source::Replay));
+            preamble.push(envelope.encode_escaped(
+                repaint.through_seq,
+                escaped.as_bytes(),
+                Source::Replay,
+            ));
         }
         let attachment = Attachment {
             terminal_id,
@@ -395,11 +426,24 @@ impl Connection {
     }
 
     /// The running session for input/resize, or the error to reply with.
-    fn running_session(&self, terminal_id: &str, expected: Option<&SessionRef>) -> Result<Arc<Session>, ErrorMessage> {
-        let not_running = || ErrorMessage::new(ErrorCode::InvalidTerminalId, "Terminal not running").terminal(terminal_id);
-        let session = self.daemon.registry.get(terminal_id).ok_or_else(not_running)?;
+    fn running_session(
+        &self,
+        terminal_id: &str,
+        expected: Option<&SessionRef>,
+    ) -> Result<Arc<Session>, Box<ErrorMessage>> {
+        let not_running = || {
+            Box::new(
+                ErrorMessage::new(ErrorCode::InvalidTerminalId, "Terminal not running")
+                    .terminal(terminal_id),
+            )
+        };
+        let session = self
+            .daemon
+            .registry
+            .get(terminal_id)
+            .ok_or_else(not_running)?;
         if let Some(error) = identity_mismatch(&session, expected) {
-            return Err(error);
+            return Err(Box::new(error));
         }
         if !session.is_running() {
             return Err(not_running());
@@ -413,7 +457,7 @@ impl Connection {
                 session.write_input(input.data.into_bytes());
                 Flow::Continue
             }
-            Err(error) => self.reply_error(error),
+            Err(error) => self.reply_error(*error),
         }
     }
 
@@ -423,14 +467,15 @@ impl Connection {
                 session.resize(resize.cols, resize.rows, self.id);
                 Flow::Continue
             }
-            Err(error) => self.reply_error(error),
+            Err(error) => self.reply_error(*error),
         }
     }
 
     fn on_detach(&mut self, terminal_id: &str) -> Flow {
         if self.daemon.registry.get(terminal_id).is_none() {
             return self.reply_error(
-                ErrorMessage::new(ErrorCode::InvalidTerminalId, "Unknown terminalId").terminal(terminal_id),
+                ErrorMessage::new(ErrorCode::InvalidTerminalId, "Unknown terminalId")
+                    .terminal(terminal_id),
             );
         }
         self.active_attach_ids.retain(|(t, _), _| t != terminal_id);
@@ -445,7 +490,8 @@ impl Connection {
         let registry = Arc::clone(&self.daemon.registry);
         let Some(session) = registry.get(terminal_id) else {
             return self.reply_error(
-                ErrorMessage::new(ErrorCode::InvalidTerminalId, "Unknown terminalId").terminal(terminal_id),
+                ErrorMessage::new(ErrorCode::InvalidTerminalId, "Unknown terminalId")
+                    .terminal(terminal_id),
             );
         };
         self.active_attach_ids.retain(|(t, _), _| t != terminal_id);
@@ -474,7 +520,11 @@ fn inventory_record(session: &Session) -> InventoryTerminal {
         terminal_id: info.terminal_id.clone(),
         title: info.title.clone(),
         mode: info.mode.clone(),
-        status: if session.is_running() { "running" } else { "exited" },
+        status: if session.is_running() {
+            "running"
+        } else {
+            "exited"
+        },
         created_at: info.created_at_ms,
         last_activity_at: session.last_activity_ms(),
         cwd: info.cwd.clone(),
@@ -486,7 +536,11 @@ fn inventory_record(session: &Session) -> InventoryTerminal {
 /// An exited terminal is bound to no session.
 fn identity_mismatch(session: &Session, expected: Option<&SessionRef>) -> Option<ErrorMessage> {
     let expected = expected?;
-    let actual = session.info().session_ref.clone().filter(|_| session.is_running());
+    let actual = session
+        .info()
+        .session_ref
+        .clone()
+        .filter(|_| session.is_running());
     if actual.as_ref() == Some(expected) {
         return None;
     }

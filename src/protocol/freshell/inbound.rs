@@ -235,7 +235,11 @@ fn typed<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn require_non_empty(field: &str, value: &str, object: &Map<String, Value>) -> Result<(), Rejection> {
+fn require_non_empty(
+    field: &str,
+    value: &str,
+    object: &Map<String, Value>,
+) -> Result<(), Rejection> {
     if value.is_empty() {
         Err(invalid(format!("{field} must not be empty"), Some(object)))
     } else {
@@ -253,7 +257,10 @@ fn check_size(cols: u16, rows: u16, object: &Map<String, Value>) -> Result<(), R
     Ok(())
 }
 
-fn check_session_ref(session_ref: &Option<SessionRef>, object: &Map<String, Value>) -> Result<(), Rejection> {
+fn check_session_ref(
+    session_ref: &Option<SessionRef>,
+    object: &Map<String, Value>,
+) -> Result<(), Rejection> {
     if let Some(r) = session_ref {
         require_non_empty("sessionRef.provider", &r.provider, object)?;
         require_non_empty("sessionRef.sessionId", &r.session_id, object)?;
@@ -274,8 +281,15 @@ pub fn parse(text: &str, authenticated: bool) -> Result<ClientMessage, Rejection
     let Value::Object(mut object) = value else {
         return Err(invalid("Invalid message: expected a JSON object", None));
     };
-    let Some(kind) = object.get("type").and_then(Value::as_str).map(str::to_owned) else {
-        return Err(invalid("Invalid message: missing string field 'type'", Some(&object)));
+    let Some(kind) = object
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Err(invalid(
+            "Invalid message: missing string field 'type'",
+            Some(&object),
+        ));
     };
     if kind == "hello" {
         let version = object.get("protocolVersion").and_then(Value::as_f64);
@@ -343,7 +357,9 @@ pub fn parse(text: &str, authenticated: bool) -> Result<ClientMessage, Rejection
                 ClientMessage::Kill(target)
             }
         }
-        "claude.activity.list" | "codex.activity.list" | "opencode.activity.list"
+        "claude.activity.list"
+        | "codex.activity.list"
+        | "opencode.activity.list"
         | "amplifier.activity.list" => {
             let provider = match kind.as_str() {
                 "claude.activity.list" => ActivityProvider::Claude,
@@ -356,7 +372,13 @@ pub fn parse(text: &str, authenticated: bool) -> Result<ClientMessage, Rejection
         }
         other if TOLERATED_TYPES.contains(&other) => ClientMessage::Tolerated(kind),
         other => {
-            return Err(invalid(format!("Unknown message type: {}", other.chars().take(100).collect::<String>()), Some(&snapshot)));
+            return Err(invalid(
+                format!(
+                    "Unknown message type: {}",
+                    other.chars().take(100).collect::<String>()
+                ),
+                Some(&snapshot),
+            ));
         }
     };
     Ok(message)
@@ -376,13 +398,18 @@ mod tests {
     #[test]
     fn create_rejects_unknown_keys_and_legacy_resume_ids() {
         rejected_message(r#"{"type":"terminal.create","requestId":"r","bogus":1}"#);
-        let legacy = rejected_message(r#"{"type":"terminal.create","requestId":"r","resumeSessionId":null}"#);
+        let legacy = rejected_message(
+            r#"{"type":"terminal.create","requestId":"r","resumeSessionId":null}"#,
+        );
         assert!(legacy.contains("legacy"));
     }
 
     #[test]
     fn other_messages_ignore_unknown_keys() {
-        let parsed = parse(r#"{"type":"terminal.kill","terminalId":"t","extra":true}"#, true);
+        let parsed = parse(
+            r#"{"type":"terminal.kill","terminalId":"t","extra":true}"#,
+            true,
+        );
         assert!(matches!(parsed, Ok(ClientMessage::Kill(_))));
     }
 
@@ -408,7 +435,11 @@ mod tests {
             r#"{{"type":"terminal.attach","terminalId":"t","intent":"viewport_hydrate","cols":80,"rows":24,"attachRequestId":"{id}"}}"#
         );
         match parse(&text, true) {
-            Err(Rejection::Invalid { terminal_id, request_id, .. }) => {
+            Err(Rejection::Invalid {
+                terminal_id,
+                request_id,
+                ..
+            }) => {
                 assert_eq!(terminal_id.as_deref(), Some("t"));
                 assert_eq!(request_id, None);
             }

@@ -272,7 +272,10 @@ mod tests {
 
     #[test]
     fn absent_optionals_are_omitted() {
-        let json = to_json(&ErrorMessage::new(ErrorCode::InvalidMessage, "Invalid JSON"));
+        let json = to_json(&ErrorMessage::new(
+            ErrorCode::InvalidMessage,
+            "Invalid JSON",
+        ));
         assert!(!json.contains("null"), "{json}");
         assert!(json.contains(r#""code":"INVALID_MESSAGE""#));
     }

@@ -108,7 +108,9 @@ mod tests {
 
     #[test]
     fn escaped_length_matches_serde_json() {
-        for ch in ['a', '"', '\\', '\n', '\u{1b}', '\u{7f}', 'é', '€', '😀', '\u{0}'] {
+        for ch in [
+            'a', '"', '\\', '\n', '\u{1b}', '\u{7f}', 'é', '€', '😀', '\u{0}',
+        ] {
             let escaped = serde_json::to_string(&ch.to_string()).expect("serializes");
             assert_eq!(json_escaped_len(ch), escaped.len() - 2, "{ch:?}");
         }

@@ -17,7 +17,7 @@ use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
-use super::outbound::{self, Exit, Detached, OutputGap, TerminalsChanged};
+use super::outbound::{self, Detached, Exit, OutputGap, TerminalsChanged};
 use super::output_encoding::{OutputEnvelope, Source};
 use crate::registry;
 use crate::session::{Resync, SkipReason, Viewer, ViewerEvent};
@@ -48,9 +48,15 @@ pub enum Outgoing {
     Message(String),
     Attach(Box<Attachment>),
     /// Ends every attachment of this socket to the terminal, then sends `ack`.
-    Detach { terminal_id: String, ack: String },
+    Detach {
+        terminal_id: String,
+        ack: String,
+    },
     /// Sends a close frame and ends the socket.
-    Close { code: u16, reason: &'static str },
+    Close {
+        code: u16,
+        reason: &'static str,
+    },
     /// The socket passed hello: forward `terminals.changed` from now on.
     Authenticated,
 }
@@ -71,7 +77,10 @@ impl Outbox {
             .fetch_add(message.len(), Ordering::Relaxed)
             + message.len();
         if queued > MAX_QUEUED_CONTROL_BYTES {
-            let _ = self.tx.send(Outgoing::Close { code: 4008, reason: "Backpressure" });
+            let _ = self.tx.send(Outgoing::Close {
+                code: 4008,
+                reason: "Backpressure",
+            });
             return false;
         }
         self.tx.send(Outgoing::Message(message)).is_ok()
@@ -184,7 +193,8 @@ impl SocketWriter {
     async fn handle(&mut self, command: Outgoing) -> Result<(), Stop> {
         match command {
             Outgoing::Message(text) => {
-                self.queued_control_bytes.fetch_sub(text.len(), Ordering::Relaxed);
+                self.queued_control_bytes
+                    .fetch_sub(text.len(), Ordering::Relaxed);
                 self.write_text(text).await
             }
             Outgoing::Attach(attachment) => {
@@ -223,10 +233,17 @@ impl SocketWriter {
             let event = self.attachments[index].viewer.poll(OUTPUT_BYTES_PER_TURN);
             match event {
                 ViewerEvent::Idle => index += 1,
-                ViewerEvent::Output { frames, replay_to_seq } => {
+                ViewerEvent::Output {
+                    frames,
+                    replay_to_seq,
+                } => {
                     progressed = true;
                     for frame in frames {
-                        let source = if frame.seq <= replay_to_seq { Source::Replay } else { Source::Live };
+                        let source = if frame.seq <= replay_to_seq {
+                            Source::Replay
+                        } else {
+                            Source::Live
+                        };
                         let text = self.attachments[index].envelope.encode(&frame, source);
                         self.feed_text(text).await?;
                     }
@@ -243,7 +260,10 @@ impl SocketWriter {
                     progressed = true;
                     let ended = self.attachments.remove(index);
                     let Some(ended) = ended else { continue };
-                    let others_remain = self.attachments.iter().any(|a| a.terminal_id == ended.terminal_id);
+                    let others_remain = self
+                        .attachments
+                        .iter()
+                        .any(|a| a.terminal_id == ended.terminal_id);
                     if !others_remain {
                         let exit = outbound::to_json(&Exit {
                             kind: "terminal.exit",
@@ -263,7 +283,10 @@ impl SocketWriter {
     }
 
     async fn feed_text(&mut self, text: String) -> Result<(), Stop> {
-        self.sink.feed(Message::Text(text.into())).await.map_err(|_| Stop::Gone)
+        self.sink
+            .feed(Message::Text(text.into()))
+            .await
+            .map_err(|_| Stop::Gone)
     }
 
     async fn write(&mut self, message: Message) -> Result<(), Stop> {
@@ -271,7 +294,10 @@ impl SocketWriter {
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) {
-        let frame = CloseFrame { code, reason: reason.into() };
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
         let _ = self.sink.send(Message::Close(Some(frame))).await;
     }
 }

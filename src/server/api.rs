@@ -1,0 +1,88 @@
+//! The daemon's own JSON API, for local tools and the web client.
+//!
+//! The same records back `ptyhub ls --json`, so scripts see one shape.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::daemon::Daemon;
+use crate::session::{Session, SessionRef};
+
+/// One terminal as the API and `ptyhub ls --json` describe it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRecord {
+    pub terminal_id: String,
+    pub mode: String,
+    pub title: String,
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub session_ref: Option<SessionRef>,
+    pub viewers: usize,
+    pub pid: Option<u32>,
+    pub created_at: u64,
+    pub last_activity_at: u64,
+    pub cwd: Option<String>,
+}
+
+impl SessionRecord {
+    pub fn of(session: &Session) -> SessionRecord {
+        let info = session.info();
+        SessionRecord {
+            terminal_id: info.terminal_id.clone(),
+            mode: info.mode.clone(),
+            title: info.title.clone(),
+            status: if session.is_running() {
+                "running"
+            } else {
+                "exited"
+            }
+            .to_owned(),
+            exit_code: session.exit_code(),
+            session_ref: info.session_ref.clone(),
+            viewers: session.viewer_count(),
+            pid: session.pid(),
+            created_at: info.created_at_ms,
+            last_activity_at: session.last_activity_ms(),
+            cwd: info.cwd.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Whether the request carries the daemon's token (header or query).
+pub fn authorized(daemon: &Daemon, headers: &HeaderMap, query: &TokenQuery) -> bool {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    bearer
+        .or(query.token.as_deref())
+        .is_some_and(|token| daemon.token_matches(token))
+}
+
+pub async fn sessions(
+    State(daemon): State<Arc<Daemon>>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    if !authorized(&daemon, &headers, &query) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
+    }
+    let records: Vec<SessionRecord> = daemon
+        .registry
+        .list()
+        .iter()
+        .map(|s| SessionRecord::of(s))
+        .collect();
+    Json(records).into_response()
+}
