@@ -86,3 +86,30 @@ pub async fn sessions(
         .collect();
     Json(records).into_response()
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ScreenQuery {
+    token: Option<String>,
+    /// `1`/`true`: keep colours and attributes as escape sequences.
+    ansi: Option<String>,
+}
+
+/// `GET /api/sessions/{terminalId}/screen`: the current screen as text, or
+/// with `?ansi=1` as escape sequences that repaint it (for scripts and agents).
+pub async fn screen(
+    State(daemon): State<Arc<Daemon>>,
+    axum::extract::Path(terminal_id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<ScreenQuery>,
+) -> Response {
+    let token = TokenQuery { token: query.token };
+    if !authorized(&daemon, &headers, &token) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
+    }
+    let Some(session) = daemon.registry.get(&terminal_id) else {
+        return (StatusCode::NOT_FOUND, format!("no terminal {terminal_id}")).into_response();
+    };
+    let ansi = matches!(query.ansi.as_deref(), Some("1" | "true" | "yes"));
+    let body = if ansi { session.snapshot().repaint } else { session.screen_text() };
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}

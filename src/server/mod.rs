@@ -92,6 +92,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .route("/", get(index))
         .route("/ws", get(websocket))
         .route("/api/sessions", get(api::sessions))
+        .route("/api/sessions/{terminal_id}/screen", get(api::screen))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(Arc::clone(&daemon));
 
