@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::SplitSink;
-use futures_util::SinkExt;
+use futures_util::{FutureExt, SinkExt};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use super::outbound::{self, Detached, Exit, OutputGap, TerminalsChanged};
@@ -42,6 +42,22 @@ pub struct Attachment {
     pub envelope: OutputEnvelope,
     /// Sent before any output of this attachment.
     pub preamble: Vec<String>,
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        let stats = self.viewer.stats();
+        if stats.resyncs > 0 {
+            tracing::info!(
+                terminal = %self.terminal_id,
+                pane = %self.pane_key,
+                resyncs = stats.resyncs,
+                skipped_frames = stats.skipped_frames,
+                skipped_bytes = stats.skipped_bytes,
+                "viewer detached after falling behind"
+            );
+        }
+    }
 }
 
 pub enum Outgoing {
@@ -104,6 +120,13 @@ pub struct SocketWriter {
     shutdown: watch::Receiver<bool>,
 }
 
+/// Something other than output or a command that the writer must act on.
+enum Event {
+    PingDue,
+    Changed(Option<registry::TerminalsChanged>),
+    Shutdown,
+}
+
 /// Why the writer stopped.
 enum Stop {
     Closed,
@@ -154,7 +177,11 @@ impl SocketWriter {
             }
             if self.pump_output().await? {
                 self.sink.flush().await.map_err(|_| Stop::Gone)?;
-                // Let commands and other sockets in between bursts.
+                // A continuous flood must not starve pings, list changes or
+                // shutdown: look at them without waiting, then go on.
+                if let Some(event) = Self::next_event(&mut ping, &mut self.changes, &mut self.shutdown).now_or_never() {
+                    self.on_event(event).await?;
+                }
                 tokio::task::yield_now().await;
                 continue;
             }
@@ -165,27 +192,47 @@ impl SocketWriter {
                     None => return Err(Stop::Closed),
                 },
                 () = self.wake.notified() => {}
-                _ = ping.tick() => {
-                    if self.awaiting_pong.swap(true, Ordering::SeqCst) {
-                        tracing::info!("no pong since the last ping; dropping the socket");
-                        return Err(Stop::Gone);
-                    }
-                    self.write(Message::Ping(Default::default())).await?;
+                event = Self::next_event(&mut ping, &mut self.changes, &mut self.shutdown) => {
+                    self.on_event(event).await?;
                 }
-                change = recv_change(&mut self.changes) => {
-                    if let Some(change) = change {
-                        let message = outbound::to_json(&TerminalsChanged {
-                            kind: "terminals.changed",
-                            revision: change.revision,
-                            recoverable_terminal_ids: change.recoverable_terminal_ids,
-                        });
-                        self.write_text(message).await?;
-                    }
+            }
+        }
+    }
+
+    /// The next timer, list change or shutdown, whichever comes first.
+    async fn next_event(
+        ping: &mut tokio::time::Interval,
+        changes: &mut Option<broadcast::Receiver<registry::TerminalsChanged>>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Event {
+        tokio::select! {
+            _ = ping.tick() => Event::PingDue,
+            change = recv_change(changes) => Event::Changed(change),
+            _ = shutdown.changed() => Event::Shutdown,
+        }
+    }
+
+    async fn on_event(&mut self, event: Event) -> Result<(), Stop> {
+        match event {
+            Event::PingDue => {
+                if self.awaiting_pong.swap(true, Ordering::SeqCst) {
+                    tracing::info!("no pong since the last ping; dropping the socket");
+                    return Err(Stop::Gone);
                 }
-                _ = self.shutdown.changed() => {
-                    self.close(4009, "Server shutting down").await;
-                    return Err(Stop::Closed);
-                }
+                self.write(Message::Ping(Default::default())).await
+            }
+            Event::Changed(Some(change)) => {
+                let message = outbound::to_json(&TerminalsChanged {
+                    kind: "terminals.changed",
+                    revision: change.revision,
+                    recoverable_terminal_ids: change.recoverable_terminal_ids,
+                });
+                self.write_text(message).await
+            }
+            Event::Changed(None) => Ok(()),
+            Event::Shutdown => {
+                self.close(4009, "Server shutting down").await;
+                Err(Stop::Closed)
             }
         }
     }
