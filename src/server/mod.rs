@@ -2,6 +2,7 @@
 
 pub mod api;
 mod origin;
+mod web_client;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -89,7 +90,9 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
     let app = Router::new()
-        .route("/", get(index))
+        .route("/", get(web_client::index))
+        .route("/app.js", get(web_client::app_js))
+        .route("/app.css", get(web_client::app_css))
         .route("/ws", get(websocket))
         .route("/api/sessions", get(api::sessions))
         .route("/api/sessions/{terminal_id}/screen", get(api::screen))
@@ -127,10 +130,6 @@ async fn wait_for_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
     }
-}
-
-async fn index() -> Html<&'static str> {
-    Html("<!doctype html><title>ptyhub</title><p>ptyhub is running. Connect a freshell frontend to <code>/ws</code>.</p>")
 }
 
 async fn websocket(

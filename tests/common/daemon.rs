@@ -1,0 +1,310 @@
+//! Starting and stopping one real `ptyhub serve` per test.
+//!
+//! Each daemon gets its own temporary directory holding its config file, its state dir, the
+//! fake agent's ledger and the daemon's stderr log (printed when a test fails). Dropping a
+//! [`Daemon`] sends SIGTERM (the daemon hangs up its children), SIGKILLs it if it lingers, and
+//! then SIGKILLs every process still carrying this run's marker in its environment, so no
+//! child outlives its test even when the daemon misbehaves.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use super::procs::{kill_hard, live_processes_matching, processes_with_env};
+use super::{fresh_id, COLS, FAKE_AGENT, ROWS};
+
+const STARTUP_DEADLINE: Duration = Duration::from_secs(20);
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// One line of the fake agent's ledger: a process it started as.
+#[derive(Debug, Clone)]
+pub struct LedgerEntry {
+    pub pid: u32,
+    /// Arguments after the program path.
+    pub argv: Vec<String>,
+    pub cwd: String,
+}
+
+impl LedgerEntry {
+    /// The value following `flag` in argv, e.g. `arg_after("--resume")`.
+    pub fn arg_after(&self, flag: &str) -> Option<&str> {
+        let at = self.argv.iter().position(|a| a == flag)?;
+        self.argv.get(at + 1).map(String::as_str)
+    }
+}
+
+/// A running daemon, killed (with everything it started) on drop.
+pub struct Daemon {
+    child: Option<Child>,
+    dir: Arc<TempDir>,
+    config_extra: String,
+    /// `PTYHUB_TEST_MARKER=<uuid>` given to this run only; finds its descendants in /proc.
+    marker: String,
+    pub port: u16,
+    pub token: String,
+    /// `ws://127.0.0.1:<port>/ws`
+    pub ws_url: String,
+    pub ledger_path: PathBuf,
+    pub state_dir: PathBuf,
+    log_path: PathBuf,
+}
+
+impl Daemon {
+    /// Starts a daemon whose config is the harness's base config (fake agent for claude, codex
+    /// and opencode; `bash --norc --noprofile` for shell; 80×24; short kill grace) with the
+    /// TOML in `config_extra` merged over it, key by key.
+    pub fn start(config_extra: &str) -> Daemon {
+        let dir = Arc::new(tempfile::Builder::new().prefix("ptyhub-test-").tempdir().unwrap());
+        Daemon::spawn(dir, config_extra.to_owned(), fresh_id("token"))
+    }
+
+    /// Stops this daemon gracefully and starts a new one on the same state dir, config and
+    /// token (a new port).
+    pub fn restart(mut self) -> Daemon {
+        self.stop();
+        let (dir, extra, token) = (self.dir.clone(), self.config_extra.clone(), self.token.clone());
+        drop(self);
+        Daemon::spawn(dir, extra, token)
+    }
+
+    /// A directory inside this test's temp dir (created), e.g. for distinct cwds.
+    pub fn scratch_dir(&self, name: &str) -> PathBuf {
+        let path = self.dir.path().join("scratch").join(name);
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    /// Every process the fake agent recorded starting, in order.
+    pub fn ledger(&self) -> Vec<LedgerEntry> {
+        let Ok(text) = std::fs::read_to_string(&self.ledger_path) else {
+            return Vec::new();
+        };
+        text.lines()
+            .map(|line| {
+                let v: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("ledger line {line:?} is not JSON: {e}"));
+                LedgerEntry {
+                    pid: v["pid"].as_u64().expect("ledger pid") as u32,
+                    argv: v["argv"]
+                        .as_array()
+                        .expect("ledger argv")
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned())
+                        .collect(),
+                    cwd: v["cwd"].as_str().expect("ledger cwd").to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// Ledger entries whose argv mentions `marker` (typically a session id).
+    pub fn spawns_mentioning(&self, marker: &str) -> Vec<LedgerEntry> {
+        self.ledger().into_iter().filter(|e| e.argv.iter().any(|a| a.contains(marker))).collect()
+    }
+
+    /// Live fake-agent processes whose command line mentions `marker`, from /proc.
+    pub fn live_agents_mentioning(&self, marker: &str) -> Vec<u32> {
+        live_processes_matching(&[FAKE_AGENT, marker])
+    }
+
+    /// The daemon's stderr so far (its tracing log).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The daemon's own pid, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    fn spawn(dir: Arc<TempDir>, config_extra: String, token: String) -> Daemon {
+        let root = dir.path().to_owned();
+        let state_dir = root.join("state");
+        let ledger_path = root.join("ledger.jsonl");
+        let config_path = root.join("config.toml");
+        let log_path = root.join(format!("{}.log", fresh_id("daemon")));
+        std::fs::create_dir_all(&state_dir).unwrap();
+        std::fs::write(&config_path, merged_config(&config_extra)).unwrap();
+        let marker = format!("PTYHUB_TEST_MARKER={}", uuid::Uuid::new_v4());
+
+        let log = std::fs::File::create(&log_path).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ptyhub"))
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0"])
+            .arg("--config")
+            .arg(&config_path)
+            .arg("--state-dir")
+            .arg(&state_dir)
+            .env("AUTH_TOKEN", &token)
+            .env("PTYHUB_FAKE_LEDGER", &ledger_path)
+            .env(marker.split_once('=').unwrap().0, marker.split_once('=').unwrap().1)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("start the ptyhub binary");
+
+        let first_line = read_first_line(child.stdout.take().unwrap());
+        let mut daemon = Daemon {
+            child: Some(child),
+            dir,
+            config_extra,
+            marker,
+            port: 0,
+            token,
+            ws_url: String::new(),
+            ledger_path,
+            state_dir,
+            log_path,
+        };
+        let Some(line) = first_line else {
+            daemon.stop();
+            panic!(
+                "ptyhub printed no ready line within {STARTUP_DEADLINE:?}; its log:\n{}",
+                daemon.log()
+            );
+        };
+        daemon.port = parse_ready_line(&line, &daemon.token);
+        daemon.ws_url = format!("ws://127.0.0.1:{}/ws", daemon.port);
+        daemon
+    }
+
+    /// SIGTERM, wait, SIGKILL if needed; then kill anything this run left behind.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: kill(2) has no memory-safety preconditions.
+            unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+            let deadline = Instant::now() + SHUTDOWN_DEADLINE;
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for pid in processes_with_env(&self.marker) {
+            kill_hard(pid);
+        }
+        // In case the daemon scrubbed the marker from its children's environment: the fake
+        // agent recorded its pids (checked against /proc so a reused pid is left alone).
+        let live_agents = live_processes_matching(&[FAKE_AGENT]);
+        for entry in self.ledger() {
+            if live_agents.contains(&entry.pid) {
+                kill_hard(entry.pid);
+            }
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.stop();
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("---- last lines of the ptyhub log ({}) ----", self.log_path.display());
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+            eprintln!("---- end of ptyhub log ----");
+        }
+    }
+}
+
+/// Reads stdout's first line on a thread (the daemon may never print it), then keeps
+/// draining stdout so the daemon can never block on a full pipe.
+fn read_first_line(stdout: impl Read + Send + 'static) -> Option<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    rx.recv_timeout(STARTUP_DEADLINE).ok().filter(|l| !l.is_empty())
+}
+
+/// The contract: the first stdout line is exactly
+/// `ptyhub ready: http://127.0.0.1:<port>/?token=<token>`.
+fn parse_ready_line(line: &str, token: &str) -> u16 {
+    let line = line.trim_end_matches('\n');
+    let port = line
+        .strip_prefix("ptyhub ready: http://127.0.0.1:")
+        .and_then(|rest| rest.split_once("/?token="))
+        .filter(|(_, t)| *t == token)
+        .and_then(|(port, _)| port.parse::<u16>().ok())
+        .unwrap_or_else(|| {
+            panic!("first stdout line {line:?} is not `ptyhub ready: http://127.0.0.1:<port>/?token=<token>`")
+        });
+    assert_ne!(port, 0, "the ready line must name the port actually bound");
+    port
+}
+
+fn base_config() -> String {
+    let agent = toml_string(FAKE_AGENT);
+    format!(
+        r#"
+[sessions]
+kill_grace_ms = 1000
+initial_cols = {COLS}
+initial_rows = {ROWS}
+
+[providers.claude]
+command = {agent}
+
+[providers.codex]
+command = {agent}
+
+[providers.opencode]
+command = {agent}
+
+[providers.shell]
+command = "/bin/bash"
+args = ["--norc", "--noprofile"]
+"#
+    )
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// The base config with `extra` merged over it (tables merge recursively, values replace).
+fn merged_config(extra: &str) -> String {
+    let mut base: toml::Table = base_config().parse().expect("base config is TOML");
+    let extra: toml::Table =
+        extra.parse().unwrap_or_else(|e| panic!("config_extra is not TOML: {e}\n{extra}"));
+    merge(&mut base, extra);
+    toml::to_string(&base).unwrap()
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(toml::Value::Table(existing)), toml::Value::Table(table)) => merge(existing, table),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Reads a JSON file some fixture wrote (e.g. the flooder's report), waiting for it to appear.
+pub fn read_json_file(path: &Path, timeout: Duration) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if let Ok(value) = serde_json::from_str(&text) {
+                return value;
+            }
+        }
+        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

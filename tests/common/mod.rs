@@ -1,0 +1,69 @@
+//! The one shared harness of ptyhub's integration tests.
+//!
+//! Every test drives the real binary as a black box, as `docs/test-contract.md` describes:
+//! [`Daemon::start`] runs `ptyhub serve` on 127.0.0.1 port 0 with its own temporary state
+//! directory, config file and fake-CLI ledger; [`Client::connect`] opens a real WebSocket and
+//! validates every message it receives against freshell's frozen server-message schema;
+//! [`streams`] keeps, per attachRequestId, what a viewer has been sent and checks the seq
+//! rules of the protocol as it goes. The fake CLIs live in `tests/fixtures/`.
+//!
+//! Each integration test binary includes this module with `mod common;`, so not every helper
+//! is used by every binary.
+#![allow(dead_code, unused_imports)]
+
+pub mod client;
+pub mod daemon;
+pub mod procs;
+pub mod schema;
+pub mod streams;
+
+use std::time::{Duration, Instant};
+
+pub use client::{Attach, Client, Event, Handshake};
+pub use daemon::{Daemon, LedgerEntry};
+pub use procs::{live_processes_matching, process_is_alive};
+pub use streams::{assert_same_output, assert_same_screen, screen_model, AttachStream, Frame, Gap};
+
+/// The fake coding CLI that claude, codex and opencode are mapped to.
+pub const FAKE_AGENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fake-agent");
+
+/// A child that floods its terminal and reports its own write rate.
+pub const FLOODER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/flooder");
+
+/// Terminal size used by the harness everywhere (config `initial_cols/rows` and attaches), so
+/// that a viewer's screen model and the PTY always agree without a resize.
+pub const COLS: u16 = 80;
+pub const ROWS: u16 = 24;
+
+/// How long a test waits for something the daemon must eventually do. Generous: tests run in
+/// parallel on two cores in debug builds. Never used to assert speed.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A new unique id with a readable prefix (`req-…`, `attach-…`).
+pub fn fresh_id(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Polls `condition` every 20 ms until it holds; panics with `what` after `timeout`.
+pub async fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// True when `s` is a canonical UUID (8-4-4-4-12 hex), the shape claude session ids must have.
+pub fn is_uuid(s: &str) -> bool {
+    s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
+}
+
+/// Numbers of the lines `line <n>` (the fake agent's flood format) found in terminal output,
+/// in the order they appear.
+pub fn numbered_lines(output: &str) -> Vec<u64> {
+    output
+        .split('\n')
+        .filter_map(|line| line.trim_end_matches('\r').strip_prefix("line "))
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}

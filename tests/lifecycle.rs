@@ -1,0 +1,99 @@
+//! How a terminal ends, and how a viewer leaves without ending it (freshell spec §5.5, §5.6,
+//! §10.2).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_exiting_right_after_a_burst_delivers_every_byte_before_terminal_exit() {
+    const BURST_LINES: u64 = 50_000;
+    let daemon = Daemon::start("");
+    // A small receive buffer keeps most of the burst inside the daemon while we do not read.
+    let mut viewer = Client::connect_with_small_receive_buffer(&daemon, 4096).await;
+    viewer.hello().await;
+    let created = viewer.create(json!({"mode": "claude"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap();
+    let session_id = created["sessionRef"]["sessionId"].as_str().unwrap().to_owned();
+    let attach = viewer.attach(terminal_id).await;
+    viewer.wait_for_text(&attach, "fake> ").await;
+    let child = daemon.spawns_mentioning(&session_id)[0].pid;
+
+    viewer.type_line(terminal_id, &format!("burst-exit {BURST_LINES} 3")).await;
+    // Not reading until the child is gone means the daemon learns of the exit while this
+    // viewer is still far behind: the exit must wait for the output, not overtake it.
+    wait_until("the child has exited", PATIENCE, || !process_is_alive(child)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let exit_code = viewer.wait_for_exit(terminal_id).await;
+
+    // The harness refuses output after terminal.exit, so this is everything that came.
+    let lines = numbered_lines(&viewer.stream(&attach).data);
+    assert_eq!(lines.len() as u64, BURST_LINES, "lines received before terminal.exit");
+    assert_eq!(lines, (1..=BURST_LINES).collect::<Vec<u64>>(), "every line, in order");
+    assert!(viewer.stream(&attach).gaps.is_empty(), "{:?}", viewer.stream(&attach).gaps);
+    assert_eq!(exit_code, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_ends_the_child_and_every_viewer_is_told() {
+    let daemon = Daemon::start("");
+    let (mut killer, _) = Client::connect_ready(&daemon).await;
+    let created = killer.create(json!({"mode": "claude"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap();
+    let session_id = created["sessionRef"]["sessionId"].as_str().unwrap().to_owned();
+    let attach = killer.attach(terminal_id).await;
+    killer.wait_for_text(&attach, "FAKE-AGENT").await;
+    let (mut onlooker, _) = Client::connect_ready(&daemon).await;
+    let watched = onlooker.attach(terminal_id).await;
+    onlooker.wait_for_text(&watched, "FAKE-AGENT").await;
+    assert_eq!(daemon.live_agents_mentioning(&session_id).len(), 1);
+
+    killer.send_json(&json!({"type": "terminal.kill", "terminalId": terminal_id})).await;
+    killer.wait_for_exit(terminal_id).await;
+    onlooker.wait_for_exit(terminal_id).await;
+    wait_until("the killed child is gone from /proc", PATIENCE, || {
+        daemon.live_agents_mentioning(&session_id).is_empty()
+    })
+    .await;
+
+    let (_, handshake) = Client::connect_ready(&daemon).await;
+    let listed = handshake.terminal(terminal_id).expect("a killed terminal is still remembered");
+    assert_eq!(listed["status"], "exited", "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detach_is_acknowledged_and_leaves_the_process_running() {
+    let daemon = Daemon::start("");
+    let (mut leaver, _) = Client::connect_ready(&daemon).await;
+    let created = leaver.create(json!({"mode": "claude"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap();
+    let session_id = created["sessionRef"]["sessionId"].as_str().unwrap().to_owned();
+    let attach = leaver.attach(terminal_id).await;
+    leaver.wait_for_text(&attach, "FAKE-AGENT").await;
+    let (mut stayer, _) = Client::connect_ready(&daemon).await;
+    let stayed = stayer.attach(terminal_id).await;
+
+    leaver.send_json(&json!({"type": "terminal.detach", "terminalId": terminal_id})).await;
+    leaver
+        .recv_until("terminal.detached", PATIENCE, |m| {
+            m["type"] == "terminal.detached" && m["terminalId"] == terminal_id
+        })
+        .await;
+
+    stayer.type_line(terminal_id, "echo after-detach").await;
+    stayer.wait_for_text(&stayed, "ECHO:after-detach").await;
+    leaver.drain_for(Duration::from_millis(300)).await;
+    assert!(
+        !leaver.stream(&attach).data.contains("ECHO:after-detach"),
+        "a detached socket receives no more output"
+    );
+    assert_eq!(leaver.exit_code(terminal_id), None, "detach does not end the terminal");
+    assert_eq!(daemon.live_agents_mentioning(&session_id).len(), 1, "the process keeps running");
+
+    // Coming back later finds it alive, with what it printed meanwhile.
+    let again = leaver.attach(terminal_id).await;
+    leaver.wait_for_text(&again, "ECHO:after-detach").await;
+}

@@ -1,0 +1,188 @@
+//! One provider session is one process, however many sockets and panes ask for it.
+//!
+//! freshell opens a socket per browser tab and re-sends creates on every reconnect; the
+//! daemon's job is to answer all of them with the one terminal that owns the session
+//! (freshell spec §9.2–9.4, §10.9).
+
+mod common;
+
+use common::*;
+use futures_util::future::join_all;
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_sockets_restoring_one_session_at_once_share_one_process() {
+    let daemon = Daemon::start("");
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let session_ref = json!({"provider": "claude", "sessionId": session_id});
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        clients.push(Client::connect_ready(&daemon).await.0);
+    }
+
+    // Five tabs restore the same pane at the same moment, each from a different cwd.
+    let creates: Vec<Value> = (0..5)
+        .map(|i| {
+            json!({
+                "type": "terminal.create",
+                "requestId": fresh_id("req"),
+                "mode": "claude",
+                "restore": true,
+                "sessionRef": session_ref,
+                "cwd": daemon.scratch_dir(&format!("cwd-{i}")),
+            })
+        })
+        .collect();
+    join_all(clients.iter_mut().zip(&creates).map(|(client, create)| client.send_json(create))).await;
+
+    let mut terminal_ids = Vec::new();
+    for (client, create) in clients.iter_mut().zip(&creates) {
+        let request_id = create["requestId"].clone();
+        let created = client
+            .recv_until("the answer to the create", PATIENCE, |m| {
+                (m["type"] == "terminal.created" || m["type"] == "error") && m["requestId"] == request_id
+            })
+            .await;
+        assert_eq!(created["type"], "terminal.created", "every restore is answered with the terminal: {created}");
+        assert_eq!(created["sessionRef"], session_ref, "the terminal is bound to the session: {created}");
+        terminal_ids.push(created["terminalId"].as_str().unwrap().to_owned());
+    }
+    let terminal_id = terminal_ids[0].clone();
+    assert!(terminal_ids.iter().all(|t| *t == terminal_id), "one terminal for one session: {terminal_ids:?}");
+
+    let mut attach_ids = Vec::new();
+    for client in clients.iter_mut() {
+        let attach = client.attach(&terminal_id).await;
+        client.wait_for_text(&attach, "FAKE-AGENT").await;
+        attach_ids.push(attach);
+    }
+    let spawned = daemon.spawns_mentioning(&session_id);
+    assert_eq!(spawned.len(), 1, "exactly one process was started for the session: {spawned:?}");
+    assert!(spawned[0].argv.ends_with(&["--resume".into(), session_id.clone()]), "{spawned:?}");
+    assert_eq!(daemon.live_agents_mentioning(&session_id).len(), 1, "exactly one process is alive");
+
+    // Input from any socket reaches the one child, and every socket sees every answer.
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.type_line(&terminal_id, &format!("echo from-{i}")).await;
+    }
+    clients[0].type_line(&terminal_id, "echo last").await;
+    for (client, attach) in clients.iter_mut().zip(&attach_ids) {
+        for i in 0..5 {
+            client.wait_for_text(attach, &format!("ECHO:from-{i}")).await;
+        }
+        client.wait_for_text(attach, "ECHO:last\r\nfake> ").await;
+    }
+    let first = clients[0].stream(&attach_ids[0]);
+    for (client, attach) in clients.iter().zip(&attach_ids).skip(1) {
+        let other = client.stream(attach);
+        assert_eq!(other.last_seq(), first.last_seq(), "every viewer ends at the same seq");
+        assert_same_output(&first.data, &other.data, "every viewer saw the same bytes");
+    }
+    assert_eq!(daemon.spawns_mentioning(&session_id).len(), 1, "still one process after all that input");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_claude_gets_a_server_chosen_session_id_reported_everywhere() {
+    let daemon = Daemon::start("");
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+
+    let created = client.create(json!({"mode": "claude"})).await;
+    let session_ref = created["sessionRef"].clone();
+    assert_eq!(session_ref["provider"], "claude", "terminal.created carries the sessionRef: {created}");
+    let session_id = session_ref["sessionId"].as_str().unwrap_or_default().to_owned();
+    assert!(is_uuid(&session_id), "the server chose a UUID session id: {created}");
+    let terminal_id = created["terminalId"].as_str().unwrap();
+
+    let attach = client.attach(terminal_id).await;
+    assert_eq!(client.stream(&attach).ready["sessionRef"], session_ref, "attach.ready carries the sessionRef");
+    client.wait_for_text(&attach, "FAKE-AGENT").await;
+
+    let (_, handshake) = Client::connect_ready(&daemon).await;
+    let listed = handshake.terminal(terminal_id).expect("a new socket's inventory lists the terminal");
+    assert_eq!(listed["sessionRef"], session_ref, "the inventory carries the sessionRef: {listed}");
+    assert_eq!(listed["status"], "running");
+    assert_eq!(listed["mode"], "claude");
+
+    let spawned = daemon.spawns_mentioning(&session_id);
+    assert_eq!(spawned.len(), 1, "{spawned:?}");
+    assert!(
+        spawned[0].argv.ends_with(&["--session-id".into(), session_id.clone()]),
+        "the CLI was started with --session-id <the reported id>: {:?}",
+        spawned[0].argv
+    );
+    assert!(!spawned[0].argv.contains(&"--resume".to_owned()), "{:?}", spawned[0].argv);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_with_a_session_ref_resumes_that_session() {
+    let daemon = Daemon::start("");
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let session_ref = json!({"provider": "claude", "sessionId": session_id});
+
+    let created = client.create(json!({"mode": "claude", "restore": true, "sessionRef": session_ref})).await;
+    assert_eq!(created["sessionRef"], session_ref, "{created}");
+    let attach = client.attach(created["terminalId"].as_str().unwrap()).await;
+    client.wait_for_text(&attach, "FAKE-AGENT").await;
+
+    let spawned = daemon.spawns_mentioning(&session_id);
+    assert_eq!(spawned.len(), 1, "{spawned:?}");
+    assert!(
+        spawned[0].argv.ends_with(&["--resume".into(), session_id.clone()]),
+        "the CLI was started with --resume <id>: {:?}",
+        spawned[0].argv
+    );
+    assert!(!spawned[0].argv.contains(&"--session-id".to_owned()), "{:?}", spawned[0].argv);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_request_id_from_another_socket_returns_the_running_terminal() {
+    let daemon = Daemon::start("");
+    let (mut first_tab, _) = Client::connect_ready(&daemon).await;
+    let request_id = fresh_id("req");
+
+    let created = first_tab.create(json!({"mode": "claude", "requestId": request_id})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let attach = first_tab.attach(&terminal_id).await;
+    first_tab.wait_for_text(&attach, "FAKE-AGENT").await;
+
+    // A reconnecting client re-sends the create that is still awaiting its answer.
+    let (mut second_tab, _) = Client::connect_ready(&daemon).await;
+    let again = second_tab.create(json!({"mode": "claude", "requestId": request_id})).await;
+    assert_eq!(again["terminalId"], terminal_id.as_str(), "the same requestId names the same terminal: {again}");
+    assert_eq!(again["sessionRef"], created["sessionRef"], "{again}");
+
+    let second_attach = second_tab.attach(&terminal_id).await;
+    second_tab.type_line(&terminal_id, "echo shared").await;
+    second_tab.wait_for_text(&second_attach, "ECHO:shared").await;
+    first_tab.wait_for_text(&attach, "ECHO:shared").await;
+    assert_eq!(daemon.ledger().len(), 1, "nothing else was spawned: {:?}", daemon.ledger());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_panes_on_one_socket_each_receive_every_frame() {
+    let daemon = Daemon::start("");
+    let (mut tab, _) = Client::connect_ready(&daemon).await;
+    let created = tab.create(json!({"mode": "claude"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap();
+
+    let left = tab
+        .attach_with(terminal_id, Attach { attach_request_id: Some("pane-left:1:abcdef".into()), ..Default::default() })
+        .await;
+    tab.wait_for_text(&left, "FAKE-AGENT").await;
+    let right = tab
+        .attach_with(terminal_id, Attach { attach_request_id: Some("pane-right:1:ghijkl".into()), ..Default::default() })
+        .await;
+
+    tab.type_line(terminal_id, "flood 2000").await;
+    // Typing while output flows would put the tty's echo in the middle of the lines.
+    tab.wait_for_text(&left, "line 2000\r\nfake> ").await;
+    tab.type_line(terminal_id, "echo done").await;
+    tab.wait_for_text(&left, "ECHO:done\r\nfake> ").await;
+    tab.wait_for_text(&right, "ECHO:done\r\nfake> ").await;
+
+    let (left, right) = (tab.stream(&left), tab.stream(&right));
+    assert_same_output(&left.data, &right.data, "both panes received the same frames");
+    assert_eq!(left.last_seq(), right.last_seq());
+    assert_eq!(numbered_lines(&left.data), (1..=2000).collect::<Vec<u64>>(), "every line arrived");
+}

@@ -1,0 +1,238 @@
+//! The browser terminal, end to end: a real daemon, Debian's chromium and the web client's
+//! own e2e script (`web-client/e2e/two_viewers.mjs`, driven by playwright-core).
+//!
+//! The script plays a person with several tabs — start a shell from the list, type in one
+//! tab and read it in another, drop a connection, reload, open a read-only tab, start an
+//! agent whose screen a new tab must get at once — and prints a JSON summary. This test
+//! holds the script to its word and adds what only the host can see: however many viewers
+//! came and went, the daemon ran exactly one process per session.
+//!
+//! Needs `node`, `/usr/bin/chromium` and `web-client/node_modules` (`npm ci` in web-client);
+//! `.ci/run` installs them. Without them the test fails and says what is missing.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use common::{process_is_alive, Daemon};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The whole browser run; each of its steps has its own 15 s limit inside the script.
+const BROWSER_RUN_DEADLINE: Duration = Duration::from_secs(240);
+
+fn web_client_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("web-client")
+}
+
+/// Why the browser run cannot happen here, if it cannot.
+fn missing_prerequisite() -> Option<String> {
+    if !Path::new(CHROMIUM).exists() {
+        return Some(format!(
+            "{CHROMIUM} is not installed (apt-get install chromium)"
+        ));
+    }
+    if !web_client_dir()
+        .join("node_modules/playwright-core")
+        .exists()
+    {
+        return Some("web-client/node_modules is missing (npm ci in web-client/)".into());
+    }
+    match Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => None,
+        _ => Some("node is not on PATH".into()),
+    }
+}
+
+/// `GET /api/sessions` with the token, over a plain socket (the tests have no HTTP client).
+fn api_sessions(daemon: &Daemon) -> Vec<Value> {
+    let mut stream = TcpStream::connect(("127.0.0.1", daemon.port)).expect("connect to the daemon");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/sessions HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        daemon.port, daemon.token
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read the API response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(
+        head.starts_with("HTTP/1.1 200"),
+        "GET /api/sessions: {head}"
+    );
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "expected a Content-Length body: {head}"
+    );
+    serde_json::from_str::<Value>(body)
+        .unwrap_or_else(|e| panic!("GET /api/sessions body is not JSON ({e}): {body}"))
+        .as_array()
+        .expect("GET /api/sessions answers a list")
+        .clone()
+}
+
+/// Live (non-zombie) children of `parent`, from /proc.
+fn live_children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                // Fields after the parenthesised name: state, ppid, …
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                    == Some(parent)
+            })
+        })
+        .filter(|&pid| process_is_alive(pid))
+        .collect()
+}
+
+/// Runs the e2e script; returns (success, stdout summary, stderr log).
+fn run_browser_script(daemon: &Daemon, screenshot: &Path) -> (bool, Value, String) {
+    let mut child = Command::new("node")
+        .arg("e2e/two_viewers.mjs")
+        .arg(screenshot)
+        .current_dir(web_client_dir())
+        .env("PTYHUB_URL", format!("http://127.0.0.1:{}", daemon.port))
+        .env("PTYHUB_TOKEN", &daemon.token)
+        .env("PTYHUB_E2E_AGENT", "1") // claude is the harness's fake agent
+        .env("PTYHUB_CHROMIUM", CHROMIUM)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start node");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + BROWSER_RUN_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for node") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = out_reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
+    let summary = out
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str::<Value>(line).ok())
+        .unwrap_or(Value::Null);
+    let Some(status) = status else {
+        panic!("the browser run took longer than {BROWSER_RUN_DEADLINE:?}; its log:\n{err}");
+    };
+    (status.success(), summary, err)
+}
+
+#[test]
+fn browser_tabs_share_one_process_per_session_and_read_only_tabs_cannot_type() {
+    if let Some(why) = missing_prerequisite() {
+        panic!("the browser test cannot run: {why} (.ci/run installs everything it needs)");
+    }
+    let daemon = Daemon::start("");
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("web-client-two-viewers.png");
+
+    let (success, summary, log) = run_browser_script(&daemon, &screenshot);
+    assert!(
+        success && summary["ok"] == true,
+        "the browser run failed.\nits checks:\n{log}\nsummary: {summary:#}"
+    );
+    assert_eq!(summary["servedBy"], "daemon", "the page must come from the daemon itself");
+    eprintln!("browser run checks:\n{log}");
+
+    // Every check the script makes, by name, so that a check silently dropped from the
+    // script shows up here.
+    for check in [
+        "token removed from the address bar",
+        "typing in tab A shows in tab B",
+        "two tabs are two viewers of one process",
+        "reconnect resumes with transport_reconnect from the last seq",
+        "the resumed screen is neither lost nor doubled",
+        "a reloaded tab shows the previous screen at once",
+        "read-only typing does not reach the session",
+        "read-only tab does not resize the PTY",
+        "three tabs, still one process",
+        "an exited session says so with its code",
+        "an unknown session says so",
+        "a wrong token is refused with a clear message",
+        "a new tab on a busy TUI gets its screen at once",
+        "one pid for the shared session throughout",
+    ] {
+        assert_eq!(
+            summary["checks"][check], true,
+            "check {check:?} missing or failed: {summary:#}"
+        );
+    }
+    assert!(
+        screenshot.exists(),
+        "no screenshot at {}",
+        screenshot.display()
+    );
+
+    // The host's view: one live process per running session, the same shell pid the
+    // browser tabs saw at every step, and nothing else under the daemon.
+    let terminal_id = summary["terminalId"].as_str().expect("summary.terminalId");
+    let sessions = api_sessions(&daemon);
+    let shared = sessions
+        .iter()
+        .find(|s| s["terminalId"] == terminal_id)
+        .unwrap_or_else(|| panic!("{terminal_id} not in /api/sessions: {sessions:?}"));
+    let shell_pid = shared["pid"].as_u64().expect("the shared shell has a pid") as u32;
+    assert!(
+        summary["sessionPids"]
+            .as_array()
+            .is_some_and(|p| p.iter().all(|p| p == shell_pid)),
+        "the shared shell changed pid: {} vs {shell_pid}",
+        summary["sessionPids"]
+    );
+    let mut running_pids: Vec<u32> = sessions
+        .iter()
+        .filter(|s| s["status"] == "running")
+        .filter_map(|s| s["pid"].as_u64().map(|p| p as u32))
+        .collect();
+    running_pids.sort_unstable();
+    assert_eq!(
+        running_pids.len(),
+        2,
+        "running sessions: the shared shell and the agent: {sessions:?}"
+    );
+    let daemon_pid = daemon.pid().expect("the daemon runs");
+    let mut children = live_children(daemon_pid);
+    children.sort_unstable();
+    assert_eq!(
+        children, running_pids,
+        "the daemon's live children must be exactly one process per running session"
+    );
+}

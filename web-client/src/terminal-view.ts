@@ -1,0 +1,352 @@
+/**
+ * The page at `/#/t/<terminalId>`: one xterm showing one of the daemon's sessions.
+ *
+ * Every tab that opens the URL is one more viewer of the same process. The view attaches
+ * on each `ready`:
+ * - first time (or after a daemon restart): `viewport_hydrate` from seq 0 with freshell's
+ *   131 072-byte replay budget — the daemon sends recent history, or one frame that repaints
+ *   the whole screen when the history is larger, so a fresh page shows the screen at once;
+ * - after a dropped socket: `transport_reconnect` from the last applied seq, keeping the
+ *   xterm, so only what was missed is sent;
+ * - read-only (`?view=readonly`): `keepalive_delta`, which never resizes the PTY; such a view
+ *   sends neither input nor resize.
+ * Which frames reach the screen is decided by `attach-stream.ts`.
+ */
+
+import { FitAddon } from '@xterm/addon-fit';
+import { Unicode11Addon } from '@xterm/addon-unicode11';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { WebglAddon } from '@xterm/addon-webgl';
+import { Terminal } from '@xterm/xterm';
+
+import { beginAttach, checkTag, EMPTY_CURSOR, onAttachReady, onGap, onOutput, type AttachCursor } from './attach-stream';
+import type { Connection, ReadyInfo } from './connection';
+import { h, replaceChildren } from './dom';
+import {
+  attach,
+  attachRequestId,
+  detach,
+  HYDRATE_MAX_REPLAY_BYTES,
+  input,
+  resize,
+  type AttachIntent,
+  type ServerMessage,
+} from './protocol';
+
+/** Window resizes are sent to the PTY once they settle (each one makes the app repaint). */
+const RESIZE_DEBOUNCE_MS = 150;
+
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+
+/** Where the view stands with its session. */
+export type ViewState =
+  | 'waiting' // not attached yet (connecting, or attach sent)
+  | 'live' // attach.ready received; output flows
+  | 'exited' // the process ended
+  | 'unknown'; // the daemon does not know this terminal
+
+export interface TerminalViewDeps {
+  connection: Connection;
+  terminalId: string;
+  readonly: boolean;
+  /** This tab's pane id, the prefix of every attachRequestId it sends. */
+  paneId: string;
+  /** Called with the session's title once known. */
+  onTitle: (title: string) => void;
+}
+
+export class TerminalView {
+  readonly element: HTMLElement;
+  readonly terminal: Terminal;
+  private readonly fit = new FitAddon();
+  private readonly host: HTMLElement;
+  private readonly banner: HTMLElement;
+  private cursor: AttachCursor = EMPTY_CURSOR;
+  private attachCount = 0;
+  private state: ViewState = 'waiting';
+  /** True once anything was attached: later `ready`s resume instead of hydrating. */
+  private hasScreen = false;
+  private lastSentSize: { cols: number; rows: number } | null = null;
+  private resizeTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly observer: ResizeObserver;
+  /** Counts for tests and diagnostics (exposed on `window.ptyhub`). */
+  readonly stats = {
+    framesApplied: 0,
+    framesDropped: 0,
+    gaps: 0,
+    attaches: 0,
+    lastAttach: null as { intent: AttachIntent; sinceSeq: number } | null,
+    /** `performance.now()` when the socket was ready, the attach answered, the first frame written. */
+    timings: { attachSentAt: 0, readyAt: 0, firstFrameAt: 0 },
+  };
+
+  constructor(private readonly deps: TerminalViewDeps) {
+    this.host = h('div', { class: 'term-host' });
+    this.banner = h('div', { class: 'banner', role: 'status', hidden: true });
+    this.element = h('section', { class: 'terminal-view' }, this.banner, this.host);
+    this.terminal = new Terminal({
+      allowProposedApi: true, // unicode11's activeVersion is a proposed API
+      cursorBlink: !deps.readonly,
+      disableStdin: deps.readonly,
+      fontFamily: "'DejaVu Sans Mono', ui-monospace, 'Cascadia Mono', Menlo, Consolas, monospace",
+      fontSize: 14,
+      scrollback: 5000,
+      theme: {
+        background: '#101318',
+        foreground: '#d7dce2',
+        cursor: '#f0c674',
+        selectionBackground: '#3b4a5e',
+      },
+    });
+    this.observer = new ResizeObserver(() => this.onContainerResize());
+  }
+
+  /** Call once the element is in the document: xterm measures its container. */
+  mount(): void {
+    this.terminal.loadAddon(this.fit);
+    const unicode = new Unicode11Addon();
+    this.terminal.loadAddon(unicode);
+    this.terminal.unicode.activeVersion = '11';
+    this.terminal.loadAddon(new WebLinksAddon());
+    this.terminal.open(this.host);
+    loadWebgl(this.terminal);
+    this.fitNow();
+    this.observer.observe(this.host);
+    this.terminal.onData((data) => this.sendInput(data));
+    this.terminal.onBinary((data) => this.sendInput(data));
+    this.terminal.onTitleChange((title) => {
+      if (title.trim() !== '') this.deps.onTitle(title);
+    });
+    if (!this.deps.readonly) this.terminal.focus();
+    if (this.deps.connection.connected) this.attachNow(false);
+  }
+
+  get viewState(): ViewState {
+    return this.state;
+  }
+
+  get lastSeq(): number {
+    return this.cursor.lastSeq;
+  }
+
+  onReady(info: ReadyInfo): void {
+    if (this.state === 'exited' || this.state === 'unknown') return;
+    this.attachNow(info.bootChanged);
+  }
+
+  onMessage(message: ServerMessage): void {
+    if (!('terminalId' in message) || message.terminalId !== this.deps.terminalId) {
+      if (message.type === 'terminal.inventory') this.onInventory(message.terminals);
+      return;
+    }
+    switch (message.type) {
+      case 'terminal.attach.ready': {
+        const outcome = onAttachReady(this.cursor, message);
+        if (!outcome.accepted) return;
+        if (outcome.clearScreen) this.terminal.reset();
+        this.cursor = outcome.cursor;
+        this.stats.timings.readyAt = performance.now();
+        this.setState('live');
+        break;
+      }
+      case 'terminal.output': {
+        const outcome = onOutput(this.cursor, message);
+        if (!outcome.accepted) {
+          this.stats.framesDropped += 1;
+          return;
+        }
+        this.cursor = outcome.cursor;
+        this.stats.framesApplied += 1;
+        if (this.stats.timings.firstFrameAt === 0) this.stats.timings.firstFrameAt = performance.now();
+        this.terminal.write(message.data);
+        break;
+      }
+      case 'terminal.output.gap': {
+        const outcome = onGap(this.cursor, message);
+        if (!outcome.accepted) return;
+        this.cursor = outcome.cursor;
+        this.stats.gaps += 1;
+        if (outcome.notice !== null) this.terminal.write(`\r\n${DIM}${outcome.notice}${RESET}\r\n`);
+        break;
+      }
+      case 'terminal.modes.sync':
+        if (checkTag(this.cursor, message) === null) this.terminal.write(message.data);
+        break;
+      case 'terminal.exit':
+        this.showExited(message.exitCode, null);
+        break;
+      case 'error':
+        this.onError(message.code, message.message, message.requestId, message.terminalExitCode);
+        break;
+      default:
+        break;
+    }
+  }
+
+  dispose(): void {
+    this.observer.disconnect();
+    if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
+    if (this.state === 'live' || this.state === 'waiting') {
+      this.deps.connection.send(detach(this.deps.terminalId));
+    }
+    this.terminal.dispose();
+  }
+
+  /** The visible screen as text, one string per row (for tests and the e2e script). */
+  screenLines(): string[] {
+    const buffer = this.terminal.buffer.active;
+    const lines: string[] = [];
+    for (let row = 0; row < this.terminal.rows; row++) {
+      lines.push(buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? '');
+    }
+    return lines;
+  }
+
+  /** The whole buffer (scrollback and screen) as text, one line per row. */
+  bufferLines(): string[] {
+    const buffer = this.terminal.buffer.active;
+    const lines: string[] = [];
+    for (let row = 0; row < buffer.length; row++) {
+      lines.push(buffer.getLine(row)?.translateToString(true) ?? '');
+    }
+    return lines;
+  }
+
+  private attachNow(bootChanged: boolean): void {
+    const resume = this.hasScreen && !bootChanged;
+    let intent: AttachIntent;
+    if (this.deps.readonly) intent = 'keepalive_delta';
+    else intent = resume ? 'transport_reconnect' : 'viewport_hydrate';
+    if (!resume) {
+      this.terminal.reset();
+      this.cursor = { ...EMPTY_CURSOR };
+    }
+    const sinceSeq = resume ? this.cursor.lastSeq : 0;
+    this.attachCount += 1;
+    const id = attachRequestId(this.deps.paneId, this.attachCount);
+    this.cursor = beginAttach(this.cursor, id, sinceSeq);
+    this.fitNow();
+    const { cols, rows } = this.terminal;
+    const sent = this.deps.connection.send(
+      attach({
+        terminalId: this.deps.terminalId,
+        intent,
+        cols,
+        rows,
+        sinceSeq,
+        attachRequestId: id,
+        maxReplayBytes: HYDRATE_MAX_REPLAY_BYTES,
+      }),
+    );
+    if (sent) {
+      this.hasScreen = true;
+      this.stats.attaches += 1;
+      this.stats.lastAttach = { intent, sinceSeq };
+      this.stats.timings = { attachSentAt: performance.now(), readyAt: 0, firstFrameAt: 0 };
+      if (intent !== 'keepalive_delta') this.lastSentSize = { cols, rows };
+      this.setState('waiting');
+    }
+  }
+
+  private onInventory(terminals: ReadonlyArray<{ terminalId: string; title: string; mode: string }>): void {
+    const mine = terminals.find((t) => t.terminalId === this.deps.terminalId);
+    if (mine) this.deps.onTitle(mine.title || mine.mode);
+  }
+
+  private onError(code: string, text: string, requestId: string | undefined, exitCode: number | undefined): void {
+    const aboutMyAttach = requestId !== undefined && requestId === this.cursor.attachRequestId;
+    if (requestId !== undefined && !aboutMyAttach) return;
+    if (code !== 'INVALID_TERMINAL_ID') {
+      if (aboutMyAttach) this.showBanner('error', `The daemon refused to attach: ${text} (${code})`);
+      return;
+    }
+    if (this.state === 'exited') return;
+    if (exitCode !== undefined) this.showExited(exitCode, text);
+    else this.showUnknown();
+  }
+
+  private showExited(exitCode: number, detail: string | null): void {
+    if (this.state === 'exited') return;
+    this.setState('exited');
+    this.terminal.options.disableStdin = true;
+    this.terminal.options.cursorBlink = false;
+    // Hide the cursor: nothing will type here any more.
+    const cursorOff = '\x1b[?25l';
+    if (detail === null) this.terminal.write(`\r\n${DIM}[process exited with code ${exitCode}]${RESET}\r\n${cursorOff}`);
+    else this.terminal.write(cursorOff);
+    this.showBanner(
+      'exited',
+      `This session has exited with code ${exitCode}.`,
+      detail ?? undefined,
+    );
+  }
+
+  private showUnknown(): void {
+    this.setState('unknown');
+    this.terminal.options.disableStdin = true;
+    this.showBanner(
+      'unknown',
+      `The daemon has no session ${this.deps.terminalId}.`,
+      'It may have been closed and forgotten, or the daemon was restarted. Pick one from the list.',
+    );
+  }
+
+  private showBanner(kind: string, headline: string, detail?: string): void {
+    this.banner.className = `banner banner-${kind}`;
+    replaceChildren(
+      this.banner,
+      h('strong', {}, headline),
+      detail ? h('span', { class: 'detail' }, detail) : null,
+      h('a', { href: '#/', class: 'button-link' }, 'All sessions'),
+    );
+    this.banner.hidden = false;
+    this.fitSoon();
+  }
+
+  private setState(state: ViewState): void {
+    this.state = state;
+    this.element.dataset.state = state;
+  }
+
+  private sendInput(data: string): void {
+    if (this.deps.readonly || this.state !== 'live') return;
+    this.deps.connection.send(input(this.deps.terminalId, data));
+  }
+
+  private fitNow(): void {
+    try {
+      this.fit.fit();
+    } catch {
+      // Not measurable yet (hidden or detached); the ResizeObserver fits again later.
+    }
+  }
+
+  private fitSoon(): void {
+    requestAnimationFrame(() => this.onContainerResize());
+  }
+
+  private onContainerResize(): void {
+    this.fitNow();
+    if (this.deps.readonly) return;
+    if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(() => {
+      this.resizeTimer = null;
+      const { cols, rows } = this.terminal;
+      const last = this.lastSentSize;
+      if (this.state !== 'live' || (last !== null && last.cols === cols && last.rows === rows)) return;
+      if (this.deps.connection.send(resize(this.deps.terminalId, cols, rows))) this.lastSentSize = { cols, rows };
+    }, RESIZE_DEBOUNCE_MS);
+  }
+}
+
+/** GPU rendering where the browser has WebGL2; xterm's DOM renderer otherwise, silently. */
+function loadWebgl(terminal: Terminal): void {
+  try {
+    const webgl = new WebglAddon();
+    webgl.onContextLoss(() => webgl.dispose());
+    terminal.loadAddon(webgl);
+  } catch {
+    // No WebGL2 here: the DOM renderer is already active.
+  }
+}
