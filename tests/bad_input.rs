@@ -25,14 +25,24 @@ impl Scene {
         let bystander_attach = bystander.attach(&bystander_terminal).await;
         bystander.wait_for_text(&bystander_attach, "fake> ").await;
         let (probe, _) = Client::connect_ready(&daemon).await;
-        Scene { daemon, bystander, bystander_terminal, bystander_attach, probe }
+        Scene {
+            daemon,
+            bystander,
+            bystander_terminal,
+            bystander_attach,
+            probe,
+        }
     }
 
     /// The daemon still serves the other socket and its terminal.
     async fn assert_bystander_served(&mut self) {
         let word = fresh_id("alive");
-        self.bystander.type_line(&self.bystander_terminal, &format!("echo {word}")).await;
-        self.bystander.wait_for_text(&self.bystander_attach, &format!("ECHO:{word}")).await;
+        self.bystander
+            .type_line(&self.bystander_terminal, &format!("echo {word}"))
+            .await;
+        self.bystander
+            .wait_for_text(&self.bystander_attach, &format!("ECHO:{word}"))
+            .await;
     }
 
     /// Sends `message` from the probe and returns the error it is answered with.
@@ -67,7 +77,9 @@ async fn text_that_is_not_json_is_invalid_message_and_the_socket_stays_open() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_message_type_is_invalid_message_and_the_socket_stays_open() {
     let mut scene = Scene::new().await;
-    let error = scene.probe_error(json!({"type": "terminal.teleport", "terminalId": "x"})).await;
+    let error = scene
+        .probe_error(json!({"type": "terminal.teleport", "terminalId": "x"}))
+        .await;
     assert_eq!(error["code"], "INVALID_MESSAGE", "{error}");
     scene.assert_all_still_served().await;
 }
@@ -77,7 +89,9 @@ async fn message_over_one_mebibyte_is_invalid_message_and_the_socket_stays_open(
     let mut scene = Scene::new().await;
     let huge = "a".repeat(1024 * 1024 + 1);
     let terminal = scene.bystander_terminal.clone();
-    let error = scene.probe_error(json!({"type": "terminal.input", "terminalId": terminal, "data": huge})).await;
+    let error = scene
+        .probe_error(json!({"type": "terminal.input", "terminalId": terminal, "data": huge}))
+        .await;
     assert_eq!(error["code"], "INVALID_MESSAGE", "{error}");
     scene.assert_all_still_served().await;
 }
@@ -96,7 +110,12 @@ async fn create_with_legacy_resume_session_id_is_rejected_and_spawns_nothing() {
     let error = scene.probe.expect_error_for(&request_id).await;
     assert_eq!(error["code"], "INVALID_MESSAGE", "{error}");
     scene.assert_all_still_served().await;
-    assert_eq!(scene.daemon.ledger().len(), 1, "only the bystander's agent was ever started: {:?}", scene.daemon.ledger());
+    assert_eq!(
+        scene.daemon.ledger().len(),
+        1,
+        "only the bystander's agent was ever started: {:?}",
+        scene.daemon.ledger()
+    );
     assert!(scene.daemon.live_agents_mentioning(&legacy_id).is_empty());
 }
 
@@ -111,7 +130,12 @@ async fn create_with_an_unknown_key_is_invalid_message() {
     let error = scene.probe.expect_error_for(&request_id).await;
     assert_eq!(error["code"], "INVALID_MESSAGE", "{error}");
     scene.assert_all_still_served().await;
-    assert_eq!(scene.daemon.ledger().len(), 1, "nothing was spawned: {:?}", scene.daemon.ledger());
+    assert_eq!(
+        scene.daemon.ledger().len(),
+        1,
+        "nothing was spawned: {:?}",
+        scene.daemon.ledger()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,10 +151,18 @@ async fn claude_session_id_that_is_not_a_uuid_is_invalid_session_id() {
             }))
             .await;
         let error = scene.probe.expect_error_for(&request_id).await;
-        assert_eq!(error["code"], "INVALID_SESSION_ID", "restore={restore}: {error}");
+        assert_eq!(
+            error["code"], "INVALID_SESSION_ID",
+            "restore={restore}: {error}"
+        );
     }
     scene.assert_all_still_served().await;
-    assert_eq!(scene.daemon.ledger().len(), 1, "nothing was spawned: {:?}", scene.daemon.ledger());
+    assert_eq!(
+        scene.daemon.ledger().len(),
+        1,
+        "nothing was spawned: {:?}",
+        scene.daemon.ledger()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,7 +182,9 @@ async fn resize_outside_2_to_1000_columns_or_2_to_500_rows_is_invalid_message() 
 async fn input_to_an_unknown_terminal_is_invalid_terminal_id() {
     let mut scene = Scene::new().await;
     let error = scene
-        .probe_error(json!({"type": "terminal.input", "terminalId": "no-such-terminal", "data": "hello\r"}))
+        .probe_error(
+            json!({"type": "terminal.input", "terminalId": "no-such-terminal", "data": "hello\r"}),
+        )
         .await;
     assert_eq!(error["code"], "INVALID_TERMINAL_ID", "{error}");
     assert_eq!(error["terminalId"], "no-such-terminal", "{error}");
@@ -162,11 +196,18 @@ async fn non_terminal_messages_of_freshells_ui_are_tolerated() {
     let mut scene = Scene::new().await;
     for provider in ["claude", "codex", "opencode", "amplifier"] {
         let request_id = fresh_id("activity");
-        scene.probe.send_json(&json!({"type": format!("{provider}.activity.list"), "requestId": request_id})).await;
+        scene
+            .probe
+            .send_json(
+                &json!({"type": format!("{provider}.activity.list"), "requestId": request_id}),
+            )
+            .await;
         let kind = format!("{provider}.activity.list.response");
         let reply = scene
             .probe
-            .recv_until(&kind, PATIENCE, |m| m["type"] == kind.as_str() && m["requestId"] == request_id)
+            .recv_until(&kind, PATIENCE, |m| {
+                m["type"] == kind.as_str() && m["requestId"] == request_id
+            })
             .await;
         assert_eq!(reply["terminals"], json!([]), "{reply}");
     }
@@ -180,6 +221,27 @@ async fn non_terminal_messages_of_freshells_ui_are_tolerated() {
     ];
     for message in &messages {
         scene.probe.send_json(message).await;
+    }
+    scene.assert_all_still_served().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attach_detach_or_kill_of_an_unknown_terminal_is_invalid_terminal_id() {
+    let mut scene = Scene::new().await;
+    let attach_id = scene
+        .probe
+        .send_attach("no-such-terminal", Attach::default())
+        .await;
+    let error = scene.probe.expect_error_for(&attach_id).await;
+    assert_eq!(error["code"], "INVALID_TERMINAL_ID", "{error}");
+    assert_eq!(error["terminalId"], "no-such-terminal", "{error}");
+    assert!(error.get("terminalExitCode").is_none(), "{error}");
+    for kind in ["terminal.detach", "terminal.kill"] {
+        let error = scene
+            .probe_error(json!({"type": kind, "terminalId": "no-such-terminal"}))
+            .await;
+        assert_eq!(error["code"], "INVALID_TERMINAL_ID", "{kind}: {error}");
+        assert_eq!(error["terminalId"], "no-such-terminal", "{kind}: {error}");
     }
     scene.assert_all_still_served().await;
 }

@@ -17,23 +17,43 @@ async fn child_exiting_right_after_a_burst_delivers_every_byte_before_terminal_e
     viewer.hello().await;
     let created = viewer.create(json!({"mode": "claude"})).await;
     let terminal_id = created["terminalId"].as_str().unwrap();
-    let session_id = created["sessionRef"]["sessionId"].as_str().unwrap().to_owned();
+    let session_id = created["sessionRef"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let attach = viewer.attach(terminal_id).await;
     viewer.wait_for_text(&attach, "fake> ").await;
     let child = daemon.spawns_mentioning(&session_id)[0].pid;
 
-    viewer.type_line(terminal_id, &format!("burst-exit {BURST_LINES} 3")).await;
+    viewer
+        .type_line(terminal_id, &format!("burst-exit {BURST_LINES} 3"))
+        .await;
     // Not reading until the child is gone means the daemon learns of the exit while this
     // viewer is still far behind: the exit must wait for the output, not overtake it.
-    wait_until("the child has exited", PATIENCE, || !process_is_alive(child)).await;
+    wait_until("the child has exited", PATIENCE, || {
+        !process_is_alive(child)
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let exit_code = viewer.wait_for_exit(terminal_id).await;
 
     // The harness refuses output after terminal.exit, so this is everything that came.
     let lines = numbered_lines(&viewer.stream(&attach).data);
-    assert_eq!(lines.len() as u64, BURST_LINES, "lines received before terminal.exit");
-    assert_eq!(lines, (1..=BURST_LINES).collect::<Vec<u64>>(), "every line, in order");
-    assert!(viewer.stream(&attach).gaps.is_empty(), "{:?}", viewer.stream(&attach).gaps);
+    assert_eq!(
+        lines.len() as u64,
+        BURST_LINES,
+        "lines received before terminal.exit"
+    );
+    assert_eq!(
+        lines,
+        (1..=BURST_LINES).collect::<Vec<u64>>(),
+        "every line, in order"
+    );
+    assert!(
+        viewer.stream(&attach).gaps.is_empty(),
+        "{:?}",
+        viewer.stream(&attach).gaps
+    );
     assert_eq!(exit_code, 3);
 }
 
@@ -43,7 +63,10 @@ async fn kill_ends_the_child_and_every_viewer_is_told() {
     let (mut killer, _) = Client::connect_ready(&daemon).await;
     let created = killer.create(json!({"mode": "claude"})).await;
     let terminal_id = created["terminalId"].as_str().unwrap();
-    let session_id = created["sessionRef"]["sessionId"].as_str().unwrap().to_owned();
+    let session_id = created["sessionRef"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let attach = killer.attach(terminal_id).await;
     killer.wait_for_text(&attach, "FAKE-AGENT").await;
     let (mut onlooker, _) = Client::connect_ready(&daemon).await;
@@ -51,7 +74,9 @@ async fn kill_ends_the_child_and_every_viewer_is_told() {
     onlooker.wait_for_text(&watched, "FAKE-AGENT").await;
     assert_eq!(daemon.live_agents_mentioning(&session_id).len(), 1);
 
-    killer.send_json(&json!({"type": "terminal.kill", "terminalId": terminal_id})).await;
+    killer
+        .send_json(&json!({"type": "terminal.kill", "terminalId": terminal_id}))
+        .await;
     killer.wait_for_exit(terminal_id).await;
     onlooker.wait_for_exit(terminal_id).await;
     wait_until("the killed child is gone from /proc", PATIENCE, || {
@@ -60,7 +85,9 @@ async fn kill_ends_the_child_and_every_viewer_is_told() {
     .await;
 
     let (_, handshake) = Client::connect_ready(&daemon).await;
-    let listed = handshake.terminal(terminal_id).expect("a killed terminal is still remembered");
+    let listed = handshake
+        .terminal(terminal_id)
+        .expect("a killed terminal is still remembered");
     assert_eq!(listed["status"], "exited", "{listed}");
 }
 
@@ -70,13 +97,18 @@ async fn detach_is_acknowledged_and_leaves_the_process_running() {
     let (mut leaver, _) = Client::connect_ready(&daemon).await;
     let created = leaver.create(json!({"mode": "claude"})).await;
     let terminal_id = created["terminalId"].as_str().unwrap();
-    let session_id = created["sessionRef"]["sessionId"].as_str().unwrap().to_owned();
+    let session_id = created["sessionRef"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let attach = leaver.attach(terminal_id).await;
     leaver.wait_for_text(&attach, "FAKE-AGENT").await;
     let (mut stayer, _) = Client::connect_ready(&daemon).await;
     let stayed = stayer.attach(terminal_id).await;
 
-    leaver.send_json(&json!({"type": "terminal.detach", "terminalId": terminal_id})).await;
+    leaver
+        .send_json(&json!({"type": "terminal.detach", "terminalId": terminal_id}))
+        .await;
     leaver
         .recv_until("terminal.detached", PATIENCE, |m| {
             m["type"] == "terminal.detached" && m["terminalId"] == terminal_id
@@ -90,10 +122,45 @@ async fn detach_is_acknowledged_and_leaves_the_process_running() {
         !leaver.stream(&attach).data.contains("ECHO:after-detach"),
         "a detached socket receives no more output"
     );
-    assert_eq!(leaver.exit_code(terminal_id), None, "detach does not end the terminal");
-    assert_eq!(daemon.live_agents_mentioning(&session_id).len(), 1, "the process keeps running");
+    assert_eq!(
+        leaver.exit_code(terminal_id),
+        None,
+        "detach does not end the terminal"
+    );
+    assert_eq!(
+        daemon.live_agents_mentioning(&session_id).len(),
+        1,
+        "the process keeps running"
+    );
 
     // Coming back later finds it alive, with what it printed meanwhile.
     let again = leaver.attach(terminal_id).await;
     leaver.wait_for_text(&again, "ECHO:after-detach").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exited_terminal_refuses_attach_with_its_exit_code_and_refuses_input() {
+    let daemon = Daemon::start("");
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let terminal_id = viewer.create(json!({"mode": "claude"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attach = viewer.attach(&terminal_id).await;
+    viewer.wait_for_text(&attach, "fake> ").await;
+    viewer.type_line(&terminal_id, "exit 7").await;
+    assert_eq!(viewer.wait_for_exit(&terminal_id).await, 7);
+
+    // freshell reads an attach error with a numeric exit code as "the CLI died" (spec §5.2).
+    let (mut late, _) = Client::connect_ready(&daemon).await;
+    let attach_id = late.send_attach(&terminal_id, Attach::default()).await;
+    let error = late.expect_error_for(&attach_id).await;
+    assert_eq!(error["code"], "INVALID_TERMINAL_ID", "{error}");
+    assert_eq!(error["terminalId"], terminal_id.as_str(), "{error}");
+    assert_eq!(error["terminalExitCode"], 7, "{error}");
+
+    late.type_line(&terminal_id, "echo too late").await;
+    let error = late.expect_error().await;
+    assert_eq!(error["code"], "INVALID_TERMINAL_ID", "{error}");
+    assert_eq!(error["terminalId"], terminal_id.as_str(), "{error}");
 }

@@ -33,22 +33,38 @@ async fn five_sockets_restoring_one_session_at_once_share_one_process() {
             })
         })
         .collect();
-    join_all(clients.iter_mut().zip(&creates).map(|(client, create)| client.send_json(create))).await;
+    join_all(
+        clients
+            .iter_mut()
+            .zip(&creates)
+            .map(|(client, create)| client.send_json(create)),
+    )
+    .await;
 
     let mut terminal_ids = Vec::new();
     for (client, create) in clients.iter_mut().zip(&creates) {
         let request_id = create["requestId"].clone();
         let created = client
             .recv_until("the answer to the create", PATIENCE, |m| {
-                (m["type"] == "terminal.created" || m["type"] == "error") && m["requestId"] == request_id
+                (m["type"] == "terminal.created" || m["type"] == "error")
+                    && m["requestId"] == request_id
             })
             .await;
-        assert_eq!(created["type"], "terminal.created", "every restore is answered with the terminal: {created}");
-        assert_eq!(created["sessionRef"], session_ref, "the terminal is bound to the session: {created}");
+        assert_eq!(
+            created["type"], "terminal.created",
+            "every restore is answered with the terminal: {created}"
+        );
+        assert_eq!(
+            created["sessionRef"], session_ref,
+            "the terminal is bound to the session: {created}"
+        );
         terminal_ids.push(created["terminalId"].as_str().unwrap().to_owned());
     }
     let terminal_id = terminal_ids[0].clone();
-    assert!(terminal_ids.iter().all(|t| *t == terminal_id), "one terminal for one session: {terminal_ids:?}");
+    assert!(
+        terminal_ids.iter().all(|t| *t == terminal_id),
+        "one terminal for one session: {terminal_ids:?}"
+    );
 
     let mut attach_ids = Vec::new();
     for client in clients.iter_mut() {
@@ -57,28 +73,53 @@ async fn five_sockets_restoring_one_session_at_once_share_one_process() {
         attach_ids.push(attach);
     }
     let spawned = daemon.spawns_mentioning(&session_id);
-    assert_eq!(spawned.len(), 1, "exactly one process was started for the session: {spawned:?}");
-    assert!(spawned[0].argv.ends_with(&["--resume".into(), session_id.clone()]), "{spawned:?}");
-    assert_eq!(daemon.live_agents_mentioning(&session_id).len(), 1, "exactly one process is alive");
+    assert_eq!(
+        spawned.len(),
+        1,
+        "exactly one process was started for the session: {spawned:?}"
+    );
+    assert!(
+        spawned[0]
+            .argv
+            .ends_with(&["--resume".into(), session_id.clone()]),
+        "{spawned:?}"
+    );
+    assert_eq!(
+        daemon.live_agents_mentioning(&session_id).len(),
+        1,
+        "exactly one process is alive"
+    );
 
     // Input from any socket reaches the one child, and every socket sees every answer.
     for (i, client) in clients.iter_mut().enumerate() {
-        client.type_line(&terminal_id, &format!("echo from-{i}")).await;
+        client
+            .type_line(&terminal_id, &format!("echo from-{i}"))
+            .await;
     }
     clients[0].type_line(&terminal_id, "echo last").await;
     for (client, attach) in clients.iter_mut().zip(&attach_ids) {
         for i in 0..5 {
-            client.wait_for_text(attach, &format!("ECHO:from-{i}")).await;
+            client
+                .wait_for_text(attach, &format!("ECHO:from-{i}"))
+                .await;
         }
         client.wait_for_text(attach, "ECHO:last\r\nfake> ").await;
     }
     let first = clients[0].stream(&attach_ids[0]);
     for (client, attach) in clients.iter().zip(&attach_ids).skip(1) {
         let other = client.stream(attach);
-        assert_eq!(other.last_seq(), first.last_seq(), "every viewer ends at the same seq");
+        assert_eq!(
+            other.last_seq(),
+            first.last_seq(),
+            "every viewer ends at the same seq"
+        );
         assert_same_output(&first.data, &other.data, "every viewer saw the same bytes");
     }
-    assert_eq!(daemon.spawns_mentioning(&session_id).len(), 1, "still one process after all that input");
+    assert_eq!(
+        daemon.spawns_mentioning(&session_id).len(),
+        1,
+        "still one process after all that input"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,29 +129,53 @@ async fn fresh_claude_gets_a_server_chosen_session_id_reported_everywhere() {
 
     let created = client.create(json!({"mode": "claude"})).await;
     let session_ref = created["sessionRef"].clone();
-    assert_eq!(session_ref["provider"], "claude", "terminal.created carries the sessionRef: {created}");
-    let session_id = session_ref["sessionId"].as_str().unwrap_or_default().to_owned();
-    assert!(is_uuid(&session_id), "the server chose a UUID session id: {created}");
+    assert_eq!(
+        session_ref["provider"], "claude",
+        "terminal.created carries the sessionRef: {created}"
+    );
+    let session_id = session_ref["sessionId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        is_uuid(&session_id),
+        "the server chose a UUID session id: {created}"
+    );
     let terminal_id = created["terminalId"].as_str().unwrap();
 
     let attach = client.attach(terminal_id).await;
-    assert_eq!(client.stream(&attach).ready["sessionRef"], session_ref, "attach.ready carries the sessionRef");
+    assert_eq!(
+        client.stream(&attach).ready["sessionRef"],
+        session_ref,
+        "attach.ready carries the sessionRef"
+    );
     client.wait_for_text(&attach, "FAKE-AGENT").await;
 
     let (_, handshake) = Client::connect_ready(&daemon).await;
-    let listed = handshake.terminal(terminal_id).expect("a new socket's inventory lists the terminal");
-    assert_eq!(listed["sessionRef"], session_ref, "the inventory carries the sessionRef: {listed}");
+    let listed = handshake
+        .terminal(terminal_id)
+        .expect("a new socket's inventory lists the terminal");
+    assert_eq!(
+        listed["sessionRef"], session_ref,
+        "the inventory carries the sessionRef: {listed}"
+    );
     assert_eq!(listed["status"], "running");
     assert_eq!(listed["mode"], "claude");
 
     let spawned = daemon.spawns_mentioning(&session_id);
     assert_eq!(spawned.len(), 1, "{spawned:?}");
     assert!(
-        spawned[0].argv.ends_with(&["--session-id".into(), session_id.clone()]),
+        spawned[0]
+            .argv
+            .ends_with(&["--session-id".into(), session_id.clone()]),
         "the CLI was started with --session-id <the reported id>: {:?}",
         spawned[0].argv
     );
-    assert!(!spawned[0].argv.contains(&"--resume".to_owned()), "{:?}", spawned[0].argv);
+    assert!(
+        !spawned[0].argv.contains(&"--resume".to_owned()),
+        "{:?}",
+        spawned[0].argv
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,7 +185,9 @@ async fn restore_with_a_session_ref_resumes_that_session() {
     let session_id = uuid::Uuid::new_v4().to_string();
     let session_ref = json!({"provider": "claude", "sessionId": session_id});
 
-    let created = client.create(json!({"mode": "claude", "restore": true, "sessionRef": session_ref})).await;
+    let created = client
+        .create(json!({"mode": "claude", "restore": true, "sessionRef": session_ref}))
+        .await;
     assert_eq!(created["sessionRef"], session_ref, "{created}");
     let attach = client.attach(created["terminalId"].as_str().unwrap()).await;
     client.wait_for_text(&attach, "FAKE-AGENT").await;
@@ -128,11 +195,17 @@ async fn restore_with_a_session_ref_resumes_that_session() {
     let spawned = daemon.spawns_mentioning(&session_id);
     assert_eq!(spawned.len(), 1, "{spawned:?}");
     assert!(
-        spawned[0].argv.ends_with(&["--resume".into(), session_id.clone()]),
+        spawned[0]
+            .argv
+            .ends_with(&["--resume".into(), session_id.clone()]),
         "the CLI was started with --resume <id>: {:?}",
         spawned[0].argv
     );
-    assert!(!spawned[0].argv.contains(&"--session-id".to_owned()), "{:?}", spawned[0].argv);
+    assert!(
+        !spawned[0].argv.contains(&"--session-id".to_owned()),
+        "{:?}",
+        spawned[0].argv
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,22 +214,37 @@ async fn same_request_id_from_another_socket_returns_the_running_terminal() {
     let (mut first_tab, _) = Client::connect_ready(&daemon).await;
     let request_id = fresh_id("req");
 
-    let created = first_tab.create(json!({"mode": "claude", "requestId": request_id})).await;
+    let created = first_tab
+        .create(json!({"mode": "claude", "requestId": request_id}))
+        .await;
     let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
     let attach = first_tab.attach(&terminal_id).await;
     first_tab.wait_for_text(&attach, "FAKE-AGENT").await;
 
     // A reconnecting client re-sends the create that is still awaiting its answer.
     let (mut second_tab, _) = Client::connect_ready(&daemon).await;
-    let again = second_tab.create(json!({"mode": "claude", "requestId": request_id})).await;
-    assert_eq!(again["terminalId"], terminal_id.as_str(), "the same requestId names the same terminal: {again}");
+    let again = second_tab
+        .create(json!({"mode": "claude", "requestId": request_id}))
+        .await;
+    assert_eq!(
+        again["terminalId"],
+        terminal_id.as_str(),
+        "the same requestId names the same terminal: {again}"
+    );
     assert_eq!(again["sessionRef"], created["sessionRef"], "{again}");
 
     let second_attach = second_tab.attach(&terminal_id).await;
     second_tab.type_line(&terminal_id, "echo shared").await;
-    second_tab.wait_for_text(&second_attach, "ECHO:shared").await;
+    second_tab
+        .wait_for_text(&second_attach, "ECHO:shared")
+        .await;
     first_tab.wait_for_text(&attach, "ECHO:shared").await;
-    assert_eq!(daemon.ledger().len(), 1, "nothing else was spawned: {:?}", daemon.ledger());
+    assert_eq!(
+        daemon.ledger().len(),
+        1,
+        "nothing else was spawned: {:?}",
+        daemon.ledger()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,11 +255,23 @@ async fn two_panes_on_one_socket_each_receive_every_frame() {
     let terminal_id = created["terminalId"].as_str().unwrap();
 
     let left = tab
-        .attach_with(terminal_id, Attach { attach_request_id: Some("pane-left:1:abcdef".into()), ..Default::default() })
+        .attach_with(
+            terminal_id,
+            Attach {
+                attach_request_id: Some("pane-left:1:abcdef".into()),
+                ..Default::default()
+            },
+        )
         .await;
     tab.wait_for_text(&left, "FAKE-AGENT").await;
     let right = tab
-        .attach_with(terminal_id, Attach { attach_request_id: Some("pane-right:1:ghijkl".into()), ..Default::default() })
+        .attach_with(
+            terminal_id,
+            Attach {
+                attach_request_id: Some("pane-right:1:ghijkl".into()),
+                ..Default::default()
+            },
+        )
         .await;
 
     tab.type_line(terminal_id, "flood 2000").await;
@@ -182,7 +282,15 @@ async fn two_panes_on_one_socket_each_receive_every_frame() {
     tab.wait_for_text(&right, "ECHO:done\r\nfake> ").await;
 
     let (left, right) = (tab.stream(&left), tab.stream(&right));
-    assert_same_output(&left.data, &right.data, "both panes received the same frames");
+    assert_same_output(
+        &left.data,
+        &right.data,
+        "both panes received the same frames",
+    );
     assert_eq!(left.last_seq(), right.last_seq());
-    assert_eq!(numbered_lines(&left.data), (1..=2000).collect::<Vec<u64>>(), "every line arrived");
+    assert_eq!(
+        numbered_lines(&left.data),
+        (1..=2000).collect::<Vec<u64>>(),
+        "every line arrived"
+    );
 }

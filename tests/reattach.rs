@@ -14,7 +14,10 @@ async fn reattach_with_since_seq_after_a_short_disconnect_loses_and_doubles_noth
     // The driver types; it is not attached, so the roamer is the terminal's only viewer and
     // owns the geometry (with others watching, §8.4 forces a full replay instead; see below).
     let (mut driver, _) = Client::connect_ready(&daemon).await;
-    let terminal_id = driver.create(json!({"mode": "claude"})).await["terminalId"].as_str().unwrap().to_owned();
+    let terminal_id = driver.create(json!({"mode": "claude"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
     let roamed = roamer.attach(&terminal_id).await;
@@ -29,28 +32,67 @@ async fn reattach_with_since_seq_after_a_short_disconnect_loses_and_doubles_noth
     let peek = driver.attach(&terminal_id).await;
     driver.type_line(&terminal_id, "flood 500").await;
     driver.wait_for_text(&peek, "line 500\r\nfake> ").await;
-    driver.send_json(&json!({"type": "terminal.detach", "terminalId": terminal_id})).await;
-    driver.recv_until("terminal.detached", PATIENCE, |m| m["type"] == "terminal.detached").await;
+    driver
+        .send_json(&json!({"type": "terminal.detach", "terminalId": terminal_id}))
+        .await;
+    driver
+        .recv_until("terminal.detached", PATIENCE, |m| {
+            m["type"] == "terminal.detached"
+        })
+        .await;
 
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
     let back = roamer
-        .attach_with(&terminal_id, Attach { intent: "transport_reconnect", since_seq: had_seq, ..Default::default() })
+        .attach_with(
+            &terminal_id,
+            Attach {
+                intent: "transport_reconnect",
+                since_seq: had_seq,
+                ..Default::default()
+            },
+        )
         .await;
     let ready = roamer.stream(&back).ready.clone();
-    assert_eq!(ready["effectiveSinceSeq"], json!(had_seq), "the viewer's sinceSeq is honoured: {ready}");
-    assert_eq!(ready["replayFromSeq"], json!(had_seq + 1), "the replay starts right after what it had: {ready}");
+    assert_eq!(
+        ready["effectiveSinceSeq"],
+        json!(had_seq),
+        "the viewer's sinceSeq is honoured: {ready}"
+    );
+    assert_eq!(
+        ready["replayFromSeq"],
+        json!(had_seq + 1),
+        "the replay starts right after what it had: {ready}"
+    );
     driver.type_line(&terminal_id, "echo back").await;
     roamer.wait_for_text(&back, "ECHO:back\r\nfake> ").await;
     let after = roamer.stream(&back);
     assert!(after.gaps.is_empty(), "nothing was lost: {:?}", after.gaps);
-    assert!(after.frames.iter().any(|f| f.source.as_deref() == Some("replay")), "the missed part came as replay");
+    assert!(
+        after
+            .frames
+            .iter()
+            .any(|f| f.source.as_deref() == Some("replay")),
+        "the missed part came as replay"
+    );
 
     // A viewer that hydrates from the start now receives the whole history, byte for byte.
     let (mut reference, _) = Client::connect_ready(&daemon).await;
-    let everything = reference.attach_with(&terminal_id, Attach { intent: "keepalive_delta", ..Default::default() }).await;
+    let everything = reference
+        .attach_with(
+            &terminal_id,
+            Attach {
+                intent: "keepalive_delta",
+                ..Default::default()
+            },
+        )
+        .await;
     reference.wait_for_seq(&everything, after.last_seq()).await;
     let everything = reference.stream(&everything);
-    assert_eq!(everything.frames.first().map(|f| f.seq_start), Some(1), "the history is complete");
+    assert_eq!(
+        everything.frames.first().map(|f| f.seq_start),
+        Some(1),
+        "the history is complete"
+    );
     assert_same_output(
         &everything.data,
         &format!("{had_data}{}", after.data),
@@ -62,7 +104,10 @@ async fn reattach_with_since_seq_after_a_short_disconnect_loses_and_doubles_noth
 async fn reattach_with_since_seq_while_others_watch_replays_everything_once() {
     let daemon = Daemon::start("");
     let (mut watcher, _) = Client::connect_ready(&daemon).await;
-    let terminal_id = watcher.create(json!({"mode": "claude"})).await["terminalId"].as_str().unwrap().to_owned();
+    let terminal_id = watcher.create(json!({"mode": "claude"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let watched = watcher.attach(&terminal_id).await;
     watcher.wait_for_text(&watched, "fake> ").await;
 
@@ -79,11 +124,24 @@ async fn reattach_with_since_seq_while_others_watch_replays_everything_once() {
     // freshell's server answers a full replay, and says why (spec §8.4 step 6).
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
     let back = roamer
-        .attach_with(&terminal_id, Attach { intent: "transport_reconnect", since_seq: had_seq, ..Default::default() })
+        .attach_with(
+            &terminal_id,
+            Attach {
+                intent: "transport_reconnect",
+                since_seq: had_seq,
+                ..Default::default()
+            },
+        )
         .await;
     let ready = roamer.stream(&back).ready.clone();
-    assert_eq!(ready["geometryAuthority"], "multi_client_unknown", "{ready}");
-    assert_eq!(ready["replayResetReason"], "geometry_authority_unknown", "{ready}");
+    assert_eq!(
+        ready["geometryAuthority"], "multi_client_unknown",
+        "{ready}"
+    );
+    assert_eq!(
+        ready["replayResetReason"], "geometry_authority_unknown",
+        "{ready}"
+    );
     assert_eq!(ready["requestedSinceSeq"], json!(had_seq), "{ready}");
     assert_eq!(ready["effectiveSinceSeq"], json!(0), "{ready}");
     watcher.type_line(&terminal_id, "echo back").await;
@@ -91,14 +149,21 @@ async fn reattach_with_since_seq_while_others_watch_replays_everything_once() {
     watcher.wait_for_text(&watched, "ECHO:back\r\nfake> ").await;
     let (again, stayed) = (roamer.stream(&back), watcher.stream(&watched));
     assert_eq!(again.last_seq(), stayed.last_seq());
-    assert_same_output(&stayed.data, &again.data, "the full replay plus live output equals what the watcher saw");
+    assert_same_output(
+        &stayed.data,
+        &again.data,
+        "the full replay plus live output equals what the watcher saw",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history() {
     let daemon = Daemon::start("");
     let (mut watcher, _) = Client::connect_ready(&daemon).await;
-    let terminal_id = watcher.create(json!({"mode": "shell"})).await["terminalId"].as_str().unwrap().to_owned();
+    let terminal_id = watcher.create(json!({"mode": "shell"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let watched = watcher.attach(&terminal_id).await;
     // The echoed command line never contains the markers the output will.
     watcher.type_line(&terminal_id, "PS1='REA''DY> '").await;
@@ -106,7 +171,9 @@ async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history(
 
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
     let roamed = roamer.attach(&terminal_id).await;
-    watcher.type_line(&terminal_id, "seq 1 200000; echo SEQ-$((40+2))").await;
+    watcher
+        .type_line(&terminal_id, "seq 1 200000; echo SEQ-$((40+2))")
+        .await;
     roamer.wait_for_text(&roamed, "\r\n1000\r\n").await;
     let had_seq = roamer.stream(&roamed).last_seq();
     let had_data = roamer.stream(&roamed).data.clone();
@@ -114,22 +181,44 @@ async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history(
 
     watcher.wait_for_text(&watched, "SEQ-42\r\n").await;
     let after_marker = watcher.stream(&watched).data.rfind("SEQ-42\r\n").unwrap();
-    watcher.wait_for_text_from(&watched, after_marker, "READY> ").await;
+    watcher
+        .wait_for_text_from(&watched, after_marker, "READY> ")
+        .await;
     let head_seq = watcher.stream(&watched).last_seq();
     let full_screen = watcher.stream(&watched).screen(ROWS, COLS);
 
     // The viewer that left comes back from where it was.
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
     let back = roamer
-        .attach_with(&terminal_id, Attach { intent: "transport_reconnect", since_seq: had_seq, ..Default::default() })
+        .attach_with(
+            &terminal_id,
+            Attach {
+                intent: "transport_reconnect",
+                since_seq: had_seq,
+                ..Default::default()
+            },
+        )
         .await;
     roamer.wait_for_seq(&back, head_seq).await;
     let stream = roamer.stream(&back);
     assert_eq!(stream.ready["headSeq"], json!(head_seq));
-    assert_eq!(stream.ready["replayFromSeq"], json!(head_seq), "the repaint is tagged with the head seq");
-    assert_eq!(stream.gaps.len(), 1, "one gap for everything skipped: {:?}", stream.gaps);
+    assert_eq!(
+        stream.ready["replayFromSeq"],
+        json!(head_seq),
+        "the repaint is tagged with the head seq"
+    );
+    assert_eq!(
+        stream.gaps.len(),
+        1,
+        "one gap for everything skipped: {:?}",
+        stream.gaps
+    );
     assert_eq!(stream.gaps[0].reason, "replay_budget_exceeded");
-    assert_eq!(stream.gaps[0].to_seq, head_seq - 1, "the gap ends right before the repaint");
+    assert_eq!(
+        stream.gaps[0].to_seq,
+        head_seq - 1,
+        "the gap ends right before the repaint"
+    );
     assert_eq!(stream.frames.len(), 1, "one repaint frame, not the history");
     assert!(
         stream.replay_bytes() < ONE_SCREEN_BUDGET_BYTES,
@@ -143,11 +232,22 @@ async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history(
 
     // A brand-new pane hydrating with freshell's usual budget gets the same screen.
     let (mut newcomer, _) = Client::connect_ready(&daemon).await;
-    let hydrated =
-        newcomer.attach_with(&terminal_id, Attach { max_replay_bytes: Some(131_072), ..Default::default() }).await;
+    let hydrated = newcomer
+        .attach_with(
+            &terminal_id,
+            Attach {
+                max_replay_bytes: Some(131_072),
+                ..Default::default()
+            },
+        )
+        .await;
     newcomer.wait_for_seq(&hydrated, head_seq).await;
     let stream = newcomer.stream(&hydrated);
-    assert!(stream.replay_bytes() < ONE_SCREEN_BUDGET_BYTES, "{} bytes", stream.replay_bytes());
+    assert!(
+        stream.replay_bytes() < ONE_SCREEN_BUDGET_BYTES,
+        "{} bytes",
+        stream.replay_bytes()
+    );
     assert_same_screen(&full_screen, &stream.screen(ROWS, COLS), "new viewer");
 
     // And both keep receiving live output after the repaint.
@@ -160,19 +260,32 @@ async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history(
 async fn reattach_to_a_full_screen_tui_repaints_its_modes_colours_and_alternate_screen() {
     let daemon = Daemon::start("");
     let (mut watcher, _) = Client::connect_ready(&daemon).await;
-    let terminal_id = watcher.create(json!({"mode": "claude"})).await["terminalId"].as_str().unwrap().to_owned();
+    let terminal_id = watcher.create(json!({"mode": "claude"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let watched = watcher.attach(&terminal_id).await;
     watcher.wait_for_text(&watched, "fake> ").await;
     watcher.type_line(&terminal_id, "screen").await;
     watcher.wait_for_text(&watched, "SCREEN-READY").await;
     let head_seq = watcher.stream(&watched).last_seq();
     let full_screen = watcher.stream(&watched).screen(ROWS, COLS);
-    assert!(full_screen.screen().alternate_screen(), "the fixture drew on the alternate screen");
+    assert!(
+        full_screen.screen().alternate_screen(),
+        "the fixture drew on the alternate screen"
+    );
 
     // A budget far below the TUI's output forces the repaint.
     let (mut newcomer, _) = Client::connect_ready(&daemon).await;
-    let hydrated =
-        newcomer.attach_with(&terminal_id, Attach { max_replay_bytes: Some(512), ..Default::default() }).await;
+    let hydrated = newcomer
+        .attach_with(
+            &terminal_id,
+            Attach {
+                max_replay_bytes: Some(512),
+                ..Default::default()
+            },
+        )
+        .await;
     newcomer.wait_for_seq(&hydrated, head_seq).await;
     let stream = newcomer.stream(&hydrated);
     assert_eq!(stream.gaps.len(), 1, "{:?}", stream.gaps);

@@ -39,7 +39,10 @@ pub struct Handshake {
 impl Handshake {
     /// The inventory record of `terminal_id`, if listed.
     pub fn terminal(&self, terminal_id: &str) -> Option<&Value> {
-        self.inventory["terminals"].as_array()?.iter().find(|t| t["terminalId"] == terminal_id)
+        self.inventory["terminals"]
+            .as_array()?
+            .iter()
+            .find(|t| t["terminalId"] == terminal_id)
     }
 }
 
@@ -93,9 +96,12 @@ impl Client {
     /// the daemon's own queue back up after a few hundred KiB instead of megabytes.
     pub async fn connect_with_small_receive_buffer(daemon: &Daemon, bytes: i32) -> Client {
         let tcp = small_buffer_tcp(daemon.port, bytes);
-        let (socket, _) = tokio_tungstenite::client_async(daemon.ws_url.as_str(), MaybeTlsStream::Plain(tcp))
-            .await
-            .unwrap_or_else(|e| panic!("WebSocket handshake with {} failed: {e}", daemon.ws_url));
+        let (socket, _) =
+            tokio_tungstenite::client_async(daemon.ws_url.as_str(), MaybeTlsStream::Plain(tcp))
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("WebSocket handshake with {} failed: {e}", daemon.ws_url)
+                });
         Client::wrap(socket, daemon)
     }
 
@@ -128,9 +134,14 @@ impl Client {
             "capabilities": {"terminalOutputBatchV1": false},
         }))
         .await;
-        let ready = self.recv_until("ready", PATIENCE, |m| m["type"] == "ready").await;
-        let inventory =
-            self.recv_until("terminal.inventory", PATIENCE, |m| m["type"] == "terminal.inventory").await;
+        let ready = self
+            .recv_until("ready", PATIENCE, |m| m["type"] == "ready")
+            .await;
+        let inventory = self
+            .recv_until("terminal.inventory", PATIENCE, |m| {
+                m["type"] == "terminal.inventory"
+            })
+            .await;
         Handshake { ready, inventory }
     }
 
@@ -152,7 +163,9 @@ impl Client {
         }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()?;
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()?;
             let text = match next {
                 Some(Ok(Message::Text(text))) => text,
                 Some(Ok(Message::Close(frame))) => {
@@ -160,7 +173,9 @@ impl Client {
                     self.closed = Some(code);
                     return Some(Event::Closed(code));
                 }
-                Some(Ok(Message::Binary(_))) => panic!("the protocol has no binary frames, got one"),
+                Some(Ok(Message::Binary(_))) => {
+                    panic!("the protocol has no binary frames, got one")
+                }
                 Some(Ok(_)) => continue, // ping/pong: tungstenite answers pings itself
                 None | Some(Err(_)) => {
                     self.closed = Some(None);
@@ -181,7 +196,9 @@ impl Client {
     pub async fn recv(&mut self) -> Value {
         match self.next_event(PATIENCE).await {
             Some(Event::Message(m)) => m,
-            Some(Event::Closed(code)) => panic!("socket closed ({code:?}) while a message was expected"),
+            Some(Event::Closed(code)) => {
+                panic!("socket closed ({code:?}) while a message was expected")
+            }
             None => panic!("no message within {PATIENCE:?}; recent: {:#?}", self.recent),
         }
     }
@@ -200,9 +217,15 @@ impl Client {
                 Some(Event::Message(m)) if predicate(&m) => return m,
                 Some(Event::Message(_)) => {}
                 Some(Event::Closed(code)) => {
-                    panic!("socket closed ({code:?}) while waiting for {what}; recent: {:#?}", self.recent)
+                    panic!(
+                        "socket closed ({code:?}) while waiting for {what}; recent: {:#?}",
+                        self.recent
+                    )
                 }
-                None => panic!("timed out after {timeout:?} waiting for {what}; recent: {:#?}", self.recent),
+                None => panic!(
+                    "timed out after {timeout:?} waiting for {what}; recent: {:#?}",
+                    self.recent
+                ),
             }
         }
     }
@@ -216,7 +239,9 @@ impl Client {
             match self.next_event(left).await {
                 Some(Event::Message(m)) => seen.push(m),
                 Some(Event::Closed(code)) => return (seen, code),
-                None => panic!("socket still open after {timeout:?}; messages meanwhile: {seen:#?}"),
+                None => {
+                    panic!("socket still open after {timeout:?}; messages meanwhile: {seen:#?}")
+                }
             }
         }
     }
@@ -225,8 +250,9 @@ impl Client {
     pub async fn drain_for(&mut self, window: Duration) -> Vec<Value> {
         let deadline = Instant::now() + window;
         let mut seen = Vec::new();
-        while let Some(Event::Message(m)) =
-            self.next_event(deadline.saturating_duration_since(Instant::now())).await
+        while let Some(Event::Message(m)) = self
+            .next_event(deadline.saturating_duration_since(Instant::now()))
+            .await
         {
             seen.push(m);
         }
@@ -235,27 +261,35 @@ impl Client {
 
     /// Waits for the `error` answering `requestId`.
     pub async fn expect_error_for(&mut self, request_id: &str) -> Value {
-        self.recv_until(&format!("error with requestId {request_id}"), PATIENCE, |m| {
-            m["type"] == "error" && m["requestId"] == request_id
-        })
+        self.recv_until(
+            &format!("error with requestId {request_id}"),
+            PATIENCE,
+            |m| m["type"] == "error" && m["requestId"] == request_id,
+        )
         .await
     }
 
     /// Waits for the next `error` message.
     pub async fn expect_error(&mut self) -> Value {
-        self.recv_until("an error", PATIENCE, |m| m["type"] == "error").await
+        self.recv_until("an error", PATIENCE, |m| m["type"] == "error")
+            .await
     }
 
     /// Proves the socket is open and served: an activity list round trip.
     pub async fn assert_served(&mut self) {
         let request_id = fresh_id("probe");
-        self.send_json(&json!({"type": "claude.activity.list", "requestId": request_id})).await;
+        self.send_json(&json!({"type": "claude.activity.list", "requestId": request_id}))
+            .await;
         let reply = self
             .recv_until("claude.activity.list.response", PATIENCE, |m| {
                 m["type"] == "claude.activity.list.response" && m["requestId"] == request_id
             })
             .await;
-        assert_eq!(reply["terminals"], json!([]), "no activity is tracked: {reply}");
+        assert_eq!(
+            reply["terminals"],
+            json!([]),
+            "no activity is tracked: {reply}"
+        );
     }
 
     // ---- terminals ----
@@ -264,13 +298,21 @@ impl Client {
     /// returns `terminal.created` or the `error` answering it.
     pub async fn try_create(&mut self, fields: Value) -> Result<Value, Value> {
         let mut message = json!({"type": "terminal.create", "requestId": fresh_id("req")});
-        message.as_object_mut().unwrap().extend(fields.as_object().expect("fields object").clone());
+        message
+            .as_object_mut()
+            .unwrap()
+            .extend(fields.as_object().expect("fields object").clone());
         let request_id = message["requestId"].as_str().unwrap().to_owned();
         self.send_json(&message).await;
         let reply = self
-            .recv_until(&format!("the answer to create {request_id}"), PATIENCE, |m| {
-                (m["type"] == "terminal.created" || m["type"] == "error") && m["requestId"] == request_id
-            })
+            .recv_until(
+                &format!("the answer to create {request_id}"),
+                PATIENCE,
+                |m| {
+                    (m["type"] == "terminal.created" || m["type"] == "error")
+                        && m["requestId"] == request_id
+                },
+            )
             .await;
         if reply["type"] == "terminal.created" {
             Ok(reply)
@@ -301,13 +343,19 @@ impl Client {
                     || m["type"] == "error" && m["requestId"] == id
             })
             .await;
-        assert_eq!(ready["type"], "terminal.attach.ready", "attach {id} to {terminal_id} failed: {ready}");
+        assert_eq!(
+            ready["type"], "terminal.attach.ready",
+            "attach {id} to {terminal_id} failed: {ready}"
+        );
         id
     }
 
     /// Sends `terminal.attach` without waiting; returns the attachRequestId.
     pub async fn send_attach(&mut self, terminal_id: &str, attach: Attach) -> String {
-        let id = attach.attach_request_id.clone().unwrap_or_else(|| fresh_id("attach"));
+        let id = attach
+            .attach_request_id
+            .clone()
+            .unwrap_or_else(|| fresh_id("attach"));
         let mut message = json!({
             "type": "terminal.attach",
             "terminalId": terminal_id,
@@ -344,7 +392,12 @@ impl Client {
 
     /// Reads until `needle` appears in the output of attach `attach_request_id` at or after
     /// byte `offset` (e.g. `stream.data.len()` taken before typing a command).
-    pub async fn wait_for_text_from(&mut self, attach_request_id: &str, offset: usize, needle: &str) {
+    pub async fn wait_for_text_from(
+        &mut self,
+        attach_request_id: &str,
+        offset: usize,
+        needle: &str,
+    ) {
         let mut searched_to: usize = offset + needle.len();
         let deadline = Instant::now() + PATIENCE;
         loop {
@@ -360,7 +413,9 @@ impl Client {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.next_event(left).await {
                 Some(Event::Message(_)) => {}
-                Some(Event::Closed(code)) => panic!("socket closed ({code:?}) while waiting for {needle:?}"),
+                Some(Event::Closed(code)) => {
+                    panic!("socket closed ({code:?}) while waiting for {needle:?}")
+                }
                 None => {
                     let data = &self.stream(attach_request_id).data;
                     let mut cut = data.len().saturating_sub(600);
@@ -381,7 +436,9 @@ impl Client {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.next_event(left).await {
                 Some(Event::Message(_)) => {}
-                Some(Event::Closed(code)) => panic!("socket closed ({code:?}) while waiting for seq {seq}"),
+                Some(Event::Closed(code)) => {
+                    panic!("socket closed ({code:?}) while waiting for seq {seq}")
+                }
                 None => panic!(
                     "attach {attach_request_id} never reached seq {seq} (it is at {})",
                     self.stream(attach_request_id).last_seq()
@@ -400,7 +457,9 @@ impl Client {
                 m["type"] == "terminal.exit" && m["terminalId"] == terminal_id
             })
             .await;
-        exit["exitCode"].as_i64().unwrap_or_else(|| panic!("exitCode is not an integer: {exit}"))
+        exit["exitCode"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("exitCode is not an integer: {exit}"))
     }
 
     /// The exit code this socket was told for `terminal_id`, if any.
@@ -427,28 +486,31 @@ impl Client {
         let terminal_id = message["terminalId"].as_str().unwrap_or_default();
         match kind {
             "terminal.attach.ready" => {
-                let id = message["attachRequestId"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("attach.ready must echo the attachRequestId: {message}"));
+                let id = message["attachRequestId"].as_str().unwrap_or_else(|| {
+                    panic!("attach.ready must echo the attachRequestId: {message}")
+                });
                 assert!(
                     !self.streams.contains_key(id),
                     "a second attach.ready for attachRequestId {id}: {message}"
                 );
-                self.streams.insert(id.to_owned(), AttachStream::open(message));
+                self.streams
+                    .insert(id.to_owned(), AttachStream::open(message));
             }
             "terminal.output" | "terminal.output.gap" => {
                 assert!(
                     !self.exits.contains_key(terminal_id),
                     "{kind} for terminal {terminal_id} arrived after its terminal.exit: {message}"
                 );
-                let id = message["attachRequestId"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{kind} must carry the attach's attachRequestId: {message}"));
-                let stream = self
-                    .streams
-                    .get_mut(id)
-                    .unwrap_or_else(|| panic!("{kind} for attach {id} before its attach.ready: {message}"));
-                assert_eq!(stream.terminal_id, terminal_id, "{kind} names another terminal than its attach");
+                let id = message["attachRequestId"].as_str().unwrap_or_else(|| {
+                    panic!("{kind} must carry the attach's attachRequestId: {message}")
+                });
+                let stream = self.streams.get_mut(id).unwrap_or_else(|| {
+                    panic!("{kind} for attach {id} before its attach.ready: {message}")
+                });
+                assert_eq!(
+                    stream.terminal_id, terminal_id,
+                    "{kind} names another terminal than its attach"
+                );
                 stream.book(message);
             }
             "terminal.exit" => {
@@ -488,7 +550,9 @@ fn small_buffer_tcp(port: u16, bytes: i32) -> TcpStream {
         let address = libc::sockaddr_in {
             sin_family: libc::AF_INET as libc::sa_family_t,
             sin_port: port.to_be(),
-            sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes([127, 0, 0, 1]) },
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+            },
             sin_zero: [0; 8],
         };
         let connected = libc::connect(

@@ -59,7 +59,12 @@ impl Daemon {
     /// and opencode; `bash --norc --noprofile` for shell; 80×24; short kill grace) with the
     /// TOML in `config_extra` merged over it, key by key.
     pub fn start(config_extra: &str) -> Daemon {
-        let dir = Arc::new(tempfile::Builder::new().prefix("ptyhub-test-").tempdir().unwrap());
+        let dir = Arc::new(
+            tempfile::Builder::new()
+                .prefix("ptyhub-test-")
+                .tempdir()
+                .unwrap(),
+        );
         Daemon::spawn(dir, config_extra.to_owned(), fresh_id("token"))
     }
 
@@ -67,7 +72,11 @@ impl Daemon {
     /// token (a new port).
     pub fn restart(mut self) -> Daemon {
         self.stop();
-        let (dir, extra, token) = (self.dir.clone(), self.config_extra.clone(), self.token.clone());
+        let (dir, extra, token) = (
+            self.dir.clone(),
+            self.config_extra.clone(),
+            self.token.clone(),
+        );
         drop(self);
         Daemon::spawn(dir, extra, token)
     }
@@ -104,7 +113,10 @@ impl Daemon {
 
     /// Ledger entries whose argv mentions `marker` (typically a session id).
     pub fn spawns_mentioning(&self, marker: &str) -> Vec<LedgerEntry> {
-        self.ledger().into_iter().filter(|e| e.argv.iter().any(|a| a.contains(marker))).collect()
+        self.ledger()
+            .into_iter()
+            .filter(|e| e.argv.iter().any(|a| a.contains(marker)))
+            .collect()
     }
 
     /// Live fake-agent processes whose command line mentions `marker`, from /proc.
@@ -142,8 +154,14 @@ impl Daemon {
             .arg(&state_dir)
             .env("AUTH_TOKEN", &token)
             .env("PTYHUB_FAKE_LEDGER", &ledger_path)
-            .env(marker.split_once('=').unwrap().0, marker.split_once('=').unwrap().1)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                marker.split_once('=').unwrap().0,
+                marker.split_once('=').unwrap().1,
+            )
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -207,7 +225,10 @@ impl Drop for Daemon {
         if std::thread::panicking() {
             let log = self.log();
             let tail: Vec<&str> = log.lines().rev().take(60).collect();
-            eprintln!("---- last lines of the ptyhub log ({}) ----", self.log_path.display());
+            eprintln!(
+                "---- last lines of the ptyhub log ({}) ----",
+                self.log_path.display()
+            );
             for line in tail.into_iter().rev() {
                 eprintln!("{line}");
             }
@@ -227,7 +248,9 @@ fn read_first_line(stdout: impl Read + Send + 'static) -> Option<String> {
         let _ = tx.send(line);
         let _ = std::io::copy(&mut reader, &mut std::io::sink());
     });
-    rx.recv_timeout(STARTUP_DEADLINE).ok().filter(|l| !l.is_empty())
+    rx.recv_timeout(STARTUP_DEADLINE)
+        .ok()
+        .filter(|l| !l.is_empty())
 }
 
 /// The contract: the first stdout line is exactly
@@ -278,8 +301,9 @@ fn toml_string(s: &str) -> String {
 /// The base config with `extra` merged over it (tables merge recursively, values replace).
 fn merged_config(extra: &str) -> String {
     let mut base: toml::Table = base_config().parse().expect("base config is TOML");
-    let extra: toml::Table =
-        extra.parse().unwrap_or_else(|e| panic!("config_extra is not TOML: {e}\n{extra}"));
+    let extra: toml::Table = extra
+        .parse()
+        .unwrap_or_else(|e| panic!("config_extra is not TOML: {e}\n{extra}"));
     merge(&mut base, extra);
     toml::to_string(&base).unwrap()
 }
@@ -287,7 +311,9 @@ fn merged_config(extra: &str) -> String {
 fn merge(into: &mut toml::Table, from: toml::Table) {
     for (key, value) in from {
         match (into.get_mut(&key), value) {
-            (Some(toml::Value::Table(existing)), toml::Value::Table(table)) => merge(existing, table),
+            (Some(toml::Value::Table(existing)), toml::Value::Table(table)) => {
+                merge(existing, table)
+            }
             (_, value) => {
                 into.insert(key, value);
             }
@@ -304,7 +330,11 @@ pub fn read_json_file(path: &Path, timeout: Duration) -> Value {
                 return value;
             }
         }
-        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -9,15 +9,19 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-const SCHEMA_FILE: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/contract/ws-server-messages.schema.json");
+const SCHEMA_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/contract/ws-server-messages.schema.json"
+);
 
 fn validators() -> &'static HashMap<String, jsonschema::Validator> {
     static VALIDATORS: OnceLock<HashMap<String, jsonschema::Validator>> = OnceLock::new();
     VALIDATORS.get_or_init(|| {
         let text = std::fs::read_to_string(SCHEMA_FILE).expect("read the server-message schema");
         let contract: Value = serde_json::from_str(&text).expect("the schema file is JSON");
-        let messages = contract["messages"].as_object().expect("schema has .messages");
+        let messages = contract["messages"]
+            .as_object()
+            .expect("schema has .messages");
         messages
             .iter()
             .map(|(kind, schema)| {
@@ -35,7 +39,9 @@ pub fn validate_server_message(message: &Value) -> Result<(), String> {
         return Err("message has no string `type`".into());
     };
     let Some(validator) = validators().get(kind) else {
-        return Err(format!("`{kind}` is not a server message type of protocol 7"));
+        return Err(format!(
+            "`{kind}` is not a server message type of protocol 7"
+        ));
     };
     let errors: Vec<String> = validator
         .iter_errors(message)

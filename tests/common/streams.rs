@@ -63,15 +63,22 @@ impl AttachStream {
 
     /// Records a `terminal.output` or `terminal.output.gap` of this attach, enforcing the rules.
     pub fn book(&mut self, message: &Value) {
-        let who = format!("attach {} of terminal {}", self.attach_request_id, self.terminal_id);
+        let who = format!(
+            "attach {} of terminal {}",
+            self.attach_request_id, self.terminal_id
+        );
         assert_eq!(
             message["streamId"], self.ready["streamId"],
             "{who}: streamId differs from attach.ready's: {message}"
         );
         match message["type"].as_str() {
             Some("terminal.output") => {
-                let (seq_start, seq_end) = (u64_field(message, "seqStart"), u64_field(message, "seqEnd"));
-                assert!(seq_start <= seq_end, "{who}: seqStart > seqEnd in {message}");
+                let (seq_start, seq_end) =
+                    (u64_field(message, "seqStart"), u64_field(message, "seqEnd"));
+                assert!(
+                    seq_start <= seq_end,
+                    "{who}: seqStart > seqEnd in {message}"
+                );
                 assert!(
                     seq_start == self.next_seq,
                     "{who}: expected a frame starting at seq {} but got seqs {seq_start}..={seq_end} \
@@ -92,7 +99,8 @@ impl AttachStream {
                 self.next_seq = seq_end + 1;
             }
             Some("terminal.output.gap") => {
-                let (from_seq, to_seq) = (u64_field(message, "fromSeq"), u64_field(message, "toSeq"));
+                let (from_seq, to_seq) =
+                    (u64_field(message, "fromSeq"), u64_field(message, "toSeq"));
                 assert!(from_seq <= to_seq, "{who}: empty gap range in {message}");
                 let reason = message["reason"].as_str().unwrap().to_owned();
                 if self.frames.is_empty() && to_seq < self.next_seq {
@@ -119,7 +127,12 @@ impl AttachStream {
                     );
                     self.next_seq = to_seq + 1;
                 }
-                self.gaps.push(Gap { from_seq, to_seq, reason, frames_before: self.frames.len() });
+                self.gaps.push(Gap {
+                    from_seq,
+                    to_seq,
+                    reason,
+                    frames_before: self.frames.len(),
+                });
             }
             _ => unreachable!("only output and gaps are booked"),
         }
@@ -147,7 +160,9 @@ impl AttachStream {
     pub fn data_for_seqs(&self, from: u64, to: u64) -> Option<&str> {
         let first = self.frames.iter().position(|f| f.seq_start == from)?;
         let last = self.frames[first..].iter().position(|f| f.seq_end == to)? + first;
-        let contiguous = self.frames[first..=last].windows(2).all(|w| w[1].seq_start == w[0].seq_end + 1);
+        let contiguous = self.frames[first..=last]
+            .windows(2)
+            .all(|w| w[1].seq_start == w[0].seq_end + 1);
         contiguous.then(|| &self.data[self.frames[first].start..self.frames[last].end])
     }
 
@@ -161,7 +176,8 @@ impl AttachStream {
 
 /// An empty screen model (no scrollback) of `rows`×`cols`, like a freshly opened xterm.
 pub fn screen_model(rows: u16, cols: u16) -> vt100::Parser {
-    let nonzero = |n: u16| std::num::NonZeroU16::new(n).expect("a screen has at least one row and column");
+    let nonzero =
+        |n: u16| std::num::NonZeroU16::new(n).expect("a screen has at least one row and column");
     vt100::Parser::new(nonzero(rows), nonzero(cols), 0)
 }
 
@@ -177,21 +193,61 @@ pub fn assert_same_screen(expected: &vt100::Parser, actual: &vt100::Parser, cont
         e.contents(),
         a.contents()
     );
-    assert_eq!(a.cursor_position(), e.cursor_position(), "{context}: cursor position");
-    assert_eq!(a.alternate_screen(), e.alternate_screen(), "{context}: alternate screen");
-    assert_eq!(a.hide_cursor(), e.hide_cursor(), "{context}: cursor visibility");
-    assert_eq!(a.application_cursor(), e.application_cursor(), "{context}: application cursor");
-    assert_eq!(a.bracketed_paste(), e.bracketed_paste(), "{context}: bracketed paste");
-    assert_eq!(a.mouse_protocol_mode(), e.mouse_protocol_mode(), "{context}: mouse mode");
-    assert_eq!(a.mouse_protocol_encoding(), e.mouse_protocol_encoding(), "{context}: mouse encoding");
+    assert_eq!(
+        a.cursor_position(),
+        e.cursor_position(),
+        "{context}: cursor position"
+    );
+    assert_eq!(
+        a.alternate_screen(),
+        e.alternate_screen(),
+        "{context}: alternate screen"
+    );
+    assert_eq!(
+        a.hide_cursor(),
+        e.hide_cursor(),
+        "{context}: cursor visibility"
+    );
+    assert_eq!(
+        a.application_cursor(),
+        e.application_cursor(),
+        "{context}: application cursor"
+    );
+    assert_eq!(
+        a.bracketed_paste(),
+        e.bracketed_paste(),
+        "{context}: bracketed paste"
+    );
+    assert_eq!(
+        a.mouse_protocol_mode(),
+        e.mouse_protocol_mode(),
+        "{context}: mouse mode"
+    );
+    assert_eq!(
+        a.mouse_protocol_encoding(),
+        e.mouse_protocol_encoding(),
+        "{context}: mouse encoding"
+    );
     let (rows, cols) = e.size();
     for row in 0..rows.get() {
         for col in 0..cols.get() {
             let (ec, ac) = (e.cell(row, col).unwrap(), a.cell(row, col).unwrap());
             let attrs = |c: &vt100::Cell| {
-                (c.contents().to_owned(), c.fgcolor(), c.bgcolor(), c.bold(), c.italic(), c.underline(), c.inverse())
+                (
+                    c.contents().to_owned(),
+                    c.fgcolor(),
+                    c.bgcolor(),
+                    c.bold(),
+                    c.italic(),
+                    c.underline(),
+                    c.inverse(),
+                )
             };
-            assert_eq!(attrs(ac), attrs(ec), "{context}: cell ({row},{col}) differs");
+            assert_eq!(
+                attrs(ac),
+                attrs(ec),
+                "{context}: cell ({row},{col}) differs"
+            );
         }
     }
 }
@@ -201,7 +257,11 @@ pub fn assert_same_output(expected: &str, actual: &str, context: &str) {
     if expected == actual {
         return;
     }
-    let at = expected.bytes().zip(actual.bytes()).take_while(|(e, a)| e == a).count();
+    let at = expected
+        .bytes()
+        .zip(actual.bytes())
+        .take_while(|(e, a)| e == a)
+        .count();
     let window = |s: &str| {
         let (mut from, mut to) = (at.saturating_sub(120), (at + 120).min(s.len()));
         while !s.is_char_boundary(from) {
