@@ -263,7 +263,8 @@ async fn two_panes_on_one_socket_each_receive_every_frame() {
             },
         )
         .await;
-    tab.wait_for_text(&left, "FAKE-AGENT").await;
+    // The prompt, not just the banner: typed text echoed before it would merge with it.
+    tab.wait_for_text(&left, "fake> ").await;
     let right = tab
         .attach_with(
             terminal_id,
