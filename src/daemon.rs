@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::registry::Registry;
+use crate::upstream::Upstream;
 
 pub struct Daemon {
     pub registry: Arc<Registry>,
@@ -18,6 +19,8 @@ pub struct Daemon {
     pub server_instance_id: String,
     /// New for every daemon process.
     pub boot_id: String,
+    /// The freshell server ptyhub fronts, with `--freshell-upstream`.
+    pub upstream: Option<Upstream>,
     shutdown: watch::Sender<bool>,
     open_connections: AtomicUsize,
     next_connection_id: AtomicU64,
@@ -40,6 +43,7 @@ impl Daemon {
         config: Config,
         token: String,
         server_instance_id: String,
+        upstream: Option<Upstream>,
     ) -> Arc<Daemon> {
         Arc::new(Daemon {
             registry,
@@ -47,6 +51,7 @@ impl Daemon {
             token,
             server_instance_id,
             boot_id: format!("boot-{}", uuid::Uuid::new_v4()),
+            upstream,
             shutdown: watch::Sender::new(false),
             open_connections: AtomicUsize::new(0),
             next_connection_id: AtomicU64::new(1),
@@ -108,6 +113,7 @@ mod tests {
             config,
             "a-long-enough-token".into(),
             "srv-x".into(),
+            None,
         );
         assert!(daemon.token_matches("a-long-enough-token"));
         assert!(!daemon.token_matches("a-long-enough-tokeN"));

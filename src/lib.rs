@@ -13,3 +13,4 @@ pub mod registry;
 pub mod server;
 pub mod session;
 pub mod state_dir;
+pub mod upstream;

@@ -19,6 +19,8 @@ use serde_json::Value;
 const PTYHUB: &str = env!("CARGO_BIN_EXE_ptyhub");
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
 const OUTER_PROMPT: &str = "outer$ ";
+/// The prompt as `capture-pane` shows it (trailing blanks trimmed).
+const OUTER_PROMPT_SHOWN: &str = "outer$";
 /// The size of every test pane (and so of every attached session).
 const PANE_COLS: u16 = 100;
 const PANE_ROWS: u16 = 30;
@@ -63,7 +65,10 @@ fn new_session(daemon: &Daemon, args: &[&str]) -> String {
     let mut all = vec!["new"];
     all.extend_from_slice(args);
     let id = ptyhub_ok(daemon, &all).trim().to_owned();
-    assert!(!id.is_empty() && !id.contains(char::is_whitespace), "new printed {id:?}");
+    assert!(
+        !id.is_empty() && !id.contains(char::is_whitespace),
+        "new printed {id:?}"
+    );
     id
 }
 
@@ -121,7 +126,9 @@ fn daemon_reports_running(daemon: &Daemon, terminal_id: &str) -> bool {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let (_client, handshake) = Client::connect_ready(daemon).await;
-        handshake.terminal(terminal_id).is_some_and(|t| t["status"] == "running")
+        handshake
+            .terminal(terminal_id)
+            .is_some_and(|t| t["status"] == "running")
     })
 }
 
@@ -132,29 +139,49 @@ fn daemon_reports_running(daemon: &Daemon, terminal_id: &str) -> bool {
 /// A private tmux server with one pane running an outer shell; killed on drop.
 struct Pane {
     socket: String,
+    /// Where tmux put the socket (`-L` names it; tmux leaves the file behind on exit).
+    socket_path: Option<String>,
 }
 
 impl Pane {
     fn start() -> Pane {
         let socket = format!("ptyhub-test-{}", uuid::Uuid::new_v4().simple());
-        let pane = Pane { socket };
+        let mut pane = Pane {
+            socket,
+            socket_path: None,
+        };
         let started = pane
             .tmux_command()
             .args(["new-session", "-d", "-s", "main"])
             .args(["-x", &PANE_COLS.to_string(), "-y", &PANE_ROWS.to_string()])
-            .args(["env", &format!("PS1={OUTER_PROMPT}"), "bash", "--norc", "--noprofile"])
+            .args([
+                "env",
+                &format!("PS1={OUTER_PROMPT}"),
+                "bash",
+                "--norc",
+                "--noprofile",
+            ])
             .env_remove("AUTH_TOKEN")
             .env_remove("PTYHUB_URL")
             .env_remove("PTYHUB_STATE_DIR")
             .env_remove("TMUX")
             .output()
-            .unwrap_or_else(|e| panic!("tmux is needed for these tests (apt-get install -y tmux): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("tmux is needed for these tests (apt-get install -y tmux): {e}")
+            });
         assert!(
             started.status.success(),
             "tmux new-session failed: {}",
             String::from_utf8_lossy(&started.stderr)
         );
-        pane.wait_for("the outer shell's prompt", |screen| screen.contains(OUTER_PROMPT));
+        pane.socket_path = Some(
+            pane.tmux(&["display-message", "-p", "#{socket_path}"])
+                .trim()
+                .to_owned(),
+        );
+        pane.wait_for("the outer shell's prompt", |screen| {
+            screen.contains(OUTER_PROMPT_SHOWN)
+        });
         pane
     }
 
@@ -210,7 +237,10 @@ impl Pane {
 
     /// Runs `ptyhub attach` (or any subcommand) in the pane, against `daemon`.
     fn run_ptyhub(&self, daemon: &Daemon, args: &str) {
-        self.type_line(&format!("clear; {PTYHUB} {args} --state-dir {}", daemon.state_dir.display()));
+        self.type_line(&format!(
+            "clear; {PTYHUB} {args} --state-dir {}",
+            daemon.state_dir.display()
+        ));
     }
 
     /// Terminal modes the session may have changed, as tmux sees them:
@@ -232,7 +262,9 @@ impl Pane {
     fn assert_outer_shell_is_sane(&self) {
         self.tmux(&["send-keys", "-t", "main", "-l", "clear"]);
         self.tmux(&["send-keys", "-t", "main", "Enter"]);
-        self.wait_for("a cleared outer shell", |s| s.trim_start().starts_with(OUTER_PROMPT));
+        self.wait_for("a cleared outer shell", |s| {
+            s.trim_start().starts_with(OUTER_PROMPT_SHOWN)
+        });
         // The command line says `$((2+3))`; only its output says `5`.
         self.type_line(
             r#"echo "$(stty -a | tr -s ' ;' '\n\n' | grep -E -x -e '-?(icanon|echo)' | tr '\n' ' ')stty-$((2+3))""#,
@@ -249,9 +281,15 @@ impl Pane {
 impl Drop for Pane {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("---- the tmux pane ----\n{}\n---- end of pane ----", self.screen());
+            eprintln!(
+                "---- the tmux pane ----\n{}\n---- end of pane ----",
+                self.screen()
+            );
         }
         let _ = self.tmux_command().arg("kill-server").output();
+        if let Some(path) = self.socket_path.as_deref().filter(|p| !p.is_empty()) {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -287,11 +325,14 @@ fn the_detach_key_leaves_the_session_running_and_the_terminal_sane() {
     let id = new_session(&daemon, &["--mode", "claude"]);
     let pane = Pane::start();
     pane.run_ptyhub(&daemon, &format!("attach {id}"));
-    pane.wait_for_text("fake> ");
+    pane.wait_for_text("fake>");
 
     pane.press(&["C-b", "d"]);
     pane.wait_for_text(&detached_line(&id));
-    assert!(daemon_reports_running(&daemon, &id), "detaching must not end the session");
+    assert!(
+        daemon_reports_running(&daemon, &id),
+        "detaching must not end the session"
+    );
     poll("the daemon counts no viewer", || {
         let viewers = session(&daemon, &id)["viewers"].clone();
         if viewers == 0 {
@@ -313,23 +354,28 @@ fn reattaching_shows_the_same_full_screen_program() {
     let id = new_session(&daemon, &["--mode", "claude"]);
     let pane = Pane::start();
     pane.run_ptyhub(&daemon, &format!("attach {id}"));
-    pane.wait_for_text("fake> ");
+    pane.wait_for_text("fake>");
     // A TUI on the alternate screen with colours, mouse mode and bracketed paste.
     pane.type_line("screen");
-    let drawn = pane.wait_for(
-        "the TUI",
-        |s| s.contains("SCREEN-READY") && s.contains("status: ready"),
-    );
+    let drawn = pane.wait_for("the TUI", |s| {
+        s.contains("SCREEN-READY") && s.contains("status: ready")
+    });
 
     pane.press(&["C-b", "d"]);
     let outer = pane.wait_for_text(&detached_line(&id));
-    assert!(!outer.contains("SCREEN-READY"), "detaching leaves the alternate screen:\n{outer}");
+    assert!(
+        !outer.contains("SCREEN-READY"),
+        "detaching leaves the alternate screen:\n{outer}"
+    );
     pane.assert_outer_shell_is_sane();
 
     pane.run_ptyhub(&daemon, &format!("attach {id}"));
     let redrawn = pane.wait_for_text("SCREEN-READY");
     assert_eq!(redrawn, drawn, "re-attaching draws the same screen");
-    assert!(pane.modes().starts_with("alt=1"), "the TUI is back on the alternate screen");
+    assert!(
+        pane.modes().starts_with("alt=1"),
+        "the TUI is back on the alternate screen"
+    );
 
     pane.press(&["C-b", "d"]);
     pane.wait_for_text(&detached_line(&id));
@@ -341,24 +387,38 @@ fn a_read_only_attach_sends_no_keys_but_its_detach_key_works() {
     let daemon = Daemon::start("");
     let id = new_session(&daemon, &["--mode", "claude"]);
     let pane = Pane::start();
-    pane.run_ptyhub(&daemon, &format!("attach {id} --read-only --detach-key C-a"));
-    pane.wait_for_text("fake> ");
+    pane.run_ptyhub(
+        &daemon,
+        &format!("attach {id} --read-only --detach-key C-a"),
+    );
+    pane.wait_for_text("fake>");
 
     pane.type_line("echo typed-while-read-only");
     // The default detach key is just keys here, and keys go nowhere.
     pane.press(&["C-b", "d"]);
     // A probe typed by someone else: once it shows, the keys above would have arrived first.
     ptyhub_ok(&daemon, &["send", &id, "echo probe", "--enter"]);
-    let screen = pane.wait_for_text("ECHO:probe");
-    assert!(!screen.contains("typed-while-read-only"), "keys reached the session:\n{screen}");
+    let screen = pane.wait_for("the probe (or the keys)", |s| {
+        s.contains("ECHO:probe") || s.contains("typed-while-read-only")
+    });
+    assert!(
+        !screen.contains("typed-while-read-only"),
+        "keys reached the session:\n{screen}"
+    );
     assert!(!snapshot(&daemon, &id).contains("typed-while-read-only"));
-    assert!(!screen.contains("[detached"), "C-b d detached although the key is C-a d");
+    assert!(
+        !screen.contains("[detached"),
+        "C-b d detached although the key is C-a d"
+    );
 
     pane.press(&["C-a", "d"]);
     pane.wait_for_text(&detached_line(&id));
     assert!(daemon_reports_running(&daemon, &id));
     pane.assert_outer_shell_is_sane();
 }
+
+/// Ctrl-Cs pressed in a row while attached.
+const STORM_CTRL_CS: usize = 20;
 
 #[test]
 fn a_ctrl_c_storm_is_input_and_the_session_exit_is_reported() {
@@ -367,10 +427,26 @@ fn a_ctrl_c_storm_is_input_and_the_session_exit_is_reported() {
     pane.run_ptyhub(&daemon, "new --attach");
     pane.wait_for("the new shell session's prompt", |s| s.contains("bash-"));
 
-    for _ in 0..20 {
+    // Ctrl-C is a key, not a signal to the CLI: every one reaches the session, in order. With
+    // the session's own ISIG off they are plain bytes, so `cat -v` shows exactly how many
+    // arrived (a shell interrupted twenty times in a row may drop typeahead on its own).
+    pane.type_line("stty -isig; echo cat-$((1+1)); cat -v");
+    pane.wait_for_text("cat-2");
+    for _ in 0..STORM_CTRL_CS {
         pane.press(&["C-c"]);
     }
-    pane.type_line("echo still-$((6*7))");
+    pane.press(&["Enter"]);
+    let storm = "^C".repeat(STORM_CTRL_CS);
+    // One line echoed by the session's terminal, one printed by cat.
+    let screen = pane.wait_for("cat's copy of the storm", |s| {
+        s.lines().filter(|line| *line == storm).count() == 2
+    });
+    assert!(
+        !screen.contains("[detached") && !screen.contains("ptyhub:"),
+        "{screen}"
+    );
+    pane.press(&["C-d"]);
+    pane.type_line("stty isig; echo still-$((6*7))");
     pane.wait_for_text("still-42");
 
     // Leave the terminal in a state a crashing TUI might: alternate screen, hidden cursor,
@@ -378,7 +454,10 @@ fn a_ctrl_c_storm_is_input_and_the_session_exit_is_reported() {
     pane.type_line(r"printf '\e[?1049h\e[?25l\e[?1000h\e[?1h'; exit 3");
     pane.wait_for_text("[exited with code 3]");
     pane.assert_outer_shell_is_sane();
-    let shells: Vec<Value> = sessions(&daemon).into_iter().filter(|s| s["mode"] == "shell").collect();
+    let shells: Vec<Value> = sessions(&daemon)
+        .into_iter()
+        .filter(|s| s["mode"] == "shell")
+        .collect();
     assert_eq!(shells.len(), 1, "{shells:?}");
     assert_eq!(shells[0]["status"], "exited");
     assert_eq!(shells[0]["exitCode"], 3);
@@ -401,7 +480,10 @@ fn sigterm_to_the_cli_detaches_and_restores_the_terminal() {
 
     pane.wait_for_text("received SIGTERM");
     pane.assert_outer_shell_is_sane();
-    assert!(daemon_reports_running(&daemon, &id), "a signal to the viewer spares the session");
+    assert!(
+        daemon_reports_running(&daemon, &id),
+        "a signal to the viewer spares the session"
+    );
 }
 
 #[test]
@@ -431,24 +513,40 @@ fn one_shot_commands_drive_a_running_daemon() {
     let agent = new_session(&daemon, &["--mode", "claude"]);
 
     let records = sessions(&daemon);
-    let ids: Vec<&str> = records.iter().filter_map(|r| r["terminalId"].as_str()).collect();
-    assert_eq!(ids, [shell.as_str(), agent.as_str()], "ls --json lists both, oldest first");
+    let ids: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["terminalId"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [shell.as_str(), agent.as_str()],
+        "ls --json lists both, oldest first"
+    );
     let shell_record = session(&daemon, &shell);
     assert_eq!(shell_record["mode"], "shell");
     assert_eq!(shell_record["cwd"], cwd.to_str().expect("utf-8 path"));
     let agent_record = session(&daemon, &agent);
-    let session_id = agent_record["sessionRef"]["sessionId"].as_str().expect("claude has a sessionRef").to_owned();
+    let session_id = agent_record["sessionRef"]["sessionId"]
+        .as_str()
+        .expect("claude has a sessionRef")
+        .to_owned();
 
     let table = ptyhub_ok(&daemon, &["ls"]);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 3, "a header and two rows:\n{table}");
-    for column in ["ID", "MODE", "SESSION", "STATUS", "VIEWERS", "PID", "AGE", "CWD"] {
+    for column in [
+        "ID", "MODE", "SESSION", "STATUS", "VIEWERS", "PID", "AGE", "CWD",
+    ] {
         assert!(lines[0].contains(column), "no {column} column:\n{table}");
     }
     let status_at = lines[0].find("STATUS").expect("STATUS column");
     for (line, id) in lines[1..].iter().zip([&shell, &agent]) {
         assert!(line.starts_with(id.as_str()), "{line}");
-        assert_eq!(&line[status_at..status_at + "running".len()], "running", "aligned:\n{table}");
+        assert_eq!(
+            &line[status_at..status_at + "running".len()],
+            "running",
+            "aligned:\n{table}"
+        );
     }
     assert!(lines[2].contains(&session_id), "{table}");
 
@@ -459,19 +557,31 @@ fn one_shot_commands_drive_a_running_daemon() {
     // A session id names its terminal.
     assert!(snapshot(&daemon, &session_id).contains("ECHO:one two"));
     let ansi = ptyhub_ok(&daemon, &["snapshot", &agent, "--ansi"]);
-    assert!(ansi.contains("\x1b[") && ansi.contains("ECHO:one two"), "{ansi:?}");
+    assert!(
+        ansi.contains("\x1b[") && ansi.contains("ECHO:one two"),
+        "{ansi:?}"
+    );
 
     let killed = ptyhub_ok(&daemon, &["kill", &agent]);
     assert!(killed.starts_with(&format!("killed {agent}")), "{killed}");
     assert_eq!(session(&daemon, &agent)["status"], "exited");
-    assert!(daemon_reports_running(&daemon, &shell), "kill ends only its target");
+    assert!(
+        daemon_reports_running(&daemon, &shell),
+        "kill ends only its target"
+    );
 
     let refused = ptyhub(&daemon, &["send", &agent, "x"]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("has exited"), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("has exited"),
+        "{refused:?}"
+    );
     let unknown = ptyhub(&daemon, &["snapshot", "no-such-terminal"]);
     assert!(!unknown.status.success());
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("ptyhub ls"), "{unknown:?}");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("ptyhub ls"),
+        "{unknown:?}"
+    );
 }
 
 #[test]
@@ -497,10 +607,16 @@ fn the_daemon_is_found_by_url_and_token_and_its_absence_is_explained() {
         .output()
         .expect("run ptyhub");
     assert!(!wrong.status.success());
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("token"), "{wrong:?}");
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("token"),
+        "{wrong:?}"
+    );
 
     let nothing = ptyhub_in(empty.path(), &["ls"]);
     assert!(!nothing.status.success());
     let stderr = String::from_utf8_lossy(&nothing.stderr);
-    assert!(stderr.contains("no daemon found") && stderr.contains("run `ptyhub serve`"), "{stderr}");
+    assert!(
+        stderr.contains("no daemon found") && stderr.contains("run `ptyhub serve`"),
+        "{stderr}"
+    );
 }

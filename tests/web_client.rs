@@ -49,7 +49,7 @@ fn missing_prerequisite() -> Option<String> {
     }
 }
 
-/// `GET /api/sessions` with the token, over a plain socket (the tests have no HTTP client).
+/// `GET /ptyhub/api/sessions` with the token, over a plain socket (the tests have no HTTP client).
 fn api_sessions(daemon: &Daemon) -> Vec<Value> {
     let mut stream = TcpStream::connect(("127.0.0.1", daemon.port)).expect("connect to the daemon");
     stream
@@ -57,7 +57,7 @@ fn api_sessions(daemon: &Daemon) -> Vec<Value> {
         .unwrap();
     write!(
         stream,
-        "GET /api/sessions HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        "GET /ptyhub/api/sessions HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
         daemon.port, daemon.token
     )
     .unwrap();
@@ -68,7 +68,7 @@ fn api_sessions(daemon: &Daemon) -> Vec<Value> {
     let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
     assert!(
         head.starts_with("HTTP/1.1 200"),
-        "GET /api/sessions: {head}"
+        "GET /ptyhub/api/sessions: {head}"
     );
     assert!(
         !head
@@ -77,9 +77,9 @@ fn api_sessions(daemon: &Daemon) -> Vec<Value> {
         "expected a Content-Length body: {head}"
     );
     serde_json::from_str::<Value>(body)
-        .unwrap_or_else(|e| panic!("GET /api/sessions body is not JSON ({e}): {body}"))
+        .unwrap_or_else(|e| panic!("GET /ptyhub/api/sessions body is not JSON ({e}): {body}"))
         .as_array()
-        .expect("GET /api/sessions answers a list")
+        .expect("GET /ptyhub/api/sessions answers a list")
         .clone()
 }
 
@@ -169,7 +169,10 @@ fn browser_tabs_share_one_process_per_session_and_read_only_tabs_cannot_type() {
         success && summary["ok"] == true,
         "the browser run failed.\nits checks:\n{log}\nsummary: {summary:#}"
     );
-    assert_eq!(summary["servedBy"], "daemon", "the page must come from the daemon itself");
+    assert_eq!(
+        summary["servedBy"], "daemon",
+        "the page must come from the daemon itself"
+    );
     eprintln!("browser run checks:\n{log}");
 
     // Every check the script makes, by name, so that a check silently dropped from the
@@ -208,7 +211,7 @@ fn browser_tabs_share_one_process_per_session_and_read_only_tabs_cannot_type() {
     let shared = sessions
         .iter()
         .find(|s| s["terminalId"] == terminal_id)
-        .unwrap_or_else(|| panic!("{terminal_id} not in /api/sessions: {sessions:?}"));
+        .unwrap_or_else(|| panic!("{terminal_id} not in /ptyhub/api/sessions: {sessions:?}"));
     let shell_pid = shared["pid"].as_u64().expect("the shared shell has a pid") as u32;
     assert!(
         summary["sessionPids"]

@@ -5,6 +5,7 @@
 //! terminal live in `session`, and wire formats in `protocol`.
 
 mod create;
+mod labels;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,6 +21,7 @@ use crate::providers::Providers;
 use crate::session::{Session, SessionConfig, SessionRef};
 
 pub use create::{CreateError, CreateOutcome, CreateRequest};
+pub use labels::TerminalLabels;
 
 /// A change every connected client should hear about.
 #[derive(Clone, Debug)]
@@ -39,6 +41,8 @@ pub struct Registry {
     owners: DashMap<SessionRef, String>,
     /// Terminal started for each create requestId, while it runs.
     request_ids: DashMap<String, String>,
+    /// User-given titles and descriptions, by terminalId.
+    labels: DashMap<String, TerminalLabels>,
     /// Per-key locks so concurrent creates for one session run one at a time.
     create_locks: DashMap<String, Arc<tokio::sync::Mutex<()>>>,
     /// Exited terminals still remembered, oldest first.
@@ -60,6 +64,7 @@ impl Registry {
             owners: DashMap::new(),
             request_ids: DashMap::new(),
             create_locks: DashMap::new(),
+            labels: DashMap::new(),
             exited_order: Mutex::new(VecDeque::new()),
             revision: AtomicU64::new(0),
             changes,
@@ -159,6 +164,7 @@ impl Registry {
         };
         for old in evicted {
             self.terminals.remove(&old);
+            self.labels.remove(&old);
         }
         // Only a session that ended unwatched needs clients to act on it.
         if session.viewer_count() == 0 && session.info().session_ref.is_some() {

@@ -94,7 +94,7 @@ pub struct ScreenQuery {
     ansi: Option<String>,
 }
 
-/// `GET /api/sessions/{terminalId}/screen`: the current screen as text, or
+/// `GET /ptyhub/api/sessions/{terminalId}/screen`: the current screen as text, or
 /// with `?ansi=1` as escape sequences that repaint it (for scripts and agents).
 pub async fn screen(
     State(daemon): State<Arc<Daemon>>,
@@ -110,6 +110,10 @@ pub async fn screen(
         return (StatusCode::NOT_FOUND, format!("no terminal {terminal_id}")).into_response();
     };
     let ansi = matches!(query.ansi.as_deref(), Some("1" | "true" | "yes"));
-    let body = if ansi { session.snapshot().repaint } else { session.screen_text() };
+    let body = if ansi {
+        session.snapshot().repaint
+    } else {
+        session.screen_text()
+    };
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }

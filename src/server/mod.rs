@@ -2,6 +2,7 @@
 
 pub mod api;
 mod origin;
+mod routes;
 mod web_client;
 
 use std::net::SocketAddr;
@@ -13,8 +14,6 @@ use anyhow::Context;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 
 use crate::config::Config;
 use crate::daemon::Daemon;
@@ -22,6 +21,7 @@ use crate::protocol::freshell;
 use crate::registry::Registry;
 use crate::session::SessionConfig;
 use crate::state_dir::{DaemonRecord, StateDir};
+use crate::upstream::{Upstream, UpstreamAddress};
 
 /// Default listen address: loopback only, and not freshell's own 3001.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7373";
@@ -39,6 +39,8 @@ pub struct ServeOptions {
     pub state_dir: PathBuf,
     /// `AUTH_TOKEN`, or `None` to generate one.
     pub token: Option<String>,
+    /// `--freshell-upstream`: the freshell server to put ptyhub in front of.
+    pub freshell_upstream: Option<String>,
 }
 
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
@@ -64,7 +66,19 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         kill_grace: Duration::from_millis(config.sessions.kill_grace_ms),
     };
     let registry = Registry::new(config.clone(), session_config);
-    let daemon = Daemon::new(Arc::clone(&registry), config, token, server_instance_id);
+    let upstream = match &options.freshell_upstream {
+        Some(url) => Some(Upstream::new(
+            UpstreamAddress::parse(url).map_err(anyhow::Error::msg)?,
+        )),
+        None => None,
+    };
+    let daemon = Daemon::new(
+        Arc::clone(&registry),
+        config,
+        token,
+        server_instance_id,
+        upstream,
+    );
 
     if !options.listen.ip().is_loopback() {
         tracing::warn!(
@@ -89,15 +103,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     println!("ptyhub ready: {ready_url}");
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
-    let app = Router::new()
-        .route("/", get(web_client::index))
-        .route("/app.js", get(web_client::app_js))
-        .route("/app.css", get(web_client::app_css))
-        .route("/ws", get(websocket))
-        .route("/api/sessions", get(api::sessions))
-        .route("/api/sessions/{terminal_id}/screen", get(api::screen))
-        .route("/healthz", get(|| async { "ok" }))
-        .with_state(Arc::clone(&daemon));
+    let app = routes::router(Arc::clone(&daemon));
 
     let shutdown_daemon = Arc::clone(&daemon);
     axum::serve(

@@ -32,12 +32,12 @@ pub use geometry::{Geometry, GeometryAuthority};
 pub use launch::LaunchSpec;
 pub use pty_process::SpawnError;
 pub use screen::ScreenSnapshot;
+pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
 use pty_process::PtyProcess;
 use replay_ring::ReplayRing;
 use screen::ScreenModel;
-use utf8_stream::Utf8Stream;
 
 /// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
 /// larger buffer lets a burst arrive in fewer frames when it can.
@@ -308,6 +308,14 @@ impl Session {
     /// The visible text of the screen (for scripts and tests).
     pub fn screen_text(&self) -> String {
         self.up_to_date_screen().screen().contents()
+    }
+
+    /// All output the ring still holds, oldest first (for search).
+    pub fn retained_output(&self) -> String {
+        let ring = self.ring.lock();
+        let frames = ring.read_from(ring.oldest_seq(), u64::MAX);
+        drop(ring);
+        frames.iter().map(|f| &*f.data).collect()
     }
 
     /// The window title the child set, if any.

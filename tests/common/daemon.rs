@@ -43,6 +43,8 @@ pub struct Daemon {
     child: Option<Child>,
     dir: Arc<TempDir>,
     config_extra: String,
+    /// Extra `ptyhub serve` arguments, kept for `restart()`.
+    extra_args: Vec<String>,
     /// `PTYHUB_TEST_MARKER=<uuid>` given to this run only; finds its descendants in /proc.
     marker: String,
     pub port: u16,
@@ -65,20 +67,46 @@ impl Daemon {
                 .tempdir()
                 .unwrap(),
         );
-        Daemon::spawn(dir, config_extra.to_owned(), fresh_id("token"))
+        Daemon::spawn(dir, config_extra.to_owned(), Vec::new(), fresh_id("token"))
+    }
+
+    /// Like [`Daemon::start`], with extra `ptyhub serve` arguments
+    /// (e.g. `["--freshell-upstream", url]`).
+    pub fn start_with_args(config_extra: &str, args: &[&str]) -> Daemon {
+        let dir = Arc::new(
+            tempfile::Builder::new()
+                .prefix("ptyhub-test-")
+                .tempdir()
+                .unwrap(),
+        );
+        let args = args.iter().map(|a| (*a).to_owned()).collect();
+        Daemon::spawn(dir, config_extra.to_owned(), args, fresh_id("token"))
+    }
+
+    /// Like [`Daemon::start_with_args`], with a chosen token.
+    pub fn start_with_args_and_token(config_extra: &str, args: &[&str], token: &str) -> Daemon {
+        let dir = Arc::new(
+            tempfile::Builder::new()
+                .prefix("ptyhub-test-")
+                .tempdir()
+                .unwrap(),
+        );
+        let args = args.iter().map(|a| (*a).to_owned()).collect();
+        Daemon::spawn(dir, config_extra.to_owned(), args, token.to_owned())
     }
 
     /// Stops this daemon gracefully and starts a new one on the same state dir, config and
     /// token (a new port).
     pub fn restart(mut self) -> Daemon {
         self.stop();
-        let (dir, extra, token) = (
+        let (dir, extra, args, token) = (
             self.dir.clone(),
             self.config_extra.clone(),
+            self.extra_args.clone(),
             self.token.clone(),
         );
         drop(self);
-        Daemon::spawn(dir, extra, token)
+        Daemon::spawn(dir, extra, args, token)
     }
 
     /// A directory inside this test's temp dir (created), e.g. for distinct cwds.
@@ -134,7 +162,12 @@ impl Daemon {
         self.child.as_ref().map(Child::id)
     }
 
-    fn spawn(dir: Arc<TempDir>, config_extra: String, token: String) -> Daemon {
+    fn spawn(
+        dir: Arc<TempDir>,
+        config_extra: String,
+        extra_args: Vec<String>,
+        token: String,
+    ) -> Daemon {
         let root = dir.path().to_owned();
         let state_dir = root.join("state");
         let ledger_path = root.join("ledger.jsonl");
@@ -152,6 +185,7 @@ impl Daemon {
             .arg(&config_path)
             .arg("--state-dir")
             .arg(&state_dir)
+            .args(&extra_args)
             .env("AUTH_TOKEN", &token)
             .env("PTYHUB_FAKE_LEDGER", &ledger_path)
             .env(
@@ -173,6 +207,7 @@ impl Daemon {
             child: Some(child),
             dir,
             config_extra,
+            extra_args,
             marker,
             port: 0,
             token,

@@ -51,8 +51,8 @@ function check(name, condition, detail) {
 }
 
 async function apiSessions() {
-  const response = await fetch(`${DAEMON_URL}/api/sessions`, { headers: { Authorization: `Bearer ${TOKEN}` } });
-  if (!response.ok) throw new Error(`GET /api/sessions answered ${response.status}`);
+  const response = await fetch(`${DAEMON_URL}/ptyhub/api/sessions`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  if (!response.ok) throw new Error(`GET /ptyhub/api/sessions answered ${response.status}`);
   return response.json();
 }
 

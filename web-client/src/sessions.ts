@@ -1,6 +1,6 @@
 /**
  * The session list's data: rows from `terminal.inventory` at hello, replaced by the
- * daemon's `GET /api/sessions` whenever the list may have changed.
+ * daemon's `GET /ptyhub/api/sessions` whenever the list may have changed.
  *
  * Why both: the inventory arrives on the socket with no extra round trip, so the list shows
  * at once; the HTTP API adds what the protocol has no field for (viewers, pid, exit code)
@@ -40,7 +40,7 @@ export function rowFromInventory(terminal: InventoryTerminal): SessionRow {
   };
 }
 
-/** One record of `GET /api/sessions` (docs/test-contract.md), checked field by field. */
+/** One record of `GET /ptyhub/api/sessions` (docs/test-contract.md), checked field by field. */
 export function rowFromApi(value: unknown): SessionRow | null {
   if (typeof value !== 'object' || value === null) return null;
   const record = value as Record<string, unknown>;
@@ -66,11 +66,11 @@ export function rowFromApi(value: unknown): SessionRow | null {
 
 export type FetchOutcome = { ok: true; rows: SessionRow[] } | { ok: false; unauthorized: boolean; message: string };
 
-/** `GET /api/sessions` on the page's own origin, with the token as a bearer. */
+/** `GET /ptyhub/api/sessions` on the page's own origin, with the token as a bearer. */
 export async function fetchSessions(token: string, fetchImpl: typeof fetch = fetch): Promise<FetchOutcome> {
   let response: Response;
   try {
-    response = await fetchImpl('/api/sessions', {
+    response = await fetchImpl('/ptyhub/api/sessions', {
       headers: { Authorization: `Bearer ${token}` },
       cache: 'no-store',
     });
@@ -78,9 +78,9 @@ export async function fetchSessions(token: string, fetchImpl: typeof fetch = fet
     return { ok: false, unauthorized: false, message: `cannot reach the daemon (${String(err)})` };
   }
   if (response.status === 401) return { ok: false, unauthorized: true, message: 'the daemon refused the token' };
-  if (!response.ok) return { ok: false, unauthorized: false, message: `GET /api/sessions answered ${response.status}` };
+  if (!response.ok) return { ok: false, unauthorized: false, message: `GET /ptyhub/api/sessions answered ${response.status}` };
   const body: unknown = await response.json().catch(() => null);
-  if (!Array.isArray(body)) return { ok: false, unauthorized: false, message: 'GET /api/sessions did not answer a list' };
+  if (!Array.isArray(body)) return { ok: false, unauthorized: false, message: 'GET /ptyhub/api/sessions did not answer a list' };
   return { ok: true, rows: body.map(rowFromApi).filter((row): row is SessionRow => row !== null) };
 }
 

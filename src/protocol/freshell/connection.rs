@@ -19,6 +19,7 @@ use super::outbound::{
 };
 use super::output_encoding::{json_string, OutputEnvelope, Source};
 use super::socket_writer::{self, Attachment, Outbox, Outgoing, SocketWriter};
+use super::upstream_link::UpstreamLink;
 use crate::daemon::Daemon;
 use crate::registry::{CreateError, CreateRequest};
 use crate::session::{AttachRequest, GeometryAuthority, Session, SessionRef};
@@ -50,14 +51,16 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
                 reason: "Too many connections",
             });
         } else {
+            let upstream = daemon_upstream_link(&daemon, &outbox);
             let mut connection = Connection {
-                daemon,
                 id: connection_id,
                 outbox,
                 wake,
                 awaiting_pong,
                 authenticated: false,
                 active_attach_ids: HashMap::new(),
+                upstream,
+                daemon,
             };
             connection.read(stream).await;
             // Dropping the connection drops the outbox: the writer finishes
@@ -85,6 +88,16 @@ struct Connection {
     authenticated: bool,
     /// The attachRequestId active for each (terminal, pane).
     active_attach_ids: HashMap<(String, String), String>,
+    /// The companion socket to freshell, with `--freshell-upstream`.
+    upstream: Option<UpstreamLink>,
+}
+
+fn daemon_upstream_link(daemon: &Daemon, outbox: &Outbox) -> Option<UpstreamLink> {
+    let upstream = daemon.upstream.as_ref()?;
+    Some(UpstreamLink::start(
+        upstream.address.ws_url.clone(),
+        outbox.clone(),
+    ))
 }
 
 /// Whether the read loop goes on after a message.
@@ -186,7 +199,9 @@ impl Connection {
                 kind: "pong",
                 timestamp: outbound::timestamp_now(),
             }),
-            ClientMessage::Hello(hello) => self.on_hello(hello.token.as_deref().unwrap_or("")),
+            ClientMessage::Hello(hello) => {
+                self.on_hello(hello.token.as_deref().unwrap_or(""), text)
+            }
             _ if !self.authenticated => self.close_with(
                 ErrorMessage::new(ErrorCode::NotAuthenticated, "Send hello first"),
                 4001,
@@ -205,13 +220,32 @@ impl Connection {
                 self.on_activity_list(provider, list.request_id)
             }
             ClientMessage::Tolerated(kind) => {
-                tracing::trace!(kind, "ignoring a non-terminal message");
+                match &self.upstream {
+                    Some(upstream) => upstream.forward(text),
+                    None => tracing::trace!(kind, "ignoring a non-terminal message"),
+                }
                 Flow::Continue
             }
+            ClientMessage::Unknown { kind, request_id } => match &self.upstream {
+                Some(upstream) => {
+                    upstream.forward(text);
+                    Flow::Continue
+                }
+                None => {
+                    let kind: String = kind.chars().take(100).collect();
+                    self.reply_error(
+                        ErrorMessage::new(
+                            ErrorCode::InvalidMessage,
+                            format!("Unknown message type: {kind}"),
+                        )
+                        .request(request_id),
+                    )
+                }
+            },
         }
     }
 
-    fn on_hello(&mut self, token: &str) -> Flow {
+    fn on_hello(&mut self, token: &str, text: &str) -> Flow {
         if !self.daemon.token_matches(token) {
             return self.close_with(
                 ErrorMessage::new(ErrorCode::NotAuthenticated, "Invalid token"),
@@ -220,6 +254,10 @@ impl Connection {
             );
         }
         self.authenticated = true;
+        if let Some(upstream) = &self.upstream {
+            // freshell checks the same token and keeps its own per-socket state.
+            upstream.hello(text);
+        }
         self.send(&Ready {
             kind: "ready",
             timestamp: outbound::timestamp_now(),
@@ -232,7 +270,7 @@ impl Connection {
             .registry
             .list()
             .iter()
-            .map(|session| inventory_record(session))
+            .map(|session| inventory_record(session, self.daemon.registry.title_of(session)))
             .collect();
         self.send(&Inventory {
             kind: "terminal.inventory",
@@ -305,9 +343,10 @@ impl Connection {
             return self.reply_error(error.request(attach_request_id));
         }
         if let Some(exit_code) = session.exit_code() {
+            let title = self.daemon.registry.title_of(&session);
             let mut error = ErrorMessage::new(
                 ErrorCode::InvalidTerminalId,
-                exited_summary(&session, exit_code),
+                exited_summary(&session, &title, exit_code),
             )
             .request(attach_request_id)
             .terminal(terminal_id);
@@ -514,11 +553,11 @@ impl Connection {
     }
 }
 
-fn inventory_record(session: &Session) -> InventoryTerminal {
+fn inventory_record(session: &Session, title: String) -> InventoryTerminal {
     let info = session.info();
     InventoryTerminal {
         terminal_id: info.terminal_id.clone(),
-        title: info.title.clone(),
+        title,
         mode: info.mode.clone(),
         status: if session.is_running() {
             "running"
@@ -555,7 +594,7 @@ fn identity_mismatch(session: &Session, expected: Option<&SessionRef>) -> Option
 }
 
 /// freshell's wording for an attach to an exited terminal.
-fn exited_summary(session: &Session, exit_code: i32) -> String {
+fn exited_summary(session: &Session, title: &str, exit_code: i32) -> String {
     let screen = session.screen_text();
     let last_line = screen
         .lines()
@@ -564,10 +603,7 @@ fn exited_summary(session: &Session, exit_code: i32) -> String {
         .find(|line| !line.is_empty())
         .unwrap_or("");
     let last_line: String = last_line.chars().take(200).collect();
-    format!(
-        "{} is no longer running (exit {exit_code}). Last output: {last_line}",
-        session.info().title
-    )
+    format!("{title} is no longer running (exit {exit_code}). Last output: {last_line}")
 }
 
 fn create_error(err: &CreateError) -> ErrorMessage {

@@ -166,6 +166,12 @@ pub enum ClientMessage {
     ActivityList(ActivityProvider, ActivityList),
     /// A message of freshell's that a terminal daemon tolerates silently.
     Tolerated(String),
+    /// A type this daemon does not know. freshell answers `INVALID_MESSAGE`;
+    /// in front of freshell it is freshell's to answer.
+    Unknown {
+        kind: String,
+        request_id: Option<String>,
+    },
 }
 
 /// Why a message was refused, with what the `error` reply must carry.
@@ -371,15 +377,13 @@ pub fn parse(text: &str, authenticated: bool) -> Result<ClientMessage, Rejection
             ClientMessage::ActivityList(provider, list)
         }
         other if TOLERATED_TYPES.contains(&other) => ClientMessage::Tolerated(kind),
-        other => {
-            return Err(invalid(
-                format!(
-                    "Unknown message type: {}",
-                    other.chars().take(100).collect::<String>()
-                ),
-                Some(&snapshot),
-            ));
-        }
+        _ => ClientMessage::Unknown {
+            request_id: snapshot
+                .get("requestId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            kind,
+        },
     };
     Ok(message)
 }
@@ -450,6 +454,12 @@ mod tests {
     #[test]
     fn unknown_types_and_bad_json_are_invalid() {
         assert_eq!(rejected_message("{nope"), "Invalid JSON");
-        assert!(rejected_message(r#"{"type":"warp.drive","requestId":"q"}"#).contains("Unknown"));
+        match parse(r#"{"type":"warp.drive","requestId":"q"}"#, true) {
+            Ok(ClientMessage::Unknown { kind, request_id }) => {
+                assert_eq!(kind, "warp.drive");
+                assert_eq!(request_id.as_deref(), Some("q"));
+            }
+            other => panic!("expected an unknown type, got {other:?}"),
+        }
     }
 }

@@ -6,13 +6,16 @@
 //! - `outbound`: server messages (shapes from freshell's frozen contract);
 //! - `output_encoding`: `terminal.output` encoded once, spliced per viewer;
 //! - `connection`: one socket's handshake and message dispatch;
-//! - `socket_writer`: the socket's ordered writer and its attachments.
+//! - `socket_writer`: the socket's ordered writer and its attachments;
+//! - `upstream_link`: with `--freshell-upstream`, the socket's companion
+//!   socket to freshell for everything outside the terminal family.
 
 mod connection;
 mod inbound;
 mod outbound;
 pub mod output_encoding;
 mod socket_writer;
+mod upstream_link;
 
 pub use connection::serve_socket;
 pub use output_encoding::frame_limit;

@@ -179,7 +179,10 @@ impl SocketWriter {
                 self.sink.flush().await.map_err(|_| Stop::Gone)?;
                 // A continuous flood must not starve pings, list changes or
                 // shutdown: look at them without waiting, then go on.
-                if let Some(event) = Self::next_event(&mut ping, &mut self.changes, &mut self.shutdown).now_or_never() {
+                if let Some(event) =
+                    Self::next_event(&mut ping, &mut self.changes, &mut self.shutdown)
+                        .now_or_never()
+                {
                     self.on_event(event).await?;
                 }
                 tokio::task::yield_now().await;

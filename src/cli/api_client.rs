@@ -1,0 +1,120 @@
+//! The daemon's HTTP API as the CLI uses it: the session list and screens.
+//!
+//! Plain blocking HTTP to a loopback daemon (ureq, no TLS): `ls`, `snapshot`
+//! and the resolution of `<terminalId|sessionId>` run before any WebSocket
+//! is opened, so they need no async runtime.
+
+use std::time::Duration;
+
+use crate::server::api::SessionRecord;
+
+use super::endpoint::Endpoint;
+
+/// Longest wait for one API request; the daemon answers from memory.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("cannot reach the daemon at {url} ({source}): is `ptyhub serve` running?")]
+    Unreachable { url: String, source: ureq::Error },
+    #[error("the daemon refused the token: check AUTH_TOKEN or --state-dir")]
+    Unauthorized,
+    #[error("no terminal {terminal_id}: `ptyhub ls` lists them")]
+    UnknownTerminal { terminal_id: String },
+    #[error("the daemon answered {status} to {url}: {body}")]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("the daemon sent an unreadable session list: {0}")]
+    BadJson(#[from] serde_json::Error),
+}
+
+pub struct ApiClient {
+    agent: ureq::Agent,
+    endpoint: Endpoint,
+}
+
+impl ApiClient {
+    pub fn new(endpoint: &Endpoint) -> ApiClient {
+        let config = ureq::Agent::config_builder()
+            // The daemon is local: an HTTP_PROXY from the environment must not apply.
+            .proxy(None)
+            .http_status_as_error(false)
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .build();
+        ApiClient {
+            agent: config.into(),
+            endpoint: endpoint.clone(),
+        }
+    }
+
+    /// `GET /ptyhub/api/sessions`: every terminal the daemon remembers, oldest first.
+    pub fn sessions(&self) -> Result<Vec<SessionRecord>, ApiError> {
+        Ok(serde_json::from_str(&self.sessions_json()?)?)
+    }
+
+    /// The same list as the daemon wrote it, for `ls --json`.
+    pub fn sessions_json(&self) -> Result<String, ApiError> {
+        self.get("ptyhub/api/sessions", None)
+    }
+
+    /// `GET /ptyhub/api/sessions/{id}/screen`: the visible screen as text, or with
+    /// `ansi` as escape sequences that repaint it.
+    pub fn screen(&self, terminal_id: &str, ansi: bool) -> Result<String, ApiError> {
+        let query = if ansi { "?ansi=1" } else { "" };
+        let path = format!(
+            "ptyhub/api/sessions/{}/screen{query}",
+            percent_encode(terminal_id)
+        );
+        self.get(&path, Some(terminal_id))
+    }
+
+    fn get(&self, path: &str, terminal_id: Option<&str>) -> Result<String, ApiError> {
+        let url = format!("{}{path}", self.endpoint.http_base);
+        let unreachable = |source| ApiError::Unreachable {
+            url: self.endpoint.http_base.clone(),
+            source,
+        };
+        let mut response = self
+            .agent
+            .get(&url)
+            .header("Authorization", format!("Bearer {}", self.endpoint.token))
+            .call()
+            .map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().map_err(unreachable)?;
+        match (status, terminal_id) {
+            (200, _) => Ok(body),
+            (401, _) => Err(ApiError::Unauthorized),
+            (404, Some(id)) => Err(ApiError::UnknownTerminal {
+                terminal_id: id.to_owned(),
+            }),
+            _ => Err(ApiError::Status { url, status, body }),
+        }
+    }
+}
+
+/// Escapes a path segment; terminal ids are nanoid-like, but a user may type anything.
+/// Everything but RFC 3986's unreserved characters.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+fn percent_encode(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(percent_encode("abc-_.~9"), "abc-_.~9");
+        assert_eq!(percent_encode("a/b?c"), "a%2Fb%3Fc");
+    }
+}

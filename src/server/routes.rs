@@ -1,0 +1,70 @@
+//! Which path goes where.
+//!
+//! ptyhub's own routes live under `/ptyhub/` (its web client and API), plus
+//! `/ws` and `/healthz`. Standalone, the web client is also served at `/`.
+//! In front of freshell (`--freshell-upstream`), `/` and every path that is
+//! not ptyhub's go to freshell, except freshell's terminal routes, which
+//! ptyhub answers from its own sessions.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::Router;
+
+use super::{api, web_client, websocket};
+use crate::daemon::Daemon;
+use crate::upstream::terminals_api;
+
+pub fn router(daemon: Arc<Daemon>) -> Router {
+    let own = Router::new()
+        .route("/ws", get(websocket))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/ptyhub/", get(web_client::index))
+        .route("/ptyhub/app.js", get(web_client::app_js))
+        .route("/ptyhub/app.css", get(web_client::app_css))
+        .route("/ptyhub/api/sessions", get(api::sessions))
+        .route(
+            "/ptyhub/api/sessions/{terminal_id}/screen",
+            get(api::screen),
+        );
+    let app = if daemon.upstream.is_some() {
+        own.route(
+            "/api/terminals",
+            get(terminals_api::list).fallback(terminals_api::not_found),
+        )
+        .route(
+            "/api/terminals/{terminal_id}",
+            patch(terminals_api::patch)
+                .delete(terminals_api::hide)
+                .fallback(terminals_api::not_found),
+        )
+        .route(
+            "/api/terminals/{terminal_id}/search",
+            get(terminals_api::search).fallback(terminals_api::not_found),
+        )
+        .route(
+            "/api/terminals/{*rest}",
+            axum::routing::any(terminals_api::not_found),
+        )
+        .route(
+            "/api/ai/terminals/{terminal_id}/summary",
+            post(terminals_api::summary),
+        )
+        .fallback(to_upstream)
+    } else {
+        own.route("/", get(web_client::index))
+            .route("/app.js", get(web_client::app_js))
+            .route("/app.css", get(web_client::app_css))
+    };
+    app.with_state(daemon)
+}
+
+async fn to_upstream(State(daemon): State<Arc<Daemon>>, request: Request) -> Response {
+    match &daemon.upstream {
+        Some(upstream) => upstream.proxy.forward(request).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

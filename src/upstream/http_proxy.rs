@@ -1,0 +1,134 @@
+//! The reverse proxy to freshell: method, path, query, headers, cookies,
+//! status codes and bodies pass through unchanged and streamed. Only the
+//! hop-by-hop headers of each connection are not forwarded (RFC 9110 §7.6.1).
+//! Protocol upgrades other than ptyhub's own `/ws` (freshell's browser-pane
+//! tunnels) are spliced through byte for byte.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderName, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+/// Headers that describe one hop, not the message.
+const HOP_BY_HOP: &[HeaderName] = &[
+    header::CONNECTION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+];
+
+#[derive(Clone)]
+pub struct HttpProxy {
+    base: String,
+    client: Client<HttpConnector, Body>,
+}
+
+fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && headers
+            .get(header::CONNECTION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("upgrade"))
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Headers named in Connection are hop-by-hop too.
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in HOP_BY_HOP.iter().chain(named.iter()) {
+        headers.remove(name);
+    }
+    headers.remove("keep-alive");
+    headers.remove("proxy-connection");
+}
+
+impl HttpProxy {
+    pub fn new(http_base: &str) -> HttpProxy {
+        let client = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+        HttpProxy {
+            base: http_base.trim_end_matches('/').to_owned(),
+            client,
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends `request` to freshell and streams its answer back.
+    pub async fn forward(&self, mut request: Request) -> Response {
+        let path = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let target: Uri = match format!("{}{path}", self.base).parse() {
+            Ok(uri) => uri,
+            Err(err) => return bad_gateway(format!("cannot address {path} upstream: {err}")),
+        };
+        *request.uri_mut() = target;
+        let upgrade = is_upgrade(request.headers());
+        if upgrade {
+            return self.forward_upgrade(request).await;
+        }
+        strip_hop_by_hop(request.headers_mut());
+        match self.client.request(request).await {
+            Ok(response) => {
+                let (mut parts, body) = response.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                Response::from_parts(parts, Body::new(body))
+            }
+            Err(err) => bad_gateway(format!(
+                "freshell upstream {} is unreachable: {err}",
+                self.base
+            )),
+        }
+    }
+
+    /// Forwards an upgrade request and, once freshell switches protocols,
+    /// splices the two connections together.
+    async fn forward_upgrade(&self, mut request: Request) -> Response {
+        let client_side = hyper::upgrade::on(&mut request);
+        let mut response = match self.client.request(request).await {
+            Ok(response) => response,
+            Err(err) => {
+                return bad_gateway(format!(
+                    "freshell upstream {} is unreachable: {err}",
+                    self.base
+                ))
+            }
+        };
+        if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+            let upstream_side = hyper::upgrade::on(&mut response);
+            tokio::spawn(async move {
+                let (Ok(client), Ok(upstream)) = tokio::join!(client_side, upstream_side) else {
+                    tracing::debug!("an upgraded connection ended before it began");
+                    return;
+                };
+                let mut client = TokioIo::new(client);
+                let mut upstream = TokioIo::new(upstream);
+                if let Err(err) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
+                    tracing::debug!(%err, "an upgraded connection to freshell ended");
+                }
+            });
+        }
+        let (parts, body) = response.into_parts();
+        Response::from_parts(parts, Body::new(body))
+    }
+}
+
+fn bad_gateway(message: String) -> Response {
+    tracing::warn!("{message}");
+    (StatusCode::BAD_GATEWAY, message).into_response()
+}
