@@ -164,3 +164,37 @@ async fn an_exited_terminal_refuses_attach_with_its_exit_code_and_refuses_input(
     assert_eq!(error["code"], "INVALID_TERMINAL_ID", "{error}");
     assert_eq!(error["terminalId"], terminal_id.as_str(), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_hangs_up_every_child_and_closes_sockets_with_4009() {
+    let daemon = Daemon::start("");
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let created = viewer.create(json!({"mode": "claude"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap();
+    let session_id = created["sessionRef"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attach = viewer.attach(terminal_id).await;
+    viewer.wait_for_text(&attach, "fake> ").await;
+    let child = daemon.spawns_mentioning(&session_id)[0].pid;
+
+    let daemon_pid = daemon.pid().expect("the daemon runs");
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe { libc::kill(daemon_pid as libc::pid_t, libc::SIGTERM) };
+
+    let (_, close_code) = viewer.recv_until_closed(PATIENCE).await;
+    assert_eq!(
+        close_code,
+        Some(4009),
+        "sockets are closed as 'server shutting down'"
+    );
+    wait_until("the child was hung up", PATIENCE, || {
+        !process_is_alive(child)
+    })
+    .await;
+    wait_until("the daemon exited", PATIENCE, || {
+        !process_is_alive(daemon_pid)
+    })
+    .await;
+}
