@@ -15,14 +15,12 @@ async fn child_exiting_right_after_a_burst_delivers_every_byte_before_terminal_e
     // A small receive buffer keeps most of the burst inside the daemon while we do not read.
     let mut viewer = Client::connect_with_small_receive_buffer(&daemon, 4096).await;
     viewer.hello().await;
-    let created = viewer.create(json!({"mode": "claude"})).await;
-    let terminal_id = created["terminalId"].as_str().unwrap();
-    let session_id = created["sessionRef"]["sessionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let attach = viewer.attach(terminal_id).await;
-    viewer.wait_for_text(&attach, "fake> ").await;
+    let FakeAgent {
+        terminal_id,
+        session_id,
+        attach,
+    } = viewer.start_fake_agent().await;
+    let terminal_id = terminal_id.as_str();
     let child = daemon.spawns_mentioning(&session_id)[0].pid;
 
     viewer
@@ -61,14 +59,12 @@ async fn child_exiting_right_after_a_burst_delivers_every_byte_before_terminal_e
 async fn kill_ends_the_child_and_every_viewer_is_told() {
     let daemon = Daemon::start("");
     let (mut killer, _) = Client::connect_ready(&daemon).await;
-    let created = killer.create(json!({"mode": "claude"})).await;
-    let terminal_id = created["terminalId"].as_str().unwrap();
-    let session_id = created["sessionRef"]["sessionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let attach = killer.attach(terminal_id).await;
-    killer.wait_for_text(&attach, "FAKE-AGENT").await;
+    let FakeAgent {
+        terminal_id,
+        session_id,
+        ..
+    } = killer.start_fake_agent().await;
+    let terminal_id = terminal_id.as_str();
     let (mut onlooker, _) = Client::connect_ready(&daemon).await;
     let watched = onlooker.attach(terminal_id).await;
     onlooker.wait_for_text(&watched, "FAKE-AGENT").await;
@@ -95,14 +91,12 @@ async fn kill_ends_the_child_and_every_viewer_is_told() {
 async fn detach_is_acknowledged_and_leaves_the_process_running() {
     let daemon = Daemon::start("");
     let (mut leaver, _) = Client::connect_ready(&daemon).await;
-    let created = leaver.create(json!({"mode": "claude"})).await;
-    let terminal_id = created["terminalId"].as_str().unwrap();
-    let session_id = created["sessionRef"]["sessionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let attach = leaver.attach(terminal_id).await;
-    leaver.wait_for_text(&attach, "FAKE-AGENT").await;
+    let FakeAgent {
+        terminal_id,
+        session_id,
+        attach,
+    } = leaver.start_fake_agent().await;
+    let terminal_id = terminal_id.as_str();
     let (mut stayer, _) = Client::connect_ready(&daemon).await;
     let stayed = stayer.attach(terminal_id).await;
 
@@ -169,15 +163,8 @@ async fn an_exited_terminal_refuses_attach_with_its_exit_code_and_refuses_input(
 async fn sigterm_hangs_up_every_child_and_closes_sockets_with_4009() {
     let daemon = Daemon::start("");
     let (mut viewer, _) = Client::connect_ready(&daemon).await;
-    let created = viewer.create(json!({"mode": "claude"})).await;
-    let terminal_id = created["terminalId"].as_str().unwrap();
-    let session_id = created["sessionRef"]["sessionId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let attach = viewer.attach(terminal_id).await;
-    viewer.wait_for_text(&attach, "fake> ").await;
-    let child = daemon.spawns_mentioning(&session_id)[0].pid;
+    let agent = viewer.start_fake_agent().await;
+    let child = daemon.spawns_mentioning(&agent.session_id)[0].pid;
 
     let daemon_pid = daemon.pid().expect("the daemon runs");
     // SAFETY: kill(2) has no memory-safety preconditions.

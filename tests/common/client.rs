@@ -329,6 +329,23 @@ impl Client {
     }
 
     /// Attaches with `Attach::default()`; returns the attachRequestId.
+    /// Starts a fresh fake claude, attaches to it and waits for its prompt.
+    pub async fn start_fake_agent(&mut self) -> FakeAgent {
+        let created = self.create(json!({"mode": "claude"})).await;
+        let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+        let session_id = created["sessionRef"]["sessionId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let attach = self.attach(&terminal_id).await;
+        self.wait_for_text(&attach, "fake> ").await;
+        FakeAgent {
+            terminal_id,
+            session_id,
+            attach,
+        }
+    }
+
     pub async fn attach(&mut self, terminal_id: &str) -> String {
         self.attach_with(terminal_id, Attach::default()).await
     }
@@ -565,4 +582,12 @@ fn small_buffer_tcp(port: u16, bytes: i32) -> TcpStream {
         std_stream.set_nonblocking(true).unwrap();
         TcpStream::from_std(std_stream).unwrap()
     }
+}
+
+/// A fake claude started by [`Client::start_fake_agent`].
+pub struct FakeAgent {
+    pub terminal_id: String,
+    pub session_id: String,
+    /// The attachRequestId of the starting client's attachment.
+    pub attach: String,
 }

@@ -61,26 +61,13 @@ impl Daemon {
     /// and opencode; `bash --norc --noprofile` for shell; 80×24; short kill grace) with the
     /// TOML in `config_extra` merged over it, key by key.
     pub fn start(config_extra: &str) -> Daemon {
-        let dir = Arc::new(
-            tempfile::Builder::new()
-                .prefix("ptyhub-test-")
-                .tempdir()
-                .unwrap(),
-        );
-        Daemon::spawn(dir, config_extra.to_owned(), Vec::new(), fresh_id("token"))
+        Daemon::start_with_args(config_extra, &[])
     }
 
     /// Like [`Daemon::start`], with extra `ptyhub serve` arguments
     /// (e.g. `["--freshell-upstream", url]`).
     pub fn start_with_args(config_extra: &str, args: &[&str]) -> Daemon {
-        let dir = Arc::new(
-            tempfile::Builder::new()
-                .prefix("ptyhub-test-")
-                .tempdir()
-                .unwrap(),
-        );
-        let args = args.iter().map(|a| (*a).to_owned()).collect();
-        Daemon::spawn(dir, config_extra.to_owned(), args, fresh_id("token"))
+        Daemon::start_with_args_and_token(config_extra, args, &fresh_id("token"))
     }
 
     /// Like [`Daemon::start_with_args`], with a chosen token.

@@ -19,7 +19,7 @@ pub mod streams;
 
 use std::time::{Duration, Instant};
 
-pub use client::{Attach, Client, Event, Handshake};
+pub use client::{Attach, Client, Event, FakeAgent, Handshake};
 pub use daemon::{Daemon, LedgerEntry};
 pub use procs::{live_processes_matching, process_is_alive};
 pub use streams::{assert_same_output, assert_same_screen, screen_model, AttachStream, Frame, Gap};
