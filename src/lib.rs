@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod metrics;
 pub mod protocol;
 pub mod providers;
 pub mod registry;

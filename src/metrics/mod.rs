@@ -1,0 +1,3 @@
+//! What sessions cost the machine: process trees and memory from /proc.
+
+pub mod process_tree;
