@@ -15,6 +15,8 @@ use serde::Deserialize;
 pub struct Config {
     pub server: ServerConfig,
     pub sessions: SessionsConfig,
+    pub limits: LimitsConfig,
+    pub reaper: ReaperConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
 }
 
@@ -29,8 +31,6 @@ pub struct ServerConfig {
     pub ping_interval_ms: u64,
     /// Origins allowed besides the daemon's own host.
     pub allowed_origins: Vec<String>,
-    /// Mirrors freshell's `MAX_TERMINALS` (50 running terminals).
-    pub max_running_terminals: usize,
 }
 
 impl Default for ServerConfig {
@@ -40,7 +40,6 @@ impl Default for ServerConfig {
             hello_timeout_ms: 5_000,
             ping_interval_ms: 30_000,
             allowed_origins: Vec::new(),
-            max_running_terminals: 50,
         }
     }
 }
@@ -88,6 +87,68 @@ impl Default for SessionsConfig {
     }
 }
 
+/// What ptyhub refuses to spawn past. A create that joins a running
+/// session is never refused: a viewer is nearly free.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Running sessions overall (freshell's `MAX_TERMINALS` is 50).
+    pub max_sessions: usize,
+    /// Running sessions per provider, e.g. `{ claude = 20 }`.
+    pub max_sessions_per_provider: BTreeMap<String, usize>,
+    /// Memory for all session trees together, in MiB; 0: use the share.
+    pub memory_budget_mib: u64,
+    /// Without an absolute budget: this share of the memory sessions could
+    /// have (MemAvailable plus what they already use).
+    pub memory_budget_share: f64,
+    /// Past this share of a limit, ptyhub warns (log and metrics).
+    pub warn_ratio: f64,
+    /// Mirrors freshell: at most this many non-restore creates per socket
+    /// in `create_window_ms` (restores are exempt).
+    pub creates_per_window: usize,
+    pub create_window_ms: u64,
+    /// Spawns that may run at once.
+    pub max_concurrent_spawns: usize,
+    /// How often process trees and memory are measured.
+    pub accounting_interval_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_sessions: 50,
+            max_sessions_per_provider: BTreeMap::new(),
+            memory_budget_mib: 0,
+            memory_budget_share: 0.75,
+            warn_ratio: 0.8,
+            creates_per_window: 10,
+            create_window_ms: 10_000,
+            max_concurrent_spawns: 4,
+            accounting_interval_ms: 5_000,
+        }
+    }
+}
+
+/// Ending sessions nobody watches or uses.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReaperConfig {
+    /// A session with no viewer, no input and no meaningful output for this
+    /// long is ended (0: never). Spinners, clocks and same-text redraws are
+    /// not activity.
+    pub idle_timeout_ms: u64,
+    pub check_interval_ms: u64,
+}
+
+impl Default for ReaperConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_ms: 12 * 60 * 60 * 1000,
+            check_interval_ms: 30_000,
+        }
+    }
+}
+
 /// How one mode (`shell`, `claude`, …) is started.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -102,6 +163,8 @@ pub struct ProviderConfig {
     pub resume_args: Option<Vec<String>>,
     /// Pane title (freshell shows e.g. "Claude CLI").
     pub title: Option<String>,
+    /// Overrides `[reaper] idle_timeout_ms` for this mode.
+    pub idle_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -142,6 +142,7 @@ mod tests {
             created_at: 1_000,
             last_activity_at: 1_000,
             cwd: Some("/home/u/src".to_owned()),
+            ..SessionRecord::default()
         };
         let cells = row(&record, 1_000 + 125_000, Some("/home/u"));
         assert_eq!(

@@ -94,6 +94,7 @@ mod tests {
             created_at: 0,
             last_activity_at: 0,
             cwd: None,
+            ..SessionRecord::default()
         }
     }
 

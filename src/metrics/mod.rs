@@ -1,3 +1,4 @@
 //! What sessions cost the machine: process trees and memory from /proc.
 
 pub mod process_tree;
+pub mod prometheus;

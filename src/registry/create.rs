@@ -51,8 +51,8 @@ pub enum CreateError {
     RestoreUnavailable,
     #[error("Fresh recovery requests cannot include restore identity.")]
     FreshWithRestoreIdentity,
-    #[error("Maximum terminal limit ({0}) reached. Please close some terminals before creating new ones, or raise [server] max_running_terminals in the config.")]
-    TooManyTerminals(usize),
+    #[error("{0}")]
+    LimitReached(String),
     #[error("Server is shutting down; terminal.create is no longer accepted.")]
     ShuttingDown,
     #[error("{0}")]
@@ -93,6 +93,7 @@ impl Registry {
         }
 
         if let Some(session) = self.running_for_request(&request.request_id) {
+            self.counters.deduped.add(&request.mode, 1);
             return Ok(CreateOutcome::Reused(session));
         }
         if let Some(session) = request
@@ -101,6 +102,7 @@ impl Registry {
             .and_then(|id| self.get(id))
             .filter(|s| s.is_running() && s.info().mode == request.mode)
         {
+            self.counters.deduped.add(&request.mode, 1);
             return Ok(CreateOutcome::Reused(session));
         }
         if request.restore && provider.can_resume() && resume_ref.is_none() {
@@ -138,7 +140,9 @@ impl Registry {
                 .value(),
         );
         let guard = lock.lock().await;
-        let result = self.create_locked(&request, &provider, &launch, bound_ref);
+        let result = self
+            .create_locked(&request, &provider, &launch, bound_ref)
+            .await;
         drop(guard);
         // Forget the lock once nobody else waits on it.
         self.create_locks
@@ -146,7 +150,8 @@ impl Registry {
         result
     }
 
-    fn create_locked(
+    /// The create, once no other create for the same key can run.
+    async fn create_locked(
         self: &Arc<Self>,
         request: &CreateRequest,
         provider: &crate::providers::Provider,
@@ -155,17 +160,34 @@ impl Registry {
     ) -> Result<CreateOutcome, CreateError> {
         // Re-check under the lock: an earlier create may have just spawned it.
         if let Some(session) = self.running_for_request(&request.request_id) {
+            self.counters.deduped.add(&provider.mode, 1);
             return Ok(CreateOutcome::Reused(session));
         }
         if let Some(session) = bound_ref.as_ref().and_then(|r| self.owner_of(r)) {
             self.request_ids
                 .insert(request.request_id.clone(), session.terminal_id().to_owned());
+            self.counters.deduped.add(&provider.mode, 1);
             return Ok(CreateOutcome::Reused(session));
         }
-        let limit = self.config.server.max_running_terminals;
-        if self.running_count() >= limit {
-            return Err(CreateError::TooManyTerminals(limit));
-        }
+        let _slot = self.admission.spawn_slot().await;
+        let _reservation = self.reserve_spawn(&provider.mode).map_err(|refusal| {
+            self.counters.refused.add(refusal.limit, 1);
+            tracing::warn!(limit = refusal.limit, mode = %provider.mode, "create refused: {}", refusal.message);
+            CreateError::LimitReached(refusal.message)
+        })?;
+        let session = self.spawn_session(request, provider, launch, bound_ref)?;
+        self.register(Arc::clone(&session), &request.request_id);
+        self.counters.spawned.add(&provider.mode, 1);
+        Ok(CreateOutcome::Spawned(session))
+    }
+
+    fn spawn_session(
+        &self,
+        request: &CreateRequest,
+        provider: &crate::providers::Provider,
+        launch: &LaunchKind,
+        bound_ref: Option<SessionRef>,
+    ) -> Result<Arc<Session>, CreateError> {
         let terminal_id = uuid::Uuid::new_v4().simple().to_string();
         let sessions = &self.config.sessions;
         let spec = provider.launch_spec(&LaunchRequest {
@@ -195,8 +217,7 @@ impl Registry {
             session_ref = ?session.info().session_ref,
             "spawned"
         );
-        self.register(Arc::clone(&session), &request.request_id);
-        Ok(CreateOutcome::Spawned(session))
+        Ok(session)
     }
 
     fn running_for_request(&self, request_id: &str) -> Option<Arc<Session>> {

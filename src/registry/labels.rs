@@ -41,6 +41,7 @@ impl Registry {
             entry.clone()
         };
         self.announce_change(Vec::new());
+        self.state_changed();
         labels
     }
 }

@@ -4,8 +4,13 @@
 //! Policy lives here (dedupe, limits, retention); the mechanics of one
 //! terminal live in `session`, and wire formats in `protocol`.
 
+mod accounting;
+mod admission;
+mod counters;
 mod create;
 mod labels;
+mod persistence;
+mod reaper;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,8 +25,12 @@ use crate::config::Config;
 use crate::providers::Providers;
 use crate::session::{Session, SessionConfig, SessionRef};
 
+pub use accounting::Accounting;
+pub use admission::{MemoryPicture, Refusal};
+pub use counters::{Counters, LabeledCounter};
 pub use create::{CreateError, CreateOutcome, CreateRequest};
 pub use labels::TerminalLabels;
+pub use persistence::RememberedSession;
 
 /// A change every connected client should hear about.
 #[derive(Clone, Debug)]
@@ -48,6 +57,10 @@ pub struct Registry {
     /// Exited terminals still remembered, oldest first.
     exited_order: Mutex<VecDeque<String>>,
     revision: AtomicU64,
+    admission: admission::Admission,
+    pub counters: Counters,
+    accounting: accounting::AccountingState,
+    persistence: persistence::PersistenceState,
     changes: broadcast::Sender<TerminalsChanged>,
     shutting_down: AtomicBool,
 }
@@ -56,6 +69,7 @@ impl Registry {
     pub fn new(config: Config, session_config: SessionConfig) -> Arc<Registry> {
         let providers = Providers::from_config(&config.providers);
         let (changes, _) = broadcast::channel(256);
+        let admission = admission::Admission::new(&config.limits);
         Arc::new(Registry {
             config,
             providers,
@@ -67,6 +81,10 @@ impl Registry {
             labels: DashMap::new(),
             exited_order: Mutex::new(VecDeque::new()),
             revision: AtomicU64::new(0),
+            admission,
+            counters: Counters::default(),
+            accounting: accounting::AccountingState::default(),
+            persistence: persistence::PersistenceState::default(),
             changes,
             shutting_down: AtomicBool::new(false),
         })
@@ -138,6 +156,8 @@ impl Registry {
         let id = session.terminal_id().to_owned();
         if let Some(session_ref) = &session.info().session_ref {
             self.owners.insert(session_ref.clone(), id.clone());
+            self.wake_dormant(session_ref);
+            self.state_changed();
         }
         self.request_ids.insert(request_id.to_owned(), id.clone());
         self.terminals.insert(id, Arc::clone(&session));
@@ -166,6 +186,9 @@ impl Registry {
             self.terminals.remove(&old);
             self.labels.remove(&old);
         }
+        if session.info().session_ref.is_some() {
+            self.state_changed();
+        }
         // Only a session that ended unwatched needs clients to act on it.
         if session.viewer_count() == 0 && session.info().session_ref.is_some() {
             self.announce_change(vec![id.to_owned()]);
@@ -182,6 +205,8 @@ impl Registry {
         }
         let all_exited = futures_util::future::join_all(running.iter().map(|s| s.exited()));
         let _ = tokio::time::timeout(wait, all_exited).await;
+        // Whatever ran is resumable after the restart.
+        self.save_state();
     }
 
     pub fn is_shutting_down(&self) -> bool {

@@ -11,10 +11,11 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use crate::daemon::Daemon;
+use crate::registry::{Accounting, Registry, RememberedSession};
 use crate::session::{Session, SessionRef};
 
 /// One terminal as the API and `ptyhub ls --json` describe it.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionRecord {
     pub terminal_id: String,
@@ -28,15 +29,33 @@ pub struct SessionRecord {
     pub created_at: u64,
     pub last_activity_at: u64,
     pub cwd: Option<String>,
+    /// Processes in the child's tree, as of the last accounting.
+    #[serde(default)]
+    pub processes: Option<u64>,
+    /// Resident memory of the tree (bytes), as of the last accounting.
+    #[serde(default)]
+    pub rss_bytes: Option<u64>,
+    /// Proportional memory of the tree (bytes), where the kernel lets us read it.
+    #[serde(default)]
+    pub pss_bytes: Option<u64>,
+    /// Since when (epoch ms) nobody watches a running session.
+    #[serde(default)]
+    pub detached_since: Option<u64>,
+    /// Whether a create naming its sessionRef would resume it.
+    #[serde(default)]
+    pub resumable: bool,
 }
 
 impl SessionRecord {
-    pub fn of(session: &Session) -> SessionRecord {
+    pub fn of(registry: &Registry, accounting: &Accounting, session: &Session) -> SessionRecord {
         let info = session.info();
+        let usage = accounting
+            .usage_of(session.terminal_id())
+            .filter(|_| session.is_running());
         SessionRecord {
             terminal_id: info.terminal_id.clone(),
             mode: info.mode.clone(),
-            title: info.title.clone(),
+            title: registry.title_of(session),
             status: if session.is_running() {
                 "running"
             } else {
@@ -50,8 +69,48 @@ impl SessionRecord {
             created_at: info.created_at_ms,
             last_activity_at: session.last_activity_ms(),
             cwd: info.cwd.clone(),
+            processes: usage.map(|u| u.processes),
+            rss_bytes: usage.map(|u| u.rss_bytes),
+            pss_bytes: usage.and_then(|u| u.pss_bytes),
+            detached_since: session.detached_since_ms().filter(|_| session.is_running()),
+            resumable: !session.is_running() && info.session_ref.is_some(),
         }
     }
+
+    /// A session of a previous run, not resumed yet.
+    pub fn dormant(remembered: RememberedSession) -> SessionRecord {
+        SessionRecord {
+            session_ref: Some(remembered.session_ref()),
+            terminal_id: remembered.terminal_id,
+            mode: remembered.provider,
+            title: remembered.title,
+            status: "exited".to_owned(),
+            exit_code: None,
+            viewers: 0,
+            pid: None,
+            created_at: remembered.created_at,
+            last_activity_at: remembered.last_activity_at,
+            cwd: remembered.cwd,
+            processes: None,
+            rss_bytes: None,
+            pss_bytes: None,
+            detached_since: None,
+            resumable: true,
+        }
+    }
+}
+
+/// Every session the daemon knows, as records: running and exited, then
+/// those of a previous run.
+pub fn all_records(registry: &Registry) -> Vec<SessionRecord> {
+    let accounting = registry.accounting();
+    let mut records: Vec<SessionRecord> = registry
+        .list()
+        .iter()
+        .map(|s| SessionRecord::of(registry, &accounting, s))
+        .collect();
+    records.extend(registry.dormant().into_iter().map(SessionRecord::dormant));
+    records
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,12 +137,7 @@ pub async fn sessions(
     if !authorized(&daemon, &headers, &query) {
         return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
     }
-    let records: Vec<SessionRecord> = daemon
-        .registry
-        .list()
-        .iter()
-        .map(|s| SessionRecord::of(s))
-        .collect();
+    let records = all_records(&daemon.registry);
     Json(records).into_response()
 }
 

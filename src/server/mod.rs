@@ -66,6 +66,9 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         kill_grace: Duration::from_millis(config.sessions.kill_grace_ms),
     };
     let registry = Registry::new(config.clone(), session_config);
+    registry.enable_persistence(state_dir.path());
+    registry.start_accounting();
+    registry.start_reaper();
     let upstream = match &options.freshell_upstream {
         Some(url) => Some(Upstream::new(
             UpstreamAddress::parse(url).map_err(anyhow::Error::msg)?,
@@ -99,11 +102,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             pid: std::process::id(),
         })
         .context("cannot write the daemon record")?;
+    let app = routes::router(Arc::clone(&daemon));
     // The one line scripts and tests wait for.
     println!("ptyhub ready: {ready_url}");
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
-
-    let app = routes::router(Arc::clone(&daemon));
 
     let shutdown_daemon = Arc::clone(&daemon);
     axum::serve(

@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -31,29 +33,30 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
             get(api::screen),
         );
     let app = if daemon.upstream.is_some() {
-        own.route(
-            "/api/terminals",
-            get(terminals_api::list).fallback(terminals_api::not_found),
-        )
-        .route(
-            "/api/terminals/{terminal_id}",
-            patch(terminals_api::patch)
-                .delete(terminals_api::hide)
-                .fallback(terminals_api::not_found),
-        )
-        .route(
-            "/api/terminals/{terminal_id}/search",
-            get(terminals_api::search).fallback(terminals_api::not_found),
-        )
-        .route(
-            "/api/terminals/{*rest}",
-            axum::routing::any(terminals_api::not_found),
-        )
-        .route(
-            "/api/ai/terminals/{terminal_id}/summary",
-            post(terminals_api::summary),
-        )
-        .fallback(to_upstream)
+        // freshell's terminal routes; anything else under them is answered
+        // like freshell's catch-all, never passed to freshell.
+        let terminals = Router::new()
+            .route(
+                "/",
+                get(terminals_api::list).fallback(terminals_api::not_found),
+            )
+            .route(
+                "/{terminal_id}",
+                patch(terminals_api::patch)
+                    .delete(terminals_api::hide)
+                    .fallback(terminals_api::not_found),
+            )
+            .route(
+                "/{terminal_id}/search",
+                get(terminals_api::search).fallback(terminals_api::not_found),
+            )
+            .fallback(terminals_api::not_found);
+        own.nest("/api/terminals", terminals)
+            .route(
+                "/api/ai/terminals/{terminal_id}/summary",
+                post(terminals_api::summary),
+            )
+            .fallback(to_upstream)
     } else {
         own.route("/", get(web_client::index))
             .route("/app.js", get(web_client::app_js))
@@ -62,9 +65,13 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
     app.with_state(daemon)
 }
 
-async fn to_upstream(State(daemon): State<Arc<Daemon>>, request: Request) -> Response {
+async fn to_upstream(
+    State(daemon): State<Arc<Daemon>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
     match &daemon.upstream {
-        Some(upstream) => upstream.proxy.forward(request).await,
+        Some(upstream) => upstream.proxy.forward(request, peer).await,
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -47,6 +47,10 @@ const PTY_READ_BUFFER_BYTES: usize = 16 * 1024;
 /// background, so the screen model can never fall out of the ring.
 const MAX_SCREEN_LAG_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Visible cells that must change for output to count as activity (for
+/// the idle reaper): spinners, clocks and same-text redraws change fewer.
+const MEANINGFUL_CHANGED_CELLS: usize = 12;
+
 /// How long the PTY may stay open after the child exited (a background job
 /// holding it) before the rest of its process group is hung up.
 const ORPHAN_HOLD_GRACE: Duration = Duration::from_secs(1);
@@ -105,6 +109,10 @@ pub struct Session {
     next_viewer_id: AtomicU64,
     geometry: Mutex<Geometry>,
     last_activity_ms: AtomicU64,
+    /// Last input, or output that changed the screen's text noticeably.
+    last_meaningful_activity_ms: AtomicU64,
+    /// When the last viewer left (0 while someone watches).
+    detached_since_ms: AtomicU64,
     input: mpsc::UnboundedSender<Vec<u8>>,
     /// `None` while running; the exit code once every byte is in the ring.
     exit_code: watch::Sender<Option<i32>>,
@@ -143,6 +151,8 @@ impl Session {
             next_viewer_id: AtomicU64::new(1),
             geometry: Mutex::new(Geometry::new(spec.cols, spec.rows)),
             last_activity_ms: AtomicU64::new(info.created_at_ms),
+            last_meaningful_activity_ms: AtomicU64::new(info.created_at_ms),
+            detached_since_ms: AtomicU64::new(info.created_at_ms),
             input: input_tx,
             exit_code: watch::Sender::new(None),
             runtime: tokio::runtime::Handle::current(),
@@ -272,6 +282,7 @@ impl Session {
     /// The screen model, locked, after it has caught up with the ring.
     fn up_to_date_screen(&self) -> parking_lot::MutexGuard<'_, ScreenModel> {
         let mut screen = self.screen.lock();
+        let mut fed = false;
         loop {
             let next = screen.parsed_through_seq() + 1;
             let frames = {
@@ -294,8 +305,13 @@ impl Session {
                 break;
             }
             screen.feed(&frames);
+            fed = true;
             self.screen_parsed_offset
                 .store(screen.parsed_through_offset(), Ordering::Relaxed);
+        }
+        if fed && screen.take_text_change() >= MEANINGFUL_CHANGED_CELLS {
+            self.last_meaningful_activity_ms
+                .store(now_ms(), Ordering::Relaxed);
         }
         screen
     }
@@ -373,8 +389,15 @@ impl Session {
         self.ring.lock().head_seq()
     }
 
+    /// Last output or input of any kind (freshell's `lastActivityAt`).
     pub fn last_activity_ms(&self) -> u64 {
         self.last_activity_ms.load(Ordering::Relaxed)
+    }
+
+    /// Last input, or output that changed the screen's text noticeably:
+    /// what the idle reaper goes by.
+    pub fn last_meaningful_activity_ms(&self) -> u64 {
+        self.last_meaningful_activity_ms.load(Ordering::Relaxed)
     }
 
     pub fn geometry(&self) -> Geometry {
@@ -409,7 +432,10 @@ impl Session {
         if !self.is_running() {
             return false;
         }
-        self.last_activity_ms.store(now_ms(), Ordering::Relaxed);
+        let now = now_ms();
+        self.last_activity_ms.store(now, Ordering::Relaxed);
+        self.last_meaningful_activity_ms
+            .store(now, Ordering::Relaxed);
         self.input.send(bytes).is_ok()
     }
 
@@ -448,12 +474,23 @@ impl Session {
 
     fn add_viewer(&self, owner: u64, wake: Arc<Notify>) -> u64 {
         let id = self.next_viewer_id.fetch_add(1, Ordering::Relaxed);
-        self.viewers.lock().push(ViewerSlot { id, owner, wake });
+        let mut viewers = self.viewers.lock();
+        viewers.push(ViewerSlot { id, owner, wake });
+        self.detached_since_ms.store(0, Ordering::Relaxed);
         id
     }
 
     fn remove_viewer(&self, id: u64) {
-        self.viewers.lock().retain(|v| v.id != id);
+        let mut viewers = self.viewers.lock();
+        viewers.retain(|v| v.id != id);
+        if viewers.is_empty() {
+            self.detached_since_ms.store(now_ms(), Ordering::Relaxed);
+        }
+    }
+
+    /// Since when nobody watches this session, or `None` while someone does.
+    pub fn detached_since_ms(&self) -> Option<u64> {
+        Some(self.detached_since_ms.load(Ordering::Relaxed)).filter(|&t| t != 0)
     }
 }
 

@@ -46,6 +46,8 @@ pub struct ScreenModel {
     parsed_through_seq: u64,
     /// Stream offset just past the last parsed frame.
     parsed_through_offset: u64,
+    /// The visible text when `take_text_change` last looked.
+    compared_rows: Vec<String>,
 }
 
 fn nonzero(value: u16) -> NonZeroU16 {
@@ -63,7 +65,36 @@ impl ScreenModel {
             ),
             parsed_through_seq: 0,
             parsed_through_offset: 0,
+            compared_rows: Vec::new(),
         }
+    }
+
+    /// How many cells of visible text changed since the last call. A redraw
+    /// that repaints the same text, or a spinner or clock ticking, changes
+    /// few cells; new output changes many (it scrolls every row).
+    pub fn take_text_change(&mut self) -> usize {
+        let screen = self.parser.screen();
+        let (_, cols) = screen.size();
+        let rows: Vec<String> = screen.rows(0, cols.get()).collect();
+        let row_count = rows.len().max(self.compared_rows.len());
+        let mut changed = 0;
+        for index in 0..row_count {
+            let now = rows.get(index).map_or("", String::as_str);
+            let before = self.compared_rows.get(index).map_or("", String::as_str);
+            if now == before {
+                continue;
+            }
+            let (mut a, mut b) = (now.chars(), before.chars());
+            loop {
+                match (a.next(), b.next()) {
+                    (None, None) => break,
+                    (x, y) if x != y => changed += 1,
+                    _ => {}
+                }
+            }
+        }
+        self.compared_rows = rows;
+        changed
     }
 
     pub fn parsed_through_seq(&self) -> u64 {
@@ -203,6 +234,26 @@ mod tests {
             fresh.screen().cell(0, 6).map(|c| c.fgcolor()),
             Some(vt100::Color::Idx(1))
         );
+    }
+
+    #[test]
+    fn a_ticking_spinner_changes_few_cells_and_new_lines_change_many() {
+        let mut model = ScreenModel::new(40, 10);
+        model.feed(&[frame(1, 0, "working |\r\n")]);
+        model.take_text_change();
+        model.feed(&[frame(2, 11, "\x1b[1;9H/")]);
+        assert_eq!(model.take_text_change(), 1);
+        model.feed(&[frame(3, 20, "\x1b[2J\x1b[Hworking /")]);
+        assert_eq!(
+            model.take_text_change(),
+            0,
+            "a full redraw of the same text"
+        );
+        let lines: String = (0..10)
+            .map(|i| format!("new output line {i}\r\n"))
+            .collect();
+        model.feed(&[frame(4, 40, &lines)]);
+        assert!(model.take_text_change() > 50);
     }
 
     #[test]

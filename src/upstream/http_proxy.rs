@@ -6,11 +6,17 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, HeaderName, StatusCode, Uri};
+use std::net::SocketAddr;
+
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::json;
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Headers that describe one hop, not the message.
 const HOP_BY_HOP: &[HeaderName] = &[
@@ -66,8 +72,11 @@ impl HttpProxy {
         &self.base
     }
 
-    /// Sends `request` to freshell and streams its answer back.
-    pub async fn forward(&self, mut request: Request) -> Response {
+    /// Sends `request` to freshell and streams its answer back. `peer` is
+    /// the client, named in `X-Forwarded-For` so freshell's per-client rate
+    /// limit and logs still tell browsers apart (freshell trusts a loopback
+    /// proxy).
+    pub async fn forward(&self, mut request: Request, peer: SocketAddr) -> Response {
         let path = request
             .uri()
             .path_and_query()
@@ -78,6 +87,7 @@ impl HttpProxy {
             Err(err) => return bad_gateway(format!("cannot address {path} upstream: {err}")),
         };
         *request.uri_mut() = target;
+        add_forwarded_for(request.headers_mut(), peer);
         let upgrade = is_upgrade(request.headers());
         if upgrade {
             return self.forward_upgrade(request).await;
@@ -128,7 +138,20 @@ impl HttpProxy {
     }
 }
 
+/// Appends the client to `X-Forwarded-For`, as a proxy does.
+fn add_forwarded_for(headers: &mut HeaderMap, peer: SocketAddr) {
+    let client = peer.ip().to_string();
+    let value = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {client}"),
+        None => client,
+    };
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert(X_FORWARDED_FOR, value);
+    }
+}
+
+/// freshell's error shape, so its UI shows the reason.
 fn bad_gateway(message: String) -> Response {
     tracing::warn!("{message}");
-    (StatusCode::BAD_GATEWAY, message).into_response()
+    (StatusCode::BAD_GATEWAY, Json(json!({ "error": message }))).into_response()
 }

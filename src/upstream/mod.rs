@@ -81,7 +81,8 @@ impl Upstream {
         let Ok(request) = request else { return };
         let proxy = self.proxy.clone();
         tokio::spawn(async move {
-            let response = proxy.forward(request).await;
+            let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            let response = proxy.forward(request, loopback).await;
             if !response.status().is_success() {
                 tracing::info!(key, status = %response.status(), "freshell did not take the session rename");
             }

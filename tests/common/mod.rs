@@ -13,6 +13,7 @@
 
 pub mod client;
 pub mod daemon;
+pub mod fake_freshell;
 pub mod procs;
 pub mod schema;
 pub mod streams;

@@ -265,13 +265,28 @@ impl Connection {
             boot_id: self.daemon.boot_id.clone(),
         });
         self.outbox.push(Outgoing::Authenticated);
-        let terminals = self
-            .daemon
-            .registry
+        let registry = &self.daemon.registry;
+        let mut terminals: Vec<InventoryTerminal> = registry
             .list()
             .iter()
-            .map(|session| inventory_record(session, self.daemon.registry.title_of(session)))
+            .map(|session| inventory_record(session, registry.title_of(session)))
             .collect();
+        // Sessions of a previous run: exited, resumable by their sessionRef.
+        terminals.extend(
+            registry
+                .dormant()
+                .into_iter()
+                .map(|dormant| InventoryTerminal {
+                    session_ref: Some(dormant.session_ref()),
+                    terminal_id: dormant.terminal_id,
+                    title: dormant.title,
+                    mode: dormant.provider,
+                    status: "exited",
+                    created_at: dormant.created_at,
+                    last_activity_at: dormant.last_activity_at,
+                    cwd: dormant.cwd,
+                }),
+        );
         self.send(&Inventory {
             kind: "terminal.inventory",
             boot_id: self.daemon.boot_id.clone(),
@@ -612,7 +627,7 @@ fn create_error(err: &CreateError) -> ErrorMessage {
         CreateError::InvalidSessionId(_) => ErrorCode::InvalidSessionId,
         CreateError::RestoreUnavailable => ErrorCode::RestoreUnavailable,
         CreateError::FreshWithRestoreIdentity => ErrorCode::InvalidCreateRequest,
-        CreateError::TooManyTerminals(_) | CreateError::SpawnFailed(_) => ErrorCode::PtySpawnFailed,
+        CreateError::LimitReached(_) | CreateError::SpawnFailed(_) => ErrorCode::PtySpawnFailed,
         CreateError::ShuttingDown => ErrorCode::InternalError,
     };
     ErrorMessage::new(code, err.to_string())

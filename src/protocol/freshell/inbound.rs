@@ -12,6 +12,16 @@ use crate::session::SessionRef;
 
 /// Mirrors freshell's `MAX_REGULAR_WS_MESSAGE_BYTES`.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// The one message type freshell lets exceed `MAX_MESSAGE_BYTES`.
+const OVERSIZE_EXEMPT_TYPE: &str = "ui.screenshot.result";
+
+fn too_large() -> Rejection {
+    invalid(
+        format!("WebSocket message exceeds {MAX_MESSAGE_BYTES} bytes."),
+        None,
+    )
+}
+
 /// Mirrors freshell's cap on an attachRequestId (514 bytes of JSON).
 pub const MAX_ATTACH_REQUEST_ID_JSON_BYTES: usize = 514;
 pub const PROTOCOL_VERSION: u64 = 7;
@@ -277,13 +287,19 @@ fn check_session_ref(
 /// Parses one text frame. `authenticated` enables the legacy-field guard,
 /// which freshell applies only after hello.
 pub fn parse(text: &str, authenticated: bool) -> Result<ClientMessage, Rejection> {
-    if text.len() > MAX_MESSAGE_BYTES {
-        return Err(invalid(
-            format!("WebSocket message exceeds {MAX_MESSAGE_BYTES} bytes."),
-            None,
-        ));
+    let oversized = text.len() > MAX_MESSAGE_BYTES;
+    let value: Value = serde_json::from_str(text).map_err(|_| {
+        if oversized {
+            too_large()
+        } else {
+            invalid("Invalid JSON", None)
+        }
+    })?;
+    // freshell exempts screenshots (sent back to the UI's own server) from
+    // the cap; the WebSocket frame cap still bounds them.
+    if oversized && value.get("type").and_then(Value::as_str) != Some(OVERSIZE_EXEMPT_TYPE) {
+        return Err(too_large());
     }
-    let value: Value = serde_json::from_str(text).map_err(|_| invalid("Invalid JSON", None))?;
     let Value::Object(mut object) = value else {
         return Err(invalid("Invalid message: expected a JSON object", None));
     };

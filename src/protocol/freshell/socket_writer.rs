@@ -8,7 +8,7 @@
 //! and `terminal.exit` follows every byte of output.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, watch, Notify};
 use super::outbound::{self, Detached, Exit, OutputGap, TerminalsChanged};
 use super::output_encoding::{OutputEnvelope, Source};
 use crate::registry;
+use crate::session::now_ms;
 use crate::session::{Resync, SkipReason, Viewer, ViewerEvent};
 
 /// Output pulled from one attachment before moving to the next, so panes on
@@ -77,22 +78,47 @@ pub enum Outgoing {
     Authenticated,
 }
 
+/// How long the socket may make no progress at all, with more than
+/// `MAX_QUEUED_CONTROL_BYTES` waiting, before it counts as not reading.
+const CONTROL_STALL: Duration = Duration::from_secs(2);
+
+/// Control messages waiting for the writer, and when it last moved bytes.
+#[derive(Default)]
+struct ControlBacklog {
+    bytes: AtomicUsize,
+    last_progress_ms: AtomicU64,
+}
+
+impl ControlBacklog {
+    fn progressed(&self) {
+        self.last_progress_ms.store(now_ms(), Ordering::Relaxed);
+    }
+
+    fn stalled(&self) -> bool {
+        let idle_ms = now_ms().saturating_sub(self.last_progress_ms.load(Ordering::Relaxed));
+        u128::from(idle_ms) >= CONTROL_STALL.as_millis()
+    }
+}
+
 /// The connection's handle for queueing messages to its socket.
 #[derive(Clone)]
 pub struct Outbox {
     tx: mpsc::UnboundedSender<Outgoing>,
-    queued_control_bytes: Arc<AtomicUsize>,
+    backlog: Arc<ControlBacklog>,
 }
 
 impl Outbox {
     /// Queues a message; false when the client stopped reading and the
     /// socket must be dropped.
     pub fn send(&self, message: String) -> bool {
-        let queued = self
-            .queued_control_bytes
-            .fetch_add(message.len(), Ordering::Relaxed)
-            + message.len();
-        if queued > MAX_QUEUED_CONTROL_BYTES {
+        // What is already waiting decides (as freshell), and only if the
+        // socket has stopped moving: a burst of large messages to a client
+        // that reads still goes out.
+        let waiting = self
+            .backlog
+            .bytes
+            .fetch_add(message.len(), Ordering::Relaxed);
+        if waiting > MAX_QUEUED_CONTROL_BYTES && self.backlog.stalled() {
             let _ = self.tx.send(Outgoing::Close {
                 code: 4008,
                 reason: "Backpressure",
@@ -110,7 +136,7 @@ impl Outbox {
 pub struct SocketWriter {
     sink: SplitSink<WebSocket, Message>,
     commands: mpsc::UnboundedReceiver<Outgoing>,
-    queued_control_bytes: Arc<AtomicUsize>,
+    backlog: Arc<ControlBacklog>,
     attachments: VecDeque<Attachment>,
     wake: Arc<Notify>,
     registry: Arc<registry::Registry>,
@@ -143,15 +169,16 @@ impl SocketWriter {
         shutdown: watch::Receiver<bool>,
     ) -> (Outbox, SocketWriter) {
         let (tx, commands) = mpsc::unbounded_channel();
-        let queued_control_bytes = Arc::new(AtomicUsize::new(0));
+        let backlog = Arc::new(ControlBacklog::default());
+        backlog.progressed();
         let outbox = Outbox {
             tx,
-            queued_control_bytes: Arc::clone(&queued_control_bytes),
+            backlog: Arc::clone(&backlog),
         };
         let writer = SocketWriter {
             sink,
             commands,
-            queued_control_bytes,
+            backlog,
             attachments: VecDeque::new(),
             wake,
             registry,
@@ -243,9 +270,10 @@ impl SocketWriter {
     async fn handle(&mut self, command: Outgoing) -> Result<(), Stop> {
         match command {
             Outgoing::Message(text) => {
-                self.queued_control_bytes
-                    .fetch_sub(text.len(), Ordering::Relaxed);
-                self.write_text(text).await
+                let len = text.len();
+                let written = self.write_text(text).await;
+                self.backlog.bytes.fetch_sub(len, Ordering::Relaxed);
+                written
             }
             Outgoing::Attach(attachment) => {
                 let mut attachment = *attachment;
@@ -336,11 +364,15 @@ impl SocketWriter {
         self.sink
             .feed(Message::Text(text.into()))
             .await
-            .map_err(|_| Stop::Gone)
+            .map_err(|_| Stop::Gone)?;
+        self.backlog.progressed();
+        Ok(())
     }
 
     async fn write(&mut self, message: Message) -> Result<(), Stop> {
-        self.sink.send(message).await.map_err(|_| Stop::Gone)
+        self.sink.send(message).await.map_err(|_| Stop::Gone)?;
+        self.backlog.progressed();
+        Ok(())
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) {

@@ -27,9 +27,16 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(5);
 pub fn is_terminal_family(kind: &str) -> bool {
     matches!(
         kind,
-        "ready" | "terminal.inventory" | "terminals.changed" | "pong"
+        "ready" | "terminal.inventory" | "terminals.changed" | "pong" | "pane.reconcile.result"
     ) || kind.starts_with("terminal.")
+        // Agent activity by terminalId: freshell's terminals, not ours.
+        || kind.contains(".activity.")
 }
+
+/// Client messages that carry the browser's current state (layout, tabs,
+/// preferences). freshell keeps that state per socket, so after it restarts
+/// the latest of each is sent again behind the hello.
+const STATE_CARRYING_TYPES: &[&str] = &["ui.layout.sync", "tabs.sync.push", "sessions.prefs"];
 
 #[derive(serde::Deserialize)]
 struct TypeOnly<'a> {
@@ -82,16 +89,65 @@ enum Ended {
     Lost,
 }
 
+/// What the link remembers for freshell across reconnects.
+#[derive(Default)]
+struct Memory {
+    /// The browser's latest hello.
+    hello: Option<String>,
+    /// Sent while freshell was away, in order.
+    queued: VecDeque<String>,
+    /// The latest message of each state-carrying type.
+    state: Vec<(String, String)>,
+}
+
+impl Memory {
+    fn take(&mut self, command: LinkCommand) -> Option<String> {
+        match command {
+            LinkCommand::Hello(text) => {
+                self.hello = Some(text.clone());
+                Some(text)
+            }
+            LinkCommand::Forward(text) => {
+                if let Some(kind) =
+                    message_type(&text).filter(|k| STATE_CARRYING_TYPES.contains(&k.as_str()))
+                {
+                    self.state.retain(|(k, _)| *k != kind);
+                    self.state.push((kind, text.clone()));
+                }
+                Some(text)
+            }
+        }
+    }
+
+    /// What to send first on a new upstream socket: the hello, the latest
+    /// state the browser sent before, then what waited.
+    fn greeting(&mut self) -> Vec<String> {
+        let mut out: Vec<String> = self.hello.iter().cloned().collect();
+        let waiting: Vec<Option<String>> = self.queued.iter().map(|t| message_type(t)).collect();
+        for (kind, text) in &self.state {
+            if !waiting.iter().any(|w| w.as_deref() == Some(kind.as_str())) {
+                out.push(text.clone());
+            }
+        }
+        out.extend(self.queued.drain(..));
+        out
+    }
+}
+
 async fn run(ws_url: String, outbox: Outbox, mut commands: mpsc::UnboundedReceiver<LinkCommand>) {
-    let mut hello: Option<String> = None;
-    let mut queued: VecDeque<String> = VecDeque::new();
+    let mut memory = Memory::default();
     let mut delay = RECONNECT_FIRST_DELAY;
     loop {
         // Nothing to say to freshell before the browser has said hello.
-        while hello.is_none() {
+        while memory.hello.is_none() {
             match commands.recv().await {
-                Some(LinkCommand::Hello(text)) => hello = Some(text),
-                Some(LinkCommand::Forward(text)) => queue(&mut queued, text),
+                Some(command) => {
+                    if let Some(text) = memory.take(command) {
+                        if memory.hello.as_deref() != Some(text.as_str()) {
+                            queue(&mut memory.queued, text);
+                        }
+                    }
+                }
                 None => return,
             }
         }
@@ -99,7 +155,7 @@ async fn run(ws_url: String, outbox: Outbox, mut commands: mpsc::UnboundedReceiv
             Ok((socket, _)) => socket,
             Err(err) => {
                 tracing::info!(%err, ?delay, "freshell upstream unreachable; retrying");
-                if !wait_queueing(delay, &mut commands, &mut hello, &mut queued).await {
+                if !wait_queueing(delay, &mut commands, &mut memory).await {
                     return;
                 }
                 delay = (delay * 2).min(RECONNECT_MAX_DELAY);
@@ -108,8 +164,7 @@ async fn run(ws_url: String, outbox: Outbox, mut commands: mpsc::UnboundedReceiv
         };
         tracing::info!("connected to the freshell upstream");
         delay = RECONNECT_FIRST_DELAY;
-        let ended = serve_connected(socket, &outbox, &mut commands, &mut hello, &mut queued).await;
-        match ended {
+        match serve_connected(socket, &outbox, &mut commands, &mut memory).await {
             Ended::BrowserGone => return,
             Ended::Refused => {
                 tracing::error!("freshell refused ptyhub's token: give both the same AUTH_TOKEN");
@@ -117,7 +172,7 @@ async fn run(ws_url: String, outbox: Outbox, mut commands: mpsc::UnboundedReceiv
             }
             Ended::Lost => {
                 tracing::info!("freshell upstream went away; reconnecting");
-                if !wait_queueing(delay, &mut commands, &mut hello, &mut queued).await {
+                if !wait_queueing(delay, &mut commands, &mut memory).await {
                     return;
                 }
             }
@@ -133,12 +188,11 @@ fn queue(queued: &mut VecDeque<String>, text: String) {
     queued.push_back(text);
 }
 
-/// Waits `delay`, queueing what the browser sends; false if it went away.
+/// Waits `delay`, keeping what the browser sends; false if it went away.
 async fn wait_queueing(
     delay: Duration,
     commands: &mut mpsc::UnboundedReceiver<LinkCommand>,
-    hello: &mut Option<String>,
-    queued: &mut VecDeque<String>,
+    memory: &mut Memory,
 ) -> bool {
     let deadline = tokio::time::sleep(delay);
     tokio::pin!(deadline);
@@ -146,8 +200,15 @@ async fn wait_queueing(
         tokio::select! {
             () = &mut deadline => return true,
             command = commands.recv() => match command {
-                Some(LinkCommand::Hello(text)) => *hello = Some(text),
-                Some(LinkCommand::Forward(text)) => queue(queued, text),
+                Some(command @ LinkCommand::Forward(_)) => {
+                    if let Some(text) = memory.take(command) {
+                        queue(&mut memory.queued, text);
+                    }
+                }
+                // A new hello replaces the one sent on reconnect.
+                Some(command @ LinkCommand::Hello(_)) => {
+                    memory.take(command);
+                }
                 None => return false,
             },
         }
@@ -161,37 +222,32 @@ async fn serve_connected(
     mut socket: UpstreamSocket,
     outbox: &Outbox,
     commands: &mut mpsc::UnboundedReceiver<LinkCommand>,
-    hello: &mut Option<String>,
-    queued: &mut VecDeque<String>,
+    memory: &mut Memory,
 ) -> Ended {
-    let Some(greeting) = hello.clone() else {
-        return Ended::Lost;
-    };
-    if socket.send(Message::text(greeting)).await.is_err() {
-        return Ended::Lost;
-    }
-    while let Some(text) = queued.pop_front() {
+    let mut greeting = memory.greeting().into_iter();
+    while let Some(text) = greeting.next() {
         if socket.send(Message::text(text.clone())).await.is_err() {
-            queued.push_front(text);
+            // Keep what did not go out (the hello and state are remembered).
+            for rest in std::iter::once(text).chain(greeting) {
+                if message_type(&rest).as_deref() != Some("hello") {
+                    queue(&mut memory.queued, rest);
+                }
+            }
             return Ended::Lost;
         }
     }
     loop {
         tokio::select! {
             command = commands.recv() => {
-                let text = match command {
-                    Some(LinkCommand::Hello(text)) => {
-                        *hello = Some(text.clone());
-                        text
-                    }
-                    Some(LinkCommand::Forward(text)) => text,
-                    None => {
-                        let _ = socket.close(None).await;
-                        return Ended::BrowserGone;
-                    }
+                let Some(command) = command else {
+                    let _ = socket.close(None).await;
+                    return Ended::BrowserGone;
                 };
+                let Some(text) = memory.take(command) else { continue };
                 if socket.send(Message::text(text.clone())).await.is_err() {
-                    queue(queued, text);
+                    if message_type(&text).as_deref() != Some("hello") {
+                        queue(&mut memory.queued, text);
+                    }
                     return Ended::Lost;
                 }
             }
@@ -219,6 +275,30 @@ async fn serve_connected(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reconnect_greets_with_the_hello_the_latest_state_and_what_waited() {
+        let mut memory = Memory::default();
+        memory.take(LinkCommand::Hello(r#"{"type":"hello"}"#.into()));
+        memory.take(LinkCommand::Forward(
+            r#"{"type":"ui.layout.sync","n":1}"#.into(),
+        ));
+        memory.take(LinkCommand::Forward(
+            r#"{"type":"ui.layout.sync","n":2}"#.into(),
+        ));
+        memory.take(LinkCommand::Forward(r#"{"type":"sessions.prefs"}"#.into()));
+        memory
+            .queued
+            .push_back(r#"{"type":"sessions.prefs","later":true}"#.into());
+        assert_eq!(
+            memory.greeting(),
+            vec![
+                r#"{"type":"hello"}"#.to_owned(),
+                r#"{"type":"ui.layout.sync","n":2}"#.to_owned(),
+                r#"{"type":"sessions.prefs","later":true}"#.to_owned(),
+            ]
+        );
+    }
 
     #[test]
     fn the_terminal_family_is_ptyhubs_everything_else_is_freshells() {

@@ -1,0 +1,58 @@
+//! Counters of what the registry decided, for metrics: what was spawned,
+//! what joined a running session instead, what was refused and reaped.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dashmap::DashMap;
+
+/// Monotonic counts by a label (a provider, or a limit).
+#[derive(Debug, Default)]
+pub struct LabeledCounter {
+    counts: DashMap<String, AtomicU64>,
+}
+
+impl LabeledCounter {
+    pub fn add(&self, label: &str, by: u64) {
+        if let Some(count) = self.counts.get(label) {
+            count.fetch_add(by, Ordering::Relaxed);
+            return;
+        }
+        self.counts
+            .entry(label.to_owned())
+            .or_default()
+            .fetch_add(by, Ordering::Relaxed);
+    }
+
+    pub fn get(&self, label: &str) -> u64 {
+        self.counts
+            .get(label)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    /// Every label with its count, sorted by label.
+    pub fn snapshot(&self) -> Vec<(String, u64)> {
+        let mut all: Vec<(String, u64)> = self
+            .counts
+            .iter()
+            .map(|e| (e.key().clone(), e.value().load(Ordering::Relaxed)))
+            .collect();
+        all.sort();
+        all
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Processes started, by provider.
+    pub spawned: LabeledCounter,
+    /// Creates answered with a running terminal instead of a new process.
+    pub deduped: LabeledCounter,
+    /// Creates refused, by limit.
+    pub refused: LabeledCounter,
+    /// Sessions ended by the idle reaper, by provider.
+    pub reaped: LabeledCounter,
+    /// Output bytes skipped for viewers that fell behind.
+    pub viewer_skipped_bytes: AtomicU64,
+    /// Times a viewer was resynced with the screen.
+    pub viewer_resyncs: AtomicU64,
+}
