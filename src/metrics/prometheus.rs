@@ -4,7 +4,7 @@
 //! nothing here is on the output path.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -233,15 +233,21 @@ pub fn render(registry: &Registry) -> String {
         "provider",
         &counters.reaped,
     );
+    let (mut resync_count, mut skipped_bytes) = counters.retired_viewer_drops();
+    for session in registry.list().iter().filter(|s| s.is_running()) {
+        let (resyncs, skipped) = session.viewer_drops();
+        resync_count += resyncs;
+        skipped_bytes += skipped;
+    }
     let skipped = Counter::<u64>::default();
-    skipped.inc_by(counters.viewer_skipped_bytes.load(Ordering::Relaxed));
+    skipped.inc_by(skipped_bytes);
     metrics.register(
         "ptyhub_viewer_skipped_bytes",
         "Output bytes slow viewers skipped (replaced by a screen repaint)",
         skipped,
     );
     let resyncs = Counter::<u64>::default();
-    resyncs.inc_by(counters.viewer_resyncs.load(Ordering::Relaxed));
+    resyncs.inc_by(resync_count);
     metrics.register(
         "ptyhub_viewer_resyncs",
         "Times a slow viewer was resynced with the current screen",

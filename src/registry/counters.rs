@@ -51,8 +51,25 @@ pub struct Counters {
     pub refused: LabeledCounter,
     /// Sessions ended by the idle reaper, by provider.
     pub reaped: LabeledCounter,
-    /// Output bytes skipped for viewers that fell behind.
-    pub viewer_skipped_bytes: AtomicU64,
-    /// Times a viewer was resynced with the screen.
-    pub viewer_resyncs: AtomicU64,
+    /// Viewer resyncs and skipped output bytes of sessions that have ended
+    /// (running sessions count their own).
+    retired_viewer_resyncs: AtomicU64,
+    retired_viewer_skipped_bytes: AtomicU64,
+}
+
+impl Counters {
+    pub fn retire_viewer_drops(&self, resyncs: u64, skipped_bytes: u64) {
+        self.retired_viewer_resyncs
+            .fetch_add(resyncs, Ordering::Relaxed);
+        self.retired_viewer_skipped_bytes
+            .fetch_add(skipped_bytes, Ordering::Relaxed);
+    }
+
+    /// `(resyncs, skipped bytes)` of sessions that have ended.
+    pub fn retired_viewer_drops(&self) -> (u64, u64) {
+        (
+            self.retired_viewer_resyncs.load(Ordering::Relaxed),
+            self.retired_viewer_skipped_bytes.load(Ordering::Relaxed),
+        )
+    }
 }

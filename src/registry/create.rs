@@ -220,6 +220,11 @@ impl Registry {
         Ok(session)
     }
 
+    /// Whether a running terminal was created for this requestId.
+    pub fn knows_request(&self, request_id: &str) -> bool {
+        self.running_for_request(request_id).is_some()
+    }
+
     fn running_for_request(&self, request_id: &str) -> Option<Arc<Session>> {
         let id = self.request_ids.get(request_id)?.clone();
         self.get(&id).filter(|s| s.is_running())

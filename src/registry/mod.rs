@@ -189,6 +189,8 @@ impl Registry {
         if session.info().session_ref.is_some() {
             self.state_changed();
         }
+        let (resyncs, skipped_bytes) = session.viewer_drops();
+        self.counters.retire_viewer_drops(resyncs, skipped_bytes);
         // Only a session that ended unwatched needs clients to act on it.
         if session.viewer_count() == 0 && session.info().session_ref.is_some() {
             self.announce_change(vec![id.to_owned()]);

@@ -171,3 +171,23 @@ pub async fn screen(
     };
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
+
+/// `GET /metrics`: Prometheus text (token required, like every route).
+pub async fn metrics(
+    State(daemon): State<Arc<Daemon>>,
+    headers: HeaderMap,
+    Query(query): Query<TokenQuery>,
+) -> Response {
+    if !authorized(&daemon, &headers, &query) {
+        return (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response();
+    }
+    let text = crate::metrics::prometheus::render(&daemon.registry);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}

@@ -113,6 +113,9 @@ pub struct Session {
     last_meaningful_activity_ms: AtomicU64,
     /// When the last viewer left (0 while someone watches).
     detached_since_ms: AtomicU64,
+    /// Resyncs of viewers that fell behind, and the output bytes they skipped.
+    viewer_resyncs: AtomicU64,
+    viewer_skipped_bytes: AtomicU64,
     input: mpsc::UnboundedSender<Vec<u8>>,
     /// `None` while running; the exit code once every byte is in the ring.
     exit_code: watch::Sender<Option<i32>>,
@@ -153,6 +156,8 @@ impl Session {
             last_activity_ms: AtomicU64::new(info.created_at_ms),
             last_meaningful_activity_ms: AtomicU64::new(info.created_at_ms),
             detached_since_ms: AtomicU64::new(info.created_at_ms),
+            viewer_resyncs: AtomicU64::new(0),
+            viewer_skipped_bytes: AtomicU64::new(0),
             input: input_tx,
             exit_code: watch::Sender::new(None),
             runtime: tokio::runtime::Handle::current(),
@@ -486,6 +491,20 @@ impl Session {
         if viewers.is_empty() {
             self.detached_since_ms.store(now_ms(), Ordering::Relaxed);
         }
+    }
+
+    /// Viewers resynced after falling behind, and output bytes they skipped.
+    pub fn viewer_drops(&self) -> (u64, u64) {
+        (
+            self.viewer_resyncs.load(Ordering::Relaxed),
+            self.viewer_skipped_bytes.load(Ordering::Relaxed),
+        )
+    }
+
+    fn count_viewer_drop(&self, skipped_bytes: u64) {
+        self.viewer_resyncs.fetch_add(1, Ordering::Relaxed);
+        self.viewer_skipped_bytes
+            .fetch_add(skipped_bytes, Ordering::Relaxed);
     }
 
     /// Since when nobody watches this session, or `None` while someone does.

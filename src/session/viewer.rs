@@ -217,6 +217,12 @@ impl Viewer {
     }
 
     fn resync(&mut self) -> Resync {
+        let skipped_bytes = self
+            .session
+            .ring
+            .lock()
+            .bytes_from(self.next_seq)
+            .unwrap_or(0);
         let repaint = self.session.snapshot();
         let skipped = skipped_range(
             self.next_seq,
@@ -226,13 +232,9 @@ impl Viewer {
         if let Some(skipped) = skipped {
             self.stats.skipped_frames += skipped.to_seq - skipped.from_seq + 1;
         }
-        self.stats.skipped_bytes += self
-            .session
-            .ring
-            .lock()
-            .bytes_from(self.next_seq)
-            .unwrap_or(0);
+        self.stats.skipped_bytes += skipped_bytes;
         self.stats.resyncs += 1;
+        self.session.count_viewer_drop(skipped_bytes);
         tracing::debug!(
             terminal = %self.session.terminal_id(),
             from = self.next_seq,

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
+use super::create_rate::CreateRate;
 use super::inbound::{self, ActivityProvider, AttachIntent, ClientMessage, Rejection};
 use super::outbound::{
     self, ActivityListResponse, AttachReady, Created, ErrorCode, ErrorMessage, Inventory,
@@ -60,6 +61,10 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
                 authenticated: false,
                 active_attach_ids: HashMap::new(),
                 upstream,
+                create_rate: CreateRate::new(
+                    daemon.config.limits.creates_per_window,
+                    Duration::from_millis(daemon.config.limits.create_window_ms),
+                ),
                 daemon,
             };
             connection.read(stream).await;
@@ -90,6 +95,7 @@ struct Connection {
     active_attach_ids: HashMap<(String, String), String>,
     /// The companion socket to freshell, with `--freshell-upstream`.
     upstream: Option<UpstreamLink>,
+    create_rate: CreateRate,
 }
 
 fn daemon_upstream_link(daemon: &Daemon, outbox: &Outbox) -> Option<UpstreamLink> {
@@ -207,10 +213,7 @@ impl Connection {
                 4001,
                 "Not authenticated",
             ),
-            ClientMessage::Create(create) => {
-                self.on_create(create);
-                Flow::Continue
-            }
+            ClientMessage::Create(create) => self.on_create(create),
             ClientMessage::Attach(attach) => self.on_attach(attach),
             ClientMessage::Input(input) => self.on_input(input),
             ClientMessage::Resize(resize) => self.on_resize(resize),
@@ -295,8 +298,17 @@ impl Connection {
         })
     }
 
-    fn on_create(&self, create: inbound::Create) {
+    fn on_create(&mut self, create: inbound::Create) -> Flow {
         let request_id = create.request_id.clone();
+        // A resent create (same requestId) is an answer, not a new spawn.
+        let counted =
+            create.restore != Some(true) && !self.daemon.registry.knows_request(&request_id);
+        if counted && !self.create_rate.allow(std::time::Instant::now()) {
+            return self.reply_error(
+                ErrorMessage::new(ErrorCode::RateLimited, "Too many terminal.create requests")
+                    .request(Some(request_id)),
+            );
+        }
         let live_terminal_id = create
             .live_terminal
             .filter(|live| live.server_instance_id == self.daemon.server_instance_id)
@@ -317,24 +329,25 @@ impl Connection {
         // Creates may wait on a per-session lock; other messages go on meanwhile.
         tokio::spawn(
             async move {
-                let reply = match registry.create(request).await {
+                let (reply, created) = match registry.create(request).await {
                     Ok(outcome) => {
                         let session = outcome.session();
-                        outbound::to_json(&Created {
+                        let reply = outbound::to_json(&Created {
                             kind: "terminal.created",
                             request_id,
                             terminal_id: session.terminal_id().to_owned(),
                             created_at: session.info().created_at_ms,
                             cwd: session.info().cwd.clone(),
                             session_ref: session.info().session_ref.clone(),
-                        })
+                        });
+                        (reply, true)
                     }
                     Err(err) => {
                         tracing::info!(%err, "create refused");
-                        outbound::to_json(&create_error(&err).request(Some(request_id)))
+                        let error = create_error(&err).request(Some(request_id));
+                        (outbound::to_json(&error), false)
                     }
                 };
-                let created = !reply.contains(r#""type":"error""#);
                 outbox.send(reply);
                 if created {
                     registry.announce_change(Vec::new());
@@ -342,6 +355,7 @@ impl Connection {
             }
             .in_current_span(),
         );
+        Flow::Continue
     }
 
     fn on_attach(&mut self, attach: inbound::Attach) -> Flow {

@@ -11,6 +11,7 @@
 //!   socket to freshell for everything outside the terminal family.
 
 mod connection;
+mod create_rate;
 mod inbound;
 mod outbound;
 pub mod output_encoding;

@@ -22,6 +22,7 @@ pub enum ErrorCode {
     InvalidCreateRequest,
     PtySpawnFailed,
     InternalError,
+    RateLimited,
     ProtocolMismatch,
 }
 
