@@ -36,8 +36,9 @@ pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
 use pty_process::PtyProcess;
-use replay_ring::ReplayRing;
-use screen::ScreenModel;
+// Public for benchmarks and tests of the hot paths; sessions use them internally.
+pub use replay_ring::ReplayRing;
+pub use screen::ScreenModel;
 
 /// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
 /// larger buffer lets a burst arrive in fewer frames when it can.
