@@ -114,23 +114,11 @@ impl Registry {
         self.accounting.warned.lock().clone()
     }
 
-    /// Measures every `accounting_interval_ms` until the registry is dropped.
+    /// Measures every `accounting_interval_ms` from now on.
     pub fn start_accounting(self: &Arc<Self>) {
         let interval = Duration::from_millis(self.config.limits.accounting_interval_ms.max(100));
-        let registry = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            loop {
-                tick.tick().await;
-                let Some(registry) = registry.upgrade() else {
-                    return;
-                };
-                if registry.is_shutting_down() {
-                    return;
-                }
-                // /proc reads block; keep them off the async workers.
-                let _ = tokio::task::spawn_blocking(move || registry.account()).await;
-            }
+        self.every(interval, |registry| {
+            registry.account();
         });
     }
 }

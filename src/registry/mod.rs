@@ -9,6 +9,7 @@ mod admission;
 mod counters;
 mod create;
 mod labels;
+mod periodic;
 mod persistence;
 mod reaper;
 

@@ -66,22 +66,11 @@ impl Registry {
         due.len()
     }
 
-    /// Checks every `check_interval_ms` until the registry is dropped.
+    /// Checks every `check_interval_ms` from now on.
     pub fn start_reaper(self: &Arc<Self>) {
         let interval = Duration::from_millis(self.config.reaper.check_interval_ms.max(50));
-        let registry = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            loop {
-                tick.tick().await;
-                let Some(registry) = registry.upgrade() else {
-                    return;
-                };
-                if registry.is_shutting_down() {
-                    return;
-                }
-                registry.reap_idle();
-            }
+        self.every(interval, |registry| {
+            registry.reap_idle();
         });
     }
 }

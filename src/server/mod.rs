@@ -1,6 +1,7 @@
 //! `ptyhub serve`: the listener, its routes and graceful shutdown.
 
 pub mod api;
+mod auth;
 mod origin;
 mod routes;
 mod web_client;

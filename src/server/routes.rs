@@ -16,22 +16,31 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::Router;
 
-use super::{api, web_client, websocket};
+use axum::middleware;
+
+use super::{api, auth, web_client, websocket};
 use crate::daemon::Daemon;
 use crate::upstream::terminals_api;
 
 pub fn router(daemon: Arc<Daemon>) -> Router {
+    let guarded = Router::new()
+        .route("/ptyhub/api/sessions", get(api::sessions))
+        .route(
+            "/ptyhub/api/sessions/{terminal_id}/screen",
+            get(api::screen),
+        )
+        .route("/metrics", get(api::metrics))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&daemon),
+            auth::require_token,
+        ));
     let own = Router::new()
         .route("/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/ptyhub/", get(web_client::index))
         .route("/ptyhub/app.js", get(web_client::app_js))
         .route("/ptyhub/app.css", get(web_client::app_css))
-        .route("/ptyhub/api/sessions", get(api::sessions))
-        .route(
-            "/ptyhub/api/sessions/{terminal_id}/screen",
-            get(api::screen),
-        );
+        .merge(guarded);
     let app = if daemon.upstream.is_some() {
         // freshell's terminal routes; anything else under them is answered
         // like freshell's catch-all, never passed to freshell.

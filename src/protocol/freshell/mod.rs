@@ -15,6 +15,7 @@ mod create_rate;
 mod inbound;
 mod outbound;
 pub mod output_encoding;
+mod replies;
 mod socket_writer;
 mod upstream_link;
 

@@ -1,0 +1,55 @@
+//! The token gate for ptyhub's own HTTP routes: `Authorization: Bearer` or
+//! `?token=`. One layer guards every API route, so none can forget it.
+//! (`/ws` checks the token in `hello`, as freshell does; the web client's
+//! static files carry no data and load before the page has a token.)
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::daemon::Daemon;
+
+fn query_token(query: &str) -> Option<String> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("token="))
+        .map(|value| {
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .next()
+}
+
+pub async fn require_token(
+    State(daemon): State<Arc<Daemon>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let presented = bearer.or_else(|| request.uri().query().and_then(query_token));
+    if presented.is_some_and(|token| daemon.token_matches(&token)) {
+        next.run(request).await
+    } else {
+        (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_is_found_among_other_query_parameters_and_decoded() {
+        assert_eq!(query_token("ansi=1&token=a%2Bb").as_deref(), Some("a+b"));
+        assert_eq!(query_token("ansi=1"), None);
+    }
+}
