@@ -15,6 +15,8 @@ pub struct Daemon {
     pub registry: Arc<Registry>,
     pub config: Config,
     token: String,
+    /// Lets a socket watch terminals but never type, resize, create or kill.
+    view_token: String,
     /// Stable for the installation (kept in the state dir).
     pub server_instance_id: String,
     /// New for every daemon process.
@@ -24,6 +26,27 @@ pub struct Daemon {
     shutdown: watch::Sender<bool>,
     open_connections: AtomicUsize,
     next_connection_id: AtomicU64,
+}
+
+/// The daemon's two secrets.
+pub struct Tokens {
+    /// Everything: create, type, resize, kill, watch.
+    pub full: String,
+    /// Watch only.
+    pub view: String,
+}
+
+/// What a token allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Full,
+    /// Watch terminals; never type, resize, create or kill.
+    ReadOnly,
+}
+
+/// Constant-time comparison (lengths are not secret; contents are).
+fn same_secret(presented: &str, secret: &str) -> bool {
+    presented.len() == secret.len() && bool::from(presented.as_bytes().ct_eq(secret.as_bytes()))
 }
 
 /// Counts one open connection for as long as it lives.
@@ -41,14 +64,15 @@ impl Daemon {
     pub fn new(
         registry: Arc<Registry>,
         config: Config,
-        token: String,
+        tokens: Tokens,
         server_instance_id: String,
         upstream: Option<Upstream>,
     ) -> Arc<Daemon> {
         Arc::new(Daemon {
             registry,
             config,
-            token,
+            token: tokens.full,
+            view_token: tokens.view,
             server_instance_id,
             boot_id: format!("boot-{}", uuid::Uuid::new_v4()),
             upstream,
@@ -58,11 +82,24 @@ impl Daemon {
         })
     }
 
-    /// Compares a presented token with ours in constant time.
+    /// Compares a presented token with the full token in constant time.
     pub fn token_matches(&self, presented: &str) -> bool {
-        // Lengths are not secret; contents are.
-        presented.len() == self.token.len()
-            && bool::from(presented.as_bytes().ct_eq(self.token.as_bytes()))
+        same_secret(presented, &self.token)
+    }
+
+    /// What a presented token allows, if anything.
+    pub fn access_for(&self, presented: &str) -> Option<Access> {
+        if same_secret(presented, &self.token) {
+            Some(Access::Full)
+        } else if same_secret(presented, &self.view_token) {
+            Some(Access::ReadOnly)
+        } else {
+            None
+        }
+    }
+
+    pub fn view_token(&self) -> &str {
+        &self.view_token
     }
 
     pub fn token(&self) -> &str {
@@ -111,12 +148,22 @@ mod tests {
         let daemon = Daemon::new(
             registry,
             config,
-            "a-long-enough-token".into(),
+            Tokens {
+                full: "a-long-enough-token".into(),
+                view: "a-view-only-token-1".into(),
+            },
             "srv-x".into(),
             None,
         );
         assert!(daemon.token_matches("a-long-enough-token"));
         assert!(!daemon.token_matches("a-long-enough-tokeN"));
         assert!(!daemon.token_matches(""));
+        assert_eq!(daemon.access_for("a-long-enough-token"), Some(Access::Full));
+        assert_eq!(
+            daemon.access_for("a-view-only-token-1"),
+            Some(Access::ReadOnly)
+        );
+        assert_eq!(daemon.access_for("a-view-only-token-2"), None);
+        assert!(!daemon.token_matches("a-view-only-token-1"));
     }
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 const INSTANCE_ID_FILE: &str = "instance-id";
 const DAEMON_RECORD_FILE: &str = "daemon.json";
+const VIEW_TOKEN_FILE: &str = "view-token";
 
 /// `$PTYHUB_STATE_DIR`, else `$XDG_STATE_HOME/ptyhub`, else `~/.local/state/ptyhub`.
 pub fn default_state_dir() -> PathBuf {
@@ -53,16 +54,29 @@ impl StateDir {
 
     /// The installation's `serverInstanceId`, created on first start.
     pub fn server_instance_id(&self) -> std::io::Result<String> {
-        let path = self.root.join(INSTANCE_ID_FILE);
+        self.kept_value(INSTANCE_ID_FILE, || format!("srv-{}", uuid::Uuid::new_v4()))
+    }
+
+    /// The read-only token, created on first start so shared view links
+    /// survive restarts.
+    pub fn view_token(&self) -> std::io::Result<String> {
+        self.kept_value(VIEW_TOKEN_FILE, || {
+            format!("view-{}", uuid::Uuid::new_v4().simple())
+        })
+    }
+
+    /// A value kept in `name`, made by `create` the first time.
+    fn kept_value(&self, name: &str, create: impl FnOnce() -> String) -> std::io::Result<String> {
+        let path = self.root.join(name);
         if let Ok(existing) = fs::read_to_string(&path) {
             let existing = existing.trim();
             if !existing.is_empty() {
                 return Ok(existing.to_owned());
             }
         }
-        let id = format!("srv-{}", uuid::Uuid::new_v4());
-        write_atomically(&path, id.as_bytes())?;
-        Ok(id)
+        let value = create();
+        write_atomically(&path, value.as_bytes())?;
+        Ok(value)
     }
 
     pub fn write_daemon_record(&self, record: &DaemonRecord) -> std::io::Result<()> {

@@ -17,6 +17,9 @@ use crate::session::now_ms;
 
 type Labels = Vec<(String, String)>;
 
+/// The limits a create can be refused by (`Refusal::limit`).
+const REFUSING_LIMITS: &[&str] = &["max_sessions", "max_sessions_per_provider", "memory_budget"];
+
 fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs
         .iter()
@@ -40,15 +43,20 @@ fn float_family(
     family
 }
 
+/// A counter family with a series for every `known` label (zero until
+/// counted), so dashboards see it from the first scrape.
 fn counter_family(
     metrics: &mut Metrics,
     name: &str,
     help: &str,
-    label: &str,
+    (label, known): (&str, &[&str]),
     source: &LabeledCounter,
 ) {
     let family = Family::<Labels, Counter>::default();
     metrics.register(name, help, family.clone());
+    for value in known {
+        family.get_or_create(&labels(&[(label, value)])).inc_by(0);
+    }
     for (value, count) in source.snapshot() {
         family
             .get_or_create(&labels(&[(label, &value)]))
@@ -205,32 +213,35 @@ pub fn render(registry: &Registry) -> String {
         .set(detached_seconds_max);
 
     let counters = &registry.counters;
+    let modes: Vec<&str> = registry.providers().modes().collect();
+    let by_provider = ("provider", modes.as_slice());
+    let by_limit = ("limit", REFUSING_LIMITS);
     counter_family(
         &mut metrics,
         "ptyhub_processes_spawned",
         "Processes started",
-        "provider",
+        by_provider,
         &counters.spawned,
     );
     counter_family(
         &mut metrics,
         "ptyhub_creates_deduped",
         "Creates answered with a running session instead of a new process",
-        "provider",
+        by_provider,
         &counters.deduped,
     );
     counter_family(
         &mut metrics,
         "ptyhub_creates_refused",
         "Creates refused by a limit",
-        "limit",
+        by_limit,
         &counters.refused,
     );
     counter_family(
         &mut metrics,
         "ptyhub_sessions_reaped",
         "Idle detached sessions ended",
-        "provider",
+        by_provider,
         &counters.reaped,
     );
     let (mut resync_count, mut skipped_bytes) = counters.retired_viewer_drops();

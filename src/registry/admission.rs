@@ -14,8 +14,11 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use super::Registry;
 use crate::config::LimitsConfig;
 use crate::metrics::process_tree::{mem_available_bytes, ProcessTable};
+use crate::session::now_ms;
 
 const MIB: u64 = 1024 * 1024;
+/// A session younger than this may still be growing (an agent loading).
+const WARM_UP_MS: u64 = 30_000;
 
 pub struct Admission {
     decide: Mutex<()>,
@@ -29,6 +32,17 @@ pub struct Admission {
 pub struct Reservation<'a> {
     admission: &'a Admission,
     mode: String,
+}
+
+impl Reservation<'_> {
+    /// Turns the place into a running session: `register` runs under the
+    /// admission lock, so no decision sees the session twice (as running
+    /// and as spawning) or not at all.
+    pub fn complete(self, register: impl FnOnce()) {
+        let _deciding = self.admission.decide.lock();
+        register();
+        drop(self);
+    }
 }
 
 impl Drop for Reservation<'_> {
@@ -89,21 +103,24 @@ impl Registry {
         ((available + used_bytes) as f64 * limits.memory_budget_share.clamp(0.0, 1.0)) as u64
     }
 
-    /// Measures every running session's tree now.
-    pub fn measure_memory(&self, table: &ProcessTable) -> (MemoryPicture, Vec<(String, u64)>) {
-        let per_session: Vec<(String, u64)> = self
+    /// Measures every running session's tree now: `(mode, bytes, age_ms)`.
+    pub fn measure_memory(&self, table: &ProcessTable) -> (MemoryPicture, Vec<(String, u64, u64)>) {
+        let now = now_ms();
+        let per_session: Vec<(String, u64, u64)> = self
             .list()
             .into_iter()
             .filter(|s| s.is_running())
             .filter_map(|s| {
                 let usage = table.usage(s.pid()?);
+                let age_ms = now.saturating_sub(s.info().created_at_ms);
                 Some((
                     s.info().mode.clone(),
                     usage.pss_bytes.unwrap_or(usage.rss_bytes),
+                    age_ms,
                 ))
             })
             .collect();
-        let used_bytes = per_session.iter().map(|(_, b)| b).sum();
+        let used_bytes = per_session.iter().map(|(_, b, _)| b).sum();
         let picture = MemoryPicture {
             used_bytes,
             budget_bytes: self.memory_budget_bytes(used_bytes),
@@ -147,17 +164,30 @@ impl Registry {
             }
         }
         let (memory, per_session) = self.measure_memory(&ProcessTable::scan());
-        let of_mode: Vec<u64> = per_session
-            .iter()
-            .filter(|(m, _)| m == mode)
-            .map(|(_, b)| *b)
-            .collect();
-        let expected = if of_mode.is_empty() {
-            0
-        } else {
-            of_mode.iter().sum::<u64>() / of_mode.len() as u64
+        // What one session of each mode may grow to: the largest tree of
+        // that mode now. An agent starts small and grows, so a session still
+        // warming up is counted at least that much; otherwise creates that
+        // arrive faster than agents grow would all fit.
+        let typical = |of: &str| {
+            per_session
+                .iter()
+                .filter(|(m, _, _)| m == of)
+                .map(|(_, bytes, _)| *bytes)
+                .max()
+                .unwrap_or(0)
         };
-        let projected = memory.used_bytes + expected * (spawning as u64 + 1);
+        let expected = typical(mode);
+        let committed: u64 = per_session
+            .iter()
+            .map(|(m, bytes, age_ms)| {
+                if *age_ms < WARM_UP_MS {
+                    (*bytes).max(typical(m))
+                } else {
+                    *bytes
+                }
+            })
+            .sum();
+        let projected = committed + expected * (spawning as u64 + 1);
         if projected > memory.budget_bytes {
             let setting = if limits.memory_budget_mib > 0 {
                 "[limits] memory_budget_mib".to_owned()
@@ -171,7 +201,7 @@ impl Registry {
                 "Memory budget reached: sessions use {} MiB of a {} MiB budget ({setting}), and a new {mode} \
                  session is expected to need about {} MiB. Close sessions you no longer need \
                  (ptyhub ls, ptyhub kill <id>), or raise the budget in the config.",
-                mib(memory.used_bytes),
+                mib(committed.max(memory.used_bytes)),
                 mib(memory.budget_bytes),
                 mib(expected)
             )});

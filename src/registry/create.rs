@@ -170,13 +170,13 @@ impl Registry {
             return Ok(CreateOutcome::Reused(session));
         }
         let _slot = self.admission.spawn_slot().await;
-        let _reservation = self.reserve_spawn(&provider.mode).map_err(|refusal| {
+        let reservation = self.reserve_spawn(&provider.mode).map_err(|refusal| {
             self.counters.refused.add(refusal.limit, 1);
             tracing::warn!(limit = refusal.limit, mode = %provider.mode, "create refused: {}", refusal.message);
             CreateError::LimitReached(refusal.message)
         })?;
         let session = self.spawn_session(request, provider, launch, bound_ref)?;
-        self.register(Arc::clone(&session), &request.request_id);
+        reservation.complete(|| self.register(Arc::clone(&session), &request.request_id));
         self.counters.spawned.add(&provider.mode, 1);
         Ok(CreateOutcome::Spawned(session))
     }

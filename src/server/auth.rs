@@ -1,5 +1,6 @@
 //! The token gate for ptyhub's own HTTP routes: `Authorization: Bearer` or
-//! `?token=`. One layer guards every API route, so none can forget it.
+//! `?token=`. One layer guards every API route, so none can forget it. The
+//! routes only read, so the read-only token passes too.
 //! (`/ws` checks the token in `hello`, as freshell does; the web client's
 //! static files carry no data and load before the page has a token.)
 
@@ -36,7 +37,7 @@ pub async fn require_token(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let presented = bearer.or_else(|| request.uri().query().and_then(query_token));
-    if presented.is_some_and(|token| daemon.token_matches(&token)) {
+    if presented.is_some_and(|token| daemon.access_for(&token).is_some()) {
         next.run(request).await
     } else {
         (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response()

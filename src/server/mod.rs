@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::config::Config;
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, Tokens};
 use crate::protocol::freshell;
 use crate::registry::Registry;
 use crate::session::SessionConfig;
@@ -68,6 +68,8 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     };
     let registry = Registry::new(config.clone(), session_config);
     registry.enable_persistence(state_dir.path());
+    // A first measurement before serving, so metrics are complete from the start.
+    registry.account();
     registry.start_accounting();
     registry.start_reaper();
     let upstream = match &options.freshell_upstream {
@@ -76,10 +78,27 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         )),
         None => None,
     };
+    let view_token = match std::env::var("PTYHUB_VIEW_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
+        Some(view) => view,
+        None => state_dir
+            .view_token()
+            .context("cannot record the read-only token")?,
+    };
+    anyhow::ensure!(
+        view_token != token,
+        "the read-only token must differ from AUTH_TOKEN"
+    );
+    let tokens = Tokens {
+        full: token,
+        view: view_token,
+    };
     let daemon = Daemon::new(
         Arc::clone(&registry),
         config,
-        token,
+        tokens,
         server_instance_id,
         upstream,
     );
@@ -106,6 +125,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let app = routes::router(Arc::clone(&daemon));
     // The one line scripts and tests wait for.
     println!("ptyhub ready: {ready_url}");
+    println!(
+        "ptyhub read-only link (watch, never type): {url}?token={}&view=readonly",
+        daemon.view_token()
+    );
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
     let shutdown_daemon = Arc::clone(&daemon);

@@ -105,6 +105,12 @@ impl Client {
         Client::wrap(socket, daemon)
     }
 
+    /// Says hello with `token` instead of the daemon's full token.
+    pub fn with_token(mut self, token: &str) -> Client {
+        self.token = token.to_owned();
+        self
+    }
+
     /// Connects and completes the handshake.
     pub async fn connect_ready(daemon: &Daemon) -> (Client, Handshake) {
         let mut client = Client::connect(daemon).await;

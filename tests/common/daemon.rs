@@ -96,7 +96,31 @@ impl Daemon {
         Daemon::spawn(dir, extra, args, token)
     }
 
+    /// Like [`Daemon::restart`], with `between(state_dir)` run while no daemon runs (after the
+    /// old one has saved its state and exited, before the new one reads it), e.g. to damage
+    /// the state file.
+    pub fn restart_with(mut self, between: impl FnOnce(&Path)) -> Daemon {
+        self.stop();
+        between(&self.state_dir);
+        let (dir, extra, args, token) = (
+            self.dir.clone(),
+            self.config_extra.clone(),
+            self.extra_args.clone(),
+            self.token.clone(),
+        );
+        drop(self);
+        Daemon::spawn(dir, extra, args, token)
+    }
+
     /// A directory inside this test's temp dir (created), e.g. for distinct cwds.
+    /// The read-only (view) token the daemon keeps in its state dir.
+    pub fn view_token(&self) -> String {
+        std::fs::read_to_string(self.state_dir.join("view-token"))
+            .expect("the daemon writes its view token at start")
+            .trim()
+            .to_owned()
+    }
+
     pub fn scratch_dir(&self, name: &str) -> PathBuf {
         let path = self.dir.path().join("scratch").join(name);
         std::fs::create_dir_all(&path).unwrap();

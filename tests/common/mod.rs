@@ -14,7 +14,9 @@
 pub mod client;
 pub mod daemon;
 pub mod fake_freshell;
+pub mod http;
 pub mod procs;
+pub mod prometheus;
 pub mod schema;
 pub mod streams;
 

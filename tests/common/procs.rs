@@ -67,3 +67,34 @@ pub fn kill_hard(pid: u32) {
         libc::kill(pid as libc::pid_t, libc::SIGKILL);
     }
 }
+
+/// What `pid` costs in memory, counted the way the daemon counts a session: PSS from
+/// `smaps_rollup` where the kernel lets us read it, else RSS from `status`. `None` once the
+/// process is gone.
+pub fn memory_bytes(pid: u32) -> Option<u64> {
+    let kib_field = |file: &str, field: &str| -> Option<u64> {
+        let text = fs::read_to_string(format!("/proc/{pid}/{file}")).ok()?;
+        let line = text.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok()
+    };
+    kib_field("smaps_rollup", "Pss:")
+        .or_else(|| kib_field("status", "VmRSS:"))
+        .map(|kib| kib * 1024)
+}
+
+/// Live (non-zombie) children of `parent`, from /proc: an independent count of what the
+/// daemon has running, next to the fake agent's ledger.
+pub fn live_children(parent: u32) -> Vec<u32> {
+    all_pids()
+        .into_iter()
+        .filter(|&pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                // Fields after the parenthesised name: state, ppid, …
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                    == Some(parent)
+            })
+        })
+        .filter(|&pid| !is_zombie(pid))
+        .collect()
+}

@@ -22,7 +22,7 @@ use super::output_encoding::{json_string, OutputEnvelope, Source};
 use super::replies::{create_error, exited_summary, identity_mismatch, inventory_record};
 use super::socket_writer::{self, Attachment, Outbox, Outgoing, SocketWriter};
 use super::upstream_link::UpstreamLink;
-use crate::daemon::Daemon;
+use crate::daemon::{Access, Daemon};
 use crate::registry::CreateRequest;
 use crate::session::{AttachRequest, GeometryAuthority, Session, SessionRef};
 
@@ -59,7 +59,7 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
                 outbox,
                 wake,
                 awaiting_pong,
-                authenticated: false,
+                access: None,
                 active_attach_ids: HashMap::new(),
                 upstream,
                 create_rate: CreateRate::new(
@@ -91,7 +91,8 @@ struct Connection {
     outbox: Outbox,
     wake: Arc<Notify>,
     awaiting_pong: Arc<AtomicBool>,
-    authenticated: bool,
+    /// What the hello's token allows; `None` before a good hello.
+    access: Option<Access>,
     /// The attachRequestId active for each (terminal, pane).
     active_attach_ids: HashMap<(String, String), String>,
     /// The companion socket to freshell, with `--freshell-upstream`.
@@ -126,7 +127,7 @@ impl Connection {
         let hello_deadline =
             tokio::time::Instant::now() + self.daemon.config.server.hello_timeout();
         loop {
-            let next = if self.authenticated {
+            let next = if self.access.is_some() {
                 stream.next().await
             } else {
                 match tokio::time::timeout_at(hello_deadline, stream.next()).await {
@@ -178,7 +179,7 @@ impl Connection {
     }
 
     fn on_text(&mut self, text: &str) -> Flow {
-        let message = match inbound::parse(text, self.authenticated) {
+        let message = match inbound::parse(text, self.access.is_some()) {
             Ok(message) => message,
             Err(Rejection::ProtocolMismatch) => {
                 return self.close_with(
@@ -209,11 +210,23 @@ impl Connection {
             ClientMessage::Hello(hello) => {
                 self.on_hello(hello.token.as_deref().unwrap_or(""), text)
             }
-            _ if !self.authenticated => self.close_with(
+            _ if self.access.is_none() => self.close_with(
                 ErrorMessage::new(ErrorCode::NotAuthenticated, "Send hello first"),
                 4001,
                 "Not authenticated",
             ),
+            ClientMessage::Create(create) if self.read_only() => {
+                self.refuse_read_only(Some(create.request_id), None)
+            }
+            ClientMessage::Input(input) if self.read_only() => {
+                self.refuse_read_only(None, Some(input.terminal_id))
+            }
+            ClientMessage::Resize(resize) if self.read_only() => {
+                self.refuse_read_only(None, Some(resize.terminal_id))
+            }
+            ClientMessage::Kill(target) if self.read_only() => {
+                self.refuse_read_only(None, Some(target.terminal_id))
+            }
             ClientMessage::Create(create) => self.on_create(create),
             ClientMessage::Attach(attach) => self.on_attach(attach),
             ClientMessage::Input(input) => self.on_input(input),
@@ -249,15 +262,33 @@ impl Connection {
         }
     }
 
+    fn read_only(&self) -> bool {
+        self.access == Some(Access::ReadOnly)
+    }
+
+    fn refuse_read_only(&self, request_id: Option<String>, terminal_id: Option<String>) -> Flow {
+        let mut error = ErrorMessage::new(
+            ErrorCode::Unauthorized,
+            "This connection is read-only (it used the view token): it can watch terminals but not create, type, resize or kill.",
+        )
+        .request(request_id);
+        error.terminal_id = terminal_id;
+        self.reply_error(error)
+    }
+
     fn on_hello(&mut self, token: &str, text: &str) -> Flow {
-        if !self.daemon.token_matches(token) {
+        let Some(access) = self.daemon.access_for(token) else {
             return self.close_with(
                 ErrorMessage::new(ErrorCode::NotAuthenticated, "Invalid token"),
                 4001,
                 "Invalid token",
             );
+        };
+        self.access = Some(access);
+        if access == Access::ReadOnly {
+            // freshell would refuse the view token; a viewer needs none of it.
+            self.upstream = None;
         }
-        self.authenticated = true;
         if let Some(upstream) = &self.upstream {
             // freshell checks the same token and keeps its own per-socket state.
             upstream.hello(text);
@@ -399,6 +430,8 @@ impl Connection {
             .any(|(t, p)| *t == terminal_id && *p != pane);
         let others_attached = session.has_viewers_of_other_owners(self.id);
         let resizes = match attach.intent {
+            // A read-only viewer never sets the size.
+            _ if self.read_only() => false,
             AttachIntent::ViewportHydrate => true,
             AttachIntent::KeepaliveDelta => false,
             AttachIntent::TransportReconnect => !others_attached || already_attached,

@@ -23,6 +23,7 @@ pub enum ErrorCode {
     PtySpawnFailed,
     InternalError,
     RateLimited,
+    Unauthorized,
     ProtocolMismatch,
 }
 
