@@ -12,7 +12,7 @@
 
 mod connection;
 mod create_rate;
-mod inbound;
+pub mod inbound;
 mod outbound;
 pub mod output_encoding;
 mod replies;
