@@ -116,3 +116,112 @@ async fn a_read_only_attach_never_sets_the_pty_size() {
         .wait_for_text(&mine, &format!("SIZE-{ROWS}x{COLS}-END"))
         .await;
 }
+
+/// Every route that reads sessions wants a token; the static web client
+/// (no data in it) and the health check do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_data_route_needs_a_token_and_the_view_token_only_reads() {
+    use common::http::{get, Auth};
+    let daemon = Daemon::start("");
+    let (mut owner, _) = Client::connect_ready(&daemon).await;
+    let agent = owner.start_fake_agent().await;
+    let view = daemon.view_token();
+    for route in [
+        "/ptyhub/api/sessions".to_owned(),
+        format!("/ptyhub/api/sessions/{}/screen", agent.terminal_id),
+        "/metrics".to_owned(),
+    ] {
+        assert_eq!(
+            get(&daemon, &route, Auth::None).status,
+            401,
+            "{route} without a token"
+        );
+        assert_eq!(
+            get(&daemon, &route, Auth::Bearer("not-the-token-0000")).status,
+            401,
+            "{route} with a wrong token"
+        );
+        assert_eq!(
+            get(&daemon, &route, Auth::Bearer(&daemon.token)).status,
+            200,
+            "{route}"
+        );
+        assert_eq!(
+            get(&daemon, &route, Auth::Query(&view)).status,
+            200,
+            "{route} with the view token"
+        );
+    }
+    for open in ["/", "/app.js", "/app.css", "/ptyhub/", "/healthz"] {
+        assert_eq!(get(&daemon, open, Auth::None).status, 200, "{open}");
+    }
+}
+
+/// A page from another site cannot open the socket: its Origin is refused
+/// before the WebSocket handshake. The daemon's own page (same host) and
+/// non-browser clients (no Origin) pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_origin_is_refused_before_the_handshake() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let daemon = Daemon::start("");
+    let with_origin = |origin: &str| {
+        let mut request = daemon.ws_url.as_str().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+        request
+    };
+    let foreign = tokio_tungstenite::connect_async(with_origin("https://evil.example")).await;
+    match foreign {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("a foreign origin must be refused with 403, got {other:?}"),
+    }
+    let same_host = format!("http://127.0.0.1:{}", daemon.port);
+    assert!(
+        tokio_tungstenite::connect_async(with_origin(&same_host))
+            .await
+            .is_ok(),
+        "the daemon's own page may connect"
+    );
+    // And the daemon keeps serving.
+    Client::connect_ready(&daemon).await;
+}
+
+/// Client strings reach children as single argv entries or environment
+/// values, never through a shell: shell syntax in a cwd, a sessionId or a
+/// tab id runs nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_strings_never_reach_a_shell() {
+    let daemon = Daemon::start("");
+    let marker_dir = daemon.scratch_dir("pwn");
+    let marker = marker_dir.join("pwned");
+    let injection = format!("$(touch {0}); touch {0}; `touch {0}`", marker.display());
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    let created = client
+        .create(
+            json!({"mode": "claude", "cwd": injection, "tabId": injection, "paneId": injection}),
+        )
+        .await;
+    let terminal_id = created["terminalId"].as_str().unwrap();
+    let attach = client.attach(terminal_id).await;
+    client.wait_for_text(&attach, "fake> ").await;
+    let refused = client
+        .try_create(json!({
+            "mode": "claude",
+            "restore": true,
+            "sessionRef": {"provider": "claude", "sessionId": injection},
+        }))
+        .await
+        .expect_err("a sessionId that is not a UUID is refused");
+    assert_eq!(refused["code"], "INVALID_SESSION_ID", "{refused}");
+    let spawned = daemon.ledger();
+    assert_eq!(spawned.len(), 1, "{spawned:?}");
+    assert!(
+        !spawned[0].argv.iter().any(|a| a.contains("touch")),
+        "no client string in argv: {:?}",
+        spawned[0].argv
+    );
+    assert!(!marker.exists(), "a shell ran client text");
+}
