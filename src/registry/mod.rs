@@ -207,7 +207,16 @@ impl Registry {
             session.kill();
         }
         let all_exited = futures_util::future::join_all(running.iter().map(|s| s.exited()));
-        let _ = tokio::time::timeout(wait, all_exited).await;
+        if tokio::time::timeout(wait, all_exited).await.is_err() {
+            // Nobody escalates once the daemon has exited: what still runs
+            // (it ignored SIGHUP and SIGTERM) is killed now.
+            for session in running.iter().filter(|s| s.is_running()) {
+                tracing::warn!(terminal = %session.terminal_id(), "still running at shutdown; SIGKILL to its process group");
+                session.kill_now();
+            }
+            let all_exited = futures_util::future::join_all(running.iter().map(|s| s.exited()));
+            let _ = tokio::time::timeout(wait, all_exited).await;
+        }
         // Whatever ran is resumable after the restart.
         self.save_state();
     }

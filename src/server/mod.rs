@@ -15,6 +15,7 @@ use anyhow::Context;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 
 use crate::config::Config;
 use crate::daemon::{Daemon, Tokens};
@@ -131,6 +132,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     );
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
+    // Replies and output are many small writes; without TCP_NODELAY each one written while
+    // an earlier one is unacknowledged waits for the client's delayed ACK (about 40 ms).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     let shutdown_daemon = Arc::clone(&daemon);
     axum::serve(
         listener,

@@ -469,13 +469,33 @@ impl Session {
         let grace = self.config.kill_grace;
         self.runtime.spawn(async move {
             for (signal, wait) in [(libc::SIGTERM, grace / 3), (libc::SIGKILL, grace)] {
-                if tokio::time::timeout(wait, session.exited()).await.is_ok() {
+                if tokio::time::timeout(wait, session.ended_with_its_group())
+                    .await
+                    .is_ok()
+                {
                     return;
                 }
                 tracing::info!(terminal = %session.info.terminal_id, signal, "escalating kill");
                 session.process.signal_group(signal);
             }
         });
+    }
+
+    /// The child has exited and nothing is left in its process group (a
+    /// background job that ignores hang-ups outlives its leader).
+    async fn ended_with_its_group(&self) {
+        self.exited().await;
+        while self.process.group_alive() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL to the child's process group, no grace: for what is still
+    /// running when the daemon exits.
+    pub fn kill_now(&self) {
+        if self.is_running() {
+            self.process.signal_group(libc::SIGKILL);
+        }
     }
 
     fn add_viewer(&self, owner: u64, wake: Arc<Notify>) -> u64 {

@@ -109,6 +109,16 @@ impl PtyProcess {
             .map_err(|e| e.to_string())
     }
 
+    /// Whether anything still runs in the child's process group: the child, or
+    /// what it started there, even after the child itself has exited.
+    pub fn group_alive(&self) -> bool {
+        let Some(pid) = self.pid.and_then(|p| libc::pid_t::try_from(p).ok()) else {
+            return false;
+        };
+        // SAFETY: killpg with signal 0 only checks that the group exists.
+        unsafe { libc::killpg(pid, 0) == 0 }
+    }
+
     /// Sends `signal` to the child's whole process group.
     pub fn signal_group(&self, signal: libc::c_int) -> bool {
         let Some(pid) = self.pid.and_then(|p| libc::pid_t::try_from(p).ok()) else {

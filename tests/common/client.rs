@@ -597,3 +597,94 @@ pub struct FakeAgent {
     /// The attachRequestId of the starting client's attachment.
     pub attach: String,
 }
+
+/// Raw WebSocket-level access, for tests of what the protocol does not allow (binary or
+/// malformed frames, pings) and of connections that end badly.
+impl Client {
+    /// Sends any WebSocket message as is: binary frames, raw frames (e.g. a text frame whose
+    /// payload is not UTF-8, built with `Message::Frame`), pings.
+    pub async fn send_message(&mut self, message: Message) {
+        self.socket
+            .send(message)
+            .await
+            .unwrap_or_else(|e| panic!("sending to the daemon failed: {e}"));
+    }
+
+    /// Sends a WebSocket ping frame carrying `payload` and reads until the pong frame that
+    /// echoes it; returns the application messages that arrived meanwhile (validated and
+    /// booked like every other).
+    pub async fn ping(&mut self, payload: &[u8]) -> Vec<Value> {
+        self.send_message(Message::Ping(payload.to_vec().into()))
+            .await;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let mut seen = Vec::new();
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .unwrap_or_else(|_| panic!("no pong within {PATIENCE:?}; messages: {seen:#?}"));
+            match next {
+                Some(Ok(Message::Pong(echo))) if echo.as_ref() == payload => return seen,
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(text.as_str()).unwrap_or_else(|e| {
+                        panic!("server sent text that is not JSON ({e}): {text}")
+                    });
+                    if let Err(why) = validate_server_message(&message) {
+                        panic!("server message violates the protocol schema: {why}\nmessage: {message}");
+                    }
+                    self.book(&message);
+                    seen.push(message);
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    panic!("the protocol has no binary frames, got one")
+                }
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended while waiting for a pong: {other:?}"),
+            }
+        }
+    }
+
+    /// Ends the connection the polite way: a close frame, then waits (bounded) for the
+    /// server's close frame or the end of the stream.
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+        let _ = tokio::time::timeout(PATIENCE, async {
+            while let Some(Ok(message)) = self.socket.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+
+    /// The local TCP port of this connection (the daemon sees it as the peer's port).
+    pub fn local_port(&self) -> u16 {
+        match self.socket.get_ref() {
+            MaybeTlsStream::Plain(tcp) => tcp.local_addr().expect("a connected socket").port(),
+            _ => panic!("the harness only speaks plain TCP"),
+        }
+    }
+
+    /// Ends the connection the rude way: the TCP connection is reset (SO_LINGER 0), with no
+    /// WebSocket close frame, as when a laptop drops off the network.
+    pub fn abort(self) {
+        use std::os::fd::AsRawFd;
+        if let MaybeTlsStream::Plain(tcp) = self.socket.get_ref() {
+            let linger = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            // SAFETY: setsockopt on a descriptor this client owns, with a correctly sized value.
+            unsafe {
+                libc::setsockopt(
+                    tcp.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    &linger as *const libc::linger as *const libc::c_void,
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                );
+            }
+        }
+        drop(self);
+    }
+}

@@ -384,3 +384,22 @@ pub fn read_json_file(path: &Path, timeout: Duration) -> Value {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+impl Daemon {
+    /// Live processes of this run other than the daemon itself: everything it started that
+    /// kept the environment it was given (its children, their children, …), from /proc.
+    pub fn live_descendants(&self) -> Vec<u32> {
+        let daemon = self.pid();
+        processes_with_env(&self.marker)
+            .into_iter()
+            .filter(|&pid| Some(pid) != daemon && super::procs::process_is_alive(pid))
+            .collect()
+    }
+
+    /// Sends `signal` to the daemon process (e.g. `libc::SIGTERM` to test shutdown).
+    pub fn signal(&self, signal: libc::c_int) {
+        let pid = self.pid().expect("the daemon runs") as libc::pid_t;
+        // SAFETY: kill(2) has no memory-safety preconditions.
+        unsafe { libc::kill(pid, signal) };
+    }
+}

@@ -33,6 +33,16 @@ pub const FAKE_AGENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixture
 /// A child that floods its terminal and reports its own write rate.
 pub const FLOODER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/flooder");
 
+/// A child that ignores SIGHUP and SIGTERM, with a grandchild in its process group that does too.
+pub const STUBBORN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stubborn");
+
+/// A child that writes numbered lines forever and keeps a tally of what it has written.
+pub const TALLY_WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tally-writer");
+
+/// A child in raw mode that prints, in hex, every byte its terminal's input delivers.
+pub const RAW_INPUT_DUMP: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/raw-input-dump");
+
 /// Terminal size used by the harness everywhere (config `initial_cols/rows` and attaches), so
 /// that a viewer's screen model and the PTY always agree without a resize.
 pub const COLS: u16 = 80;

@@ -98,3 +98,78 @@ pub fn live_children(parent: u32) -> Vec<u32> {
         .filter(|&pid| !is_zombie(pid))
         .collect()
 }
+
+/// What a process holds right now, from /proc: open descriptors, threads, resident memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footprint {
+    pub fds: usize,
+    pub threads: usize,
+    pub rss_bytes: u64,
+}
+
+/// The [`Footprint`] of `pid`; `None` once it is gone.
+pub fn footprint(pid: u32) -> Option<Footprint> {
+    let fds = fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some(Footprint {
+        fds,
+        threads: field("Threads:")? as usize,
+        rss_bytes: field("VmRSS:")? * 1024,
+    })
+}
+
+/// Live (non-zombie) members of process group `pgid`, from /proc. A session's child is its
+/// group's leader, so this is everything still running on that terminal's behalf unless it
+/// moved to another group.
+pub fn live_group_members(pgid: u32) -> Vec<u32> {
+    all_pids()
+        .into_iter()
+        .filter(|&pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                // Fields after the parenthesised name: state, ppid, pgrp, …
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(2)?.parse::<u32>().ok())
+                    == Some(pgid)
+            })
+        })
+        .filter(|&pid| !is_zombie(pid))
+        .collect()
+}
+
+/// Whether `pid` still holds an open TCP socket whose peer is port `peer_port` on this host:
+/// the connection a client on that port opened and that this process has not closed. Read from
+/// `/proc/<pid>/fd` (socket inodes) and `/proc/net/tcp{,6}`.
+pub fn holds_tcp_connection_to_port(pid: u32, peer_port: u16) -> bool {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    let inodes: std::collections::HashSet<u64> = fds
+        .filter_map(|fd| fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?.to_owned();
+            target
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect();
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
+        fs::read_to_string(table).is_ok_and(|text| {
+            text.lines().skip(1).any(|line| {
+                // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let remote_port = fields
+                    .get(2)
+                    .and_then(|address| address.rsplit(':').next())
+                    .and_then(|port| u16::from_str_radix(port, 16).ok());
+                let inode = fields.get(9).and_then(|inode| inode.parse::<u64>().ok());
+                remote_port == Some(peer_port) && inode.is_some_and(|i| inodes.contains(&i))
+            })
+        })
+    })
+}

@@ -47,6 +47,7 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
             daemon.shutdown_signal(),
         );
         let mut writer_task = tokio::spawn(writer.run());
+        let mut writer_finished = false;
         if slot.is_none() {
             outbox.push(Outgoing::Close {
                 code: 4003,
@@ -68,13 +69,20 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
                 ),
                 daemon,
             };
-            connection.read(stream).await;
+            // A writer that gave up on the client (no pong, nothing read)
+            // ends the socket: the reader alone would wait forever on a peer
+            // that sends nothing, holding its connection slot.
+            writer_finished = tokio::select! {
+                () = connection.read(stream) => false,
+                _ = &mut writer_task => true,
+            };
             // Dropping the connection drops the outbox: the writer finishes
             // what is queued and ends.
         }
-        if tokio::time::timeout(CLOSE_FLUSH_WAIT, &mut writer_task)
-            .await
-            .is_err()
+        if !writer_finished
+            && tokio::time::timeout(CLOSE_FLUSH_WAIT, &mut writer_task)
+                .await
+                .is_err()
         {
             writer_task.abort();
         }

@@ -192,7 +192,29 @@ impl SocketWriter {
 
     pub async fn run(mut self) {
         let _ = self.serve().await;
-        let _ = self.sink.close().await;
+        // Viewers leave now, even if the close frame never gets out.
+        self.attachments.clear();
+        let _ = tokio::time::timeout(self.ping_interval, self.sink.close()).await;
+    }
+
+    /// One write or flush, bounded: a client that takes in nothing for two ping
+    /// intervals cannot have answered a ping either, and is dropped as freshell
+    /// drops it, whatever is still buffered for it.
+    async fn io(
+        limit: Duration,
+        io: impl std::future::Future<Output = Result<(), axum::Error>>,
+    ) -> Result<(), Stop> {
+        match tokio::time::timeout(limit, io).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Stop::Gone),
+            Err(_) => {
+                tracing::info!(
+                    ?limit,
+                    "the client read nothing for two ping intervals; dropping the socket"
+                );
+                Err(Stop::Gone)
+            }
+        }
     }
 
     async fn serve(&mut self) -> Result<(), Stop> {
@@ -203,7 +225,7 @@ impl SocketWriter {
                 self.handle(command).await?;
             }
             if self.pump_output().await? {
-                self.sink.flush().await.map_err(|_| Stop::Gone)?;
+                Self::io(self.ping_interval * 2, self.sink.flush()).await?;
                 // A continuous flood must not starve pings, list changes or
                 // shutdown: look at them without waiting, then go on.
                 if let Some(event) =
@@ -215,7 +237,7 @@ impl SocketWriter {
                 tokio::task::yield_now().await;
                 continue;
             }
-            self.sink.flush().await.map_err(|_| Stop::Gone)?;
+            Self::io(self.ping_interval * 2, self.sink.flush()).await?;
             tokio::select! {
                 command = self.commands.recv() => match command {
                     Some(command) => self.handle(command).await?,
@@ -361,16 +383,17 @@ impl SocketWriter {
     }
 
     async fn feed_text(&mut self, text: String) -> Result<(), Stop> {
-        self.sink
-            .feed(Message::Text(text.into()))
-            .await
-            .map_err(|_| Stop::Gone)?;
+        Self::io(
+            self.ping_interval * 2,
+            self.sink.feed(Message::Text(text.into())),
+        )
+        .await?;
         self.backlog.progressed();
         Ok(())
     }
 
     async fn write(&mut self, message: Message) -> Result<(), Stop> {
-        self.sink.send(message).await.map_err(|_| Stop::Gone)?;
+        Self::io(self.ping_interval * 2, self.sink.send(message)).await?;
         self.backlog.progressed();
         Ok(())
     }
