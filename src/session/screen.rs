@@ -8,6 +8,7 @@
 //! half-updated terminal.
 
 use std::num::NonZeroU16;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 
 use super::frame::Frame;
@@ -18,8 +19,9 @@ const MODEL_SCROLLBACK_ROWS: usize = 0;
 
 /// Modes a repaint turns off first, so a viewer that saw stale modes ends in
 /// the model's state: application cursor/keypad, bracketed paste, every mouse
-/// tracking mode and encoding, and a reset scrolling region and SGR.
-const RESET_MODES: &str = "\x1b[?1l\x1b>\x1b[?2004l\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[r\x1b[m";
+/// tracking mode and encoding, the cursor style (vt100 writes a style only
+/// when it is not the default), and a reset scrolling region and SGR.
+const RESET_MODES: &str = "\x1b[?1l\x1b>\x1b[?2004l\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[0 q\x1b[r\x1b[m";
 
 /// Collects what the screen itself does not store: the window title.
 #[derive(Debug, Default)]
@@ -48,6 +50,8 @@ pub struct ScreenModel {
     parsed_through_offset: u64,
     /// The visible text when `take_text_change` last looked.
     compared_rows: Vec<String>,
+    /// (cols, rows), kept outside the parser to rebuild it after a panic.
+    size: (u16, u16),
 }
 
 fn nonzero(value: u16) -> NonZeroU16 {
@@ -66,6 +70,7 @@ impl ScreenModel {
             parsed_through_seq: 0,
             parsed_through_offset: 0,
             compared_rows: Vec::new(),
+            size: (cols, rows),
         }
     }
 
@@ -111,10 +116,52 @@ impl ScreenModel {
             if frame.seq <= self.parsed_through_seq {
                 continue;
             }
-            self.parser.process(frame.data.as_bytes());
+            let data = frame.data.as_bytes();
+            let parsed = panic::catch_unwind(AssertUnwindSafe(|| self.parser.process(data)));
+            if parsed.is_err() {
+                self.rebuild_after_parser_panic(frame.seq);
+            }
             self.parsed_through_seq = frame.seq;
             self.parsed_through_offset = frame.end_offset();
         }
+    }
+
+    /// vt100 0.18 panics on a few sequences any program can print (a
+    /// character widened by U+FE0F at the right margin, then its row
+    /// rewritten). The parser is then in an unknown state, so it is replaced:
+    /// by a parser fed the old screen's repaint when that can still be made,
+    /// else by a blank one. Output after the frame lands as usual; viewers
+    /// are not affected, they get the raw bytes.
+    fn rebuild_after_parser_panic(&mut self, seq: u64) {
+        let (cols, rows) = self.size;
+        let salvaged =
+            panic::catch_unwind(AssertUnwindSafe(|| self.parser.screen().state_formatted()));
+        let title = self.parser.callbacks_mut().title.take();
+        tracing::warn!(
+            seq,
+            salvaged = salvaged.is_ok(),
+            "the vt100 parser panicked on a frame; rebuilt the screen model"
+        );
+        let mut parser = vt100::Parser::new_with_callbacks(
+            nonzero(rows),
+            nonzero(cols),
+            MODEL_SCROLLBACK_ROWS,
+            ScreenEvents { title },
+        );
+        if let Ok(repaint) = salvaged {
+            let replayed =
+                panic::catch_unwind(AssertUnwindSafe(|| parser.process(repaint.as_bytes())));
+            if replayed.is_err() {
+                let title = parser.callbacks_mut().title.take();
+                parser = vt100::Parser::new_with_callbacks(
+                    nonzero(rows),
+                    nonzero(cols),
+                    MODEL_SCROLLBACK_ROWS,
+                    ScreenEvents { title },
+                );
+            }
+        }
+        self.parser = parser;
     }
 
     /// Skips frames the model can no longer see (evicted before parsing).
@@ -125,6 +172,7 @@ impl ScreenModel {
     }
 
     pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.size = (cols, rows);
         self.parser
             .screen_mut()
             .set_size(nonzero(rows), nonzero(cols));
@@ -139,7 +187,8 @@ impl ScreenModel {
     }
 
     /// DEC private modes that are on, as `ESC[?Nh` in ascending order, then
-    /// `ESC[?25l` when the cursor is hidden. Empty when all are at defaults.
+    /// `ESC =` for the application keypad and `ESC[?25l` when the cursor is
+    /// hidden. Empty when all are at defaults.
     pub fn mode_preamble(&self) -> String {
         let screen = self.parser.screen();
         let mut on: Vec<u16> = Vec::new();
@@ -166,6 +215,9 @@ impl ScreenModel {
         }
         on.sort_unstable();
         let mut out: String = on.iter().map(|mode| format!("\x1b[?{mode}h")).collect();
+        if screen.application_keypad() {
+            out.push_str("\x1b=");
+        }
         if screen.hide_cursor() {
             out.push_str("\x1b[?25l");
         }

@@ -1,0 +1,51 @@
+//! Properties of everything in ptyhub that takes input it does not control,
+//! checked on generated input (proptest):
+//!
+//! - `decoder`: the inbound freshell decoder never panics and keeps its gates,
+//!   whatever a client sends;
+//! - `screen`: a screen fed escape-heavy output and rebuilt from its snapshot
+//!   is the same screen (cells, cursor, modes, title);
+//! - `replay_ring`: seqs, offsets, eviction and the ring's queries;
+//! - `output_encoding`: every frame the limit cuts encodes to ≤ 16 KiB of
+//!   valid JSON carrying its data.
+//!
+//! CI runs 256 cases per property (seconds). The long run:
+//!
+//!     PROPTEST_CASES=100000 cargo test --release --test properties
+//!
+//! The cargo-fuzz targets in `tests/fuzz/` check the same invariants with
+//! coverage-guided input (they share `decoder_invariants.rs` and
+//! `screen_state.rs`).
+
+#[path = "properties/decoder.rs"]
+mod decoder;
+#[path = "properties/decoder_invariants.rs"]
+mod decoder_invariants;
+#[path = "properties/output_encoding.rs"]
+mod output_encoding;
+#[path = "properties/replay_ring.rs"]
+mod replay_ring;
+#[path = "properties/screen.rs"]
+mod screen;
+#[path = "properties/screen_state.rs"]
+mod screen_state;
+#[path = "properties/terminal_input.rs"]
+mod terminal_input;
+
+use proptest::prelude::ProptestConfig;
+use proptest::test_runner::FileFailurePersistence;
+
+/// 256 cases per property, or `PROPTEST_CASES`. A failing case's seed is
+/// kept beside the module that found it (`properties/<module>.regressions`)
+/// and tried first on every later run; commit those files.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(256);
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    }
+}
