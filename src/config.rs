@@ -60,7 +60,10 @@ pub struct SessionsConfig {
     /// Raw output history kept per terminal, in bytes.
     pub replay_ring_bytes: u64,
     /// How far (bytes of output) a viewer may fall behind before it is
-    /// resynced with the screen.
+    /// resynced with the screen. The queue is the shared ring, so this costs
+    /// no memory; it is the slack a viewer that keeps up on average has for
+    /// a burst (3/4 of the ring by default: 6 MiB is ~70 ms of a TUI flood at
+    /// full speed; 2 MiB resynced even a lone viewer on a busy 2-core host).
     pub viewer_queue_bytes: u64,
     /// Replay budget (serialized bytes) for attaches that name none.
     pub default_replay_budget_bytes: u64,
@@ -77,7 +80,7 @@ impl Default for SessionsConfig {
     fn default() -> Self {
         Self {
             replay_ring_bytes: 8 * 1024 * 1024,
-            viewer_queue_bytes: 2 * 1024 * 1024,
+            viewer_queue_bytes: 6 * 1024 * 1024,
             default_replay_budget_bytes: 256 * 1024,
             kill_grace_ms: 3_000,
             initial_cols: 120,

@@ -32,6 +32,15 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7373";
 /// application messages are further capped at 1 MiB by the adapter.
 const MAX_WS_FRAME_BYTES: usize = 16 * 1024 * 1024;
 
+/// tungstenite zero-fills its whole read buffer before every read, so the
+/// default 128 KiB was 128 KiB of RSS per idle viewer. Clients send
+/// keystrokes and resizes; a larger message still grows the buffer.
+const WS_READ_BUFFER_BYTES: usize = 8 * 1024;
+
+/// Frames are batched up to this much before a write to the socket: four
+/// full 16 KiB output frames per syscall under a flood. (Default 128 KiB.)
+const WS_WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
 /// How long children get to exit after the hang-up at shutdown.
 const SHUTDOWN_CHILD_WAIT: Duration = Duration::from_secs(3);
 
@@ -182,6 +191,8 @@ async fn websocket(
         return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
     }
     upgrade
+        .read_buffer_size(WS_READ_BUFFER_BYTES)
+        .write_buffer_size(WS_WRITE_BUFFER_BYTES)
         .max_message_size(MAX_WS_FRAME_BYTES)
         .max_frame_size(MAX_WS_FRAME_BYTES)
         .on_upgrade(move |socket| freshell::serve_socket(daemon, socket))

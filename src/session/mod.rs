@@ -200,7 +200,12 @@ impl Session {
         }
 
         let process = Arc::clone(&self.process);
-        self.runtime.spawn(write_input(process, input_rx));
+        let writer = std::thread::Builder::new()
+            .name(format!("pty-write-{}", self.info.terminal_id))
+            .spawn(move || write_input(&process, input_rx));
+        if let Err(err) = writer {
+            tracing::error!(terminal = %self.info.terminal_id, %err, "could not start the PTY writer");
+        }
     }
 
     fn read_output(self: &Arc<Self>, mut output: Box<dyn Read + Send>) {
@@ -534,13 +539,13 @@ impl Session {
     }
 }
 
-/// Writes queued input to the PTY one chunk at a time, off the runtime's
-/// worker threads (a child that does not read would block the write).
-async fn write_input(process: Arc<PtyProcess>, mut input: mpsc::UnboundedReceiver<Vec<u8>>) {
-    while let Some(bytes) = input.recv().await {
-        let process = Arc::clone(&process);
-        let written = tokio::task::spawn_blocking(move || process.write_input(&bytes)).await;
-        if !matches!(written, Ok(Ok(()))) {
+/// Writes queued input to the PTY in order, on a thread of its own: a child
+/// that does not read would block the write, and a keystroke must reach the
+/// PTY with one thread wake-up (a task handing each write to the blocking
+/// pool took three, a visible share of the echo latency).
+fn write_input(process: &PtyProcess, mut input: mpsc::UnboundedReceiver<Vec<u8>>) {
+    while let Some(bytes) = input.blocking_recv() {
+        if process.write_input(&bytes).is_err() {
             break;
         }
     }
