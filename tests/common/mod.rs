@@ -17,8 +17,10 @@ pub mod fake_freshell;
 pub mod http;
 pub mod procs;
 pub mod prometheus;
+pub mod raw_http;
 pub mod schema;
 pub mod streams;
+pub mod upstream_browser;
 
 use std::time::{Duration, Instant};
 
@@ -65,6 +67,15 @@ pub async fn wait_until(what: &str, timeout: Duration, mut condition: impl FnMut
             Instant::now() < deadline,
             "timed out after {timeout:?} waiting until {what}"
         );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes, without failing: the
+/// caller's assertions then say what is wrong.
+pub async fn settle_until(timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !condition() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
