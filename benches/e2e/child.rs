@@ -3,8 +3,8 @@
 //! exactly the same child.
 //!
 //! - `writer <plain|tui> <bytes> <go-file> <report>`: waits for the go file, writes the
-//!   stream as fast as the terminal accepts, writes `{"bytes":N,"seconds":S}` to the report
-//!   and exits. Its rate is the producer rate: a system that reads the PTY slowly blocks it.
+//!   stream as fast as the terminal accepts (for at most 60 s), writes
+//!   `{"bytes":N,"seconds":S}` to the report and exits. Its rate is the producer rate: a system that reads the PTY slowly blocks it.
 //! - `history <lines> <report>`: writes that many plain lines, then a screen ending in the
 //!   marker line `END-OF-HISTORY <lines>`, reports, and stays idle until hung up.
 //! - `echo`: answers every input byte `b` with `#b;\r\n` (a TUI echoing a keystroke).
@@ -59,6 +59,10 @@ fn report(path: &Path, bytes: u64, seconds: f64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A system that reads this slowly (tmux with 100 clients manages well under 1 MB/s) would
+/// take hours over 100 MB; the writer stops after this long, and its rate is what it wrote.
+const WRITER_TIME_LIMIT: Duration = Duration::from_secs(60);
+
 fn writer(kind: StreamKind, total: u64, go: &Path, report_path: &Path) -> anyhow::Result<()> {
     let (prefix, block) = streams::block(kind);
     write_all(prefix.as_bytes())?;
@@ -68,7 +72,9 @@ fn writer(kind: StreamKind, total: u64, go: &Path, report_path: &Path) -> anyhow
     let started = Instant::now();
     let mut written = 0u64;
     let mut out = std::io::stdout().lock();
-    while written + block.len() as u64 <= total.max(block.len() as u64) {
+    while written + block.len() as u64 <= total.max(block.len() as u64)
+        && (written == 0 || started.elapsed() < WRITER_TIME_LIMIT)
+    {
         out.write_all(&block)?;
         written += block.len() as u64;
     }
