@@ -332,6 +332,25 @@ impl Session {
         self.up_to_date_screen().snapshot()
     }
 
+    /// A repaint at most `max_lag` bytes of output behind the head: the
+    /// model as it stands when it is that close (the frames after it are
+    /// still in the ring), else one caught up with all output so far. A
+    /// viewer resyncing during a flood then costs one screen of formatting,
+    /// not megabytes of parsing on the socket's task.
+    pub fn recent_snapshot(&self, max_lag: u64) -> ScreenSnapshot {
+        {
+            let screen = self.screen.lock();
+            let ring = self.ring.lock();
+            let lag = ring
+                .appended_bytes()
+                .saturating_sub(screen.parsed_through_offset());
+            if lag <= max_lag && screen.parsed_through_seq() + 1 >= ring.oldest_seq() {
+                return screen.snapshot();
+            }
+        }
+        self.snapshot()
+    }
+
     /// The visible text of the screen (for scripts and tests).
     pub fn screen_text(&self) -> String {
         self.up_to_date_screen().screen().contents()

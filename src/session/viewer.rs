@@ -223,7 +223,10 @@ impl Viewer {
             .lock()
             .bytes_from(self.next_seq)
             .unwrap_or(0);
-        let repaint = self.session.snapshot();
+        // Half the bound: the frames after the repaint then fit well within
+        // it, and the repaint is newer than the cursor, which is more than
+        // the whole bound behind.
+        let repaint = self.session.recent_snapshot(self.max_queued_bytes / 2);
         let skipped = skipped_range(
             self.next_seq,
             repaint.through_seq,
