@@ -58,15 +58,20 @@ fn nonzero(value: u16) -> NonZeroU16 {
     NonZeroU16::new(value).unwrap_or(NonZeroU16::MIN)
 }
 
+/// A blank parser as the model keeps it, with the window title it had.
+fn model_parser(cols: u16, rows: u16, title: Option<String>) -> vt100::Parser<ScreenEvents> {
+    vt100::Parser::new_with_callbacks(
+        nonzero(rows),
+        nonzero(cols),
+        MODEL_SCROLLBACK_ROWS,
+        ScreenEvents { title },
+    )
+}
+
 impl ScreenModel {
     pub fn new(cols: u16, rows: u16) -> Self {
         Self {
-            parser: vt100::Parser::new_with_callbacks(
-                nonzero(rows),
-                nonzero(cols),
-                MODEL_SCROLLBACK_ROWS,
-                ScreenEvents::default(),
-            ),
+            parser: model_parser(cols, rows, None),
             parsed_through_seq: 0,
             parsed_through_offset: 0,
             compared_rows: Vec::new(),
@@ -142,23 +147,13 @@ impl ScreenModel {
             salvaged = salvaged.is_ok(),
             "the vt100 parser panicked on a frame; rebuilt the screen model"
         );
-        let mut parser = vt100::Parser::new_with_callbacks(
-            nonzero(rows),
-            nonzero(cols),
-            MODEL_SCROLLBACK_ROWS,
-            ScreenEvents { title },
-        );
+        let mut parser = model_parser(cols, rows, title);
         if let Ok(repaint) = salvaged {
             let replayed =
                 panic::catch_unwind(AssertUnwindSafe(|| parser.process(repaint.as_bytes())));
             if replayed.is_err() {
                 let title = parser.callbacks_mut().title.take();
-                parser = vt100::Parser::new_with_callbacks(
-                    nonzero(rows),
-                    nonzero(cols),
-                    MODEL_SCROLLBACK_ROWS,
-                    ScreenEvents { title },
-                );
+                parser = model_parser(cols, rows, title);
             }
         }
         self.parser = parser;
