@@ -87,11 +87,7 @@ async fn via_tmux(plan: &Plan, argv: &[String], viewers: usize) -> anyhow::Resul
 }
 
 async fn via_ptyhub(plan: &Plan, argv: &[String], viewers: usize) -> anyhow::Result<Vec<f64>> {
-    let daemon = Daemon::start(&[Provider {
-        mode: "echo",
-        program: argv[0].clone(),
-        args: argv[1..].to_vec(),
-    }])?;
+    let daemon = Daemon::start(&[Provider::from_argv("echo", argv)])?;
     let mut typist = daemon.connect().await?;
     let terminal_id = typist.create("echo").await?;
     typist.attach(&terminal_id).await?;

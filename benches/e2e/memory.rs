@@ -71,11 +71,7 @@ pub async fn sessions(plan: &Plan, target: Target) -> anyhow::Result<Vec<Point>>
     let mut points = Vec::new();
     match target {
         Target::Ptyhub => {
-            let daemon = Daemon::start(&[Provider {
-                mode: "shell",
-                program: shell[0].clone(),
-                args: shell[1..].to_vec(),
-            }])?;
+            let daemon = Daemon::start(&[Provider::from_argv("shell", &shell)])?;
             let mut control = daemon.connect().await?;
             let mut count = 0;
             for &step in &plan.idle_sessions {
@@ -137,11 +133,7 @@ pub async fn viewers(plan: &Plan, target: Target) -> anyhow::Result<Vec<Point>> 
     let mut points = Vec::new();
     match target {
         Target::Ptyhub => {
-            let daemon = Daemon::start(&[Provider {
-                mode: "shell",
-                program: shell[0].clone(),
-                args: shell[1..].to_vec(),
-            }])?;
+            let daemon = Daemon::start(&[Provider::from_argv("shell", &shell)])?;
             let mut control = daemon.connect().await?;
             let terminal_id = control.create("shell").await?;
             let mut held = Vec::new();

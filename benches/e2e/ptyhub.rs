@@ -25,6 +25,17 @@ pub struct Provider {
     pub args: Vec<String>,
 }
 
+impl Provider {
+    /// The provider `mode` that runs `argv` (program, then its arguments).
+    pub fn from_argv(mode: &'static str, argv: &[String]) -> Provider {
+        Provider {
+            mode,
+            program: argv[0].clone(),
+            args: argv[1..].to_vec(),
+        }
+    }
+}
+
 pub struct Daemon {
     child: Child,
     pub port: u16,

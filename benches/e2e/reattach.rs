@@ -77,11 +77,7 @@ async fn ptyhub_attaches(
     dir: &Path,
     marker: &str,
 ) -> anyhow::Result<Vec<Attach>> {
-    let daemon = Daemon::start(&[Provider {
-        mode: "history",
-        program: argv[0].clone(),
-        args: argv[1..].to_vec(),
-    }])?;
+    let daemon = Daemon::start(&[Provider::from_argv("history", argv)])?;
     let mut control = daemon.connect().await?;
     let terminal_id = control.create("history").await?;
     wait_for_report(dir).await?;

@@ -111,11 +111,7 @@ async fn run_ptyhub(
     dir: &Path,
     viewers: usize,
 ) -> anyhow::Result<Run> {
-    let daemon = Daemon::start(&[Provider {
-        mode: "writer",
-        program: argv[0].clone(),
-        args: argv[1..].to_vec(),
-    }])?;
+    let daemon = Daemon::start(&[Provider::from_argv("writer", argv)])?;
     let mut control = daemon.connect().await?;
     let terminal_id = control.create("writer").await?;
     let mut clients = vec![control];
