@@ -3,8 +3,9 @@
 //!
 //! - `decoder`: the inbound freshell decoder never panics and keeps its gates,
 //!   whatever a client sends;
-//! - `screen`: a screen fed escape-heavy output and rebuilt from its snapshot
-//!   is the same screen (cells, cursor, modes, title);
+//! - `screen`: a terminal given a repaint and the rest of a stream is in the
+//!   state of one given the whole stream (cells, cursors, modes, regions,
+//!   charsets, tab stops, colours, title, the screen under the alternate one);
 //! - `replay_ring`: seqs, offsets, eviction and the ring's queries;
 //! - `output_encoding`: every frame the limit cuts encodes to ≤ 16 KiB of
 //!   valid JSON carrying its data.
@@ -14,8 +15,8 @@
 //!     PROPTEST_CASES=100000 cargo test --release --test properties
 //!
 //! The cargo-fuzz targets in `tests/fuzz/` check the same invariants with
-//! coverage-guided input (they share `decoder_invariants.rs` and
-//! `screen_state.rs`).
+//! coverage-guided input (they share `decoder_invariants.rs`, and the model's
+//! own `ScreenModel::differences_from`).
 
 #[path = "properties/decoder.rs"]
 mod decoder;
@@ -27,8 +28,6 @@ mod output_encoding;
 mod replay_ring;
 #[path = "properties/screen.rs"]
 mod screen;
-#[path = "properties/screen_state.rs"]
-mod screen_state;
 #[path = "properties/terminal_input.rs"]
 mod terminal_input;
 

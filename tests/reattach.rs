@@ -1,12 +1,11 @@
 //! A viewer that comes back gets exactly what it lacks: the missing frames when they are few,
-//! one repaint of the screen when they are many (docs/test-contract.md, "Snapshot semantics").
+//! when they are many, a checkpoint of the screen and the frames after it that fit its budget
+//! (docs/test-contract.md, "Snapshot semantics").
 
 mod common;
 
 use common::*;
 use serde_json::json;
-
-const ONE_SCREEN_BUDGET_BYTES: usize = 64 * 1024;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reattach_with_since_seq_after_a_short_disconnect_loses_and_doubles_nothing() {
@@ -156,8 +155,25 @@ async fn reattach_with_since_seq_while_others_watch_replays_everything_once() {
     );
 }
 
+/// The longest run of consecutive numbers, one per line, that ends with `last`.
+fn consecutive_lines_ending_at(lines: &[String], last: u64) -> u64 {
+    let Some(end) = lines.iter().rposition(|line| line == &last.to_string()) else {
+        return 0;
+    };
+    let mut expected = last;
+    let mut run = 0;
+    for line in lines[..=end].iter().rev() {
+        if line.parse::<u64>().ok() != Some(expected) {
+            break;
+        }
+        run += 1;
+        expected -= 1;
+    }
+    run
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history() {
+async fn reattach_after_200000_lines_gives_the_exact_screen_and_the_history_the_budget_holds() {
     let daemon = Daemon::start("");
     let (mut watcher, _) = Client::connect_ready(&daemon).await;
     let terminal_id = watcher.create(json!({"mode": "shell"})).await["terminalId"]
@@ -187,7 +203,8 @@ async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history(
     let head_seq = watcher.stream(&watched).last_seq();
     let full_screen = watcher.stream(&watched).screen(ROWS, COLS);
 
-    // The viewer that left comes back from where it was.
+    // The viewer that left comes back from where it was, over its budget: a gap, a
+    // checkpoint's repaint, then the raw frames after it.
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
     let back = roamer
         .attach_with(
@@ -202,10 +219,10 @@ async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history(
     roamer.wait_for_seq(&back, head_seq).await;
     let stream = roamer.stream(&back);
     assert_eq!(stream.ready["headSeq"], json!(head_seq));
-    assert_eq!(
-        stream.ready["replayFromSeq"],
-        json!(head_seq),
-        "the repaint is tagged with the head seq"
+    let repaint_seq = stream.ready["replayFromSeq"].as_u64().unwrap();
+    assert!(
+        repaint_seq < head_seq,
+        "the replay starts at a checkpoint, with frames after it"
     );
     assert_eq!(
         stream.gaps.len(),
@@ -215,22 +232,23 @@ async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history(
     );
     assert_eq!(stream.gaps[0].reason, "replay_budget_exceeded");
     assert_eq!(
-        stream.gaps[0].to_seq,
-        head_seq - 1,
-        "the gap ends right before the repaint"
+        json!(stream.gaps[0].from_seq),
+        json!(stream.ready["effectiveSinceSeq"].as_u64().unwrap() + 1),
+        "the gap starts where the viewer's replay does"
     );
-    assert_eq!(stream.frames.len(), 1, "one repaint frame, not the history");
-    assert!(
-        stream.replay_bytes() < ONE_SCREEN_BUDGET_BYTES,
-        "the repaint is about one screen, not {} bytes",
-        stream.replay_bytes()
+    assert_eq!(
+        stream.gaps[0].to_seq,
+        repaint_seq - 1,
+        "the gap ends right before the checkpoint's repaint"
     );
     let mut rebuilt = screen_model(ROWS, COLS);
     rebuilt.process(had_data.as_bytes());
     rebuilt.process(stream.data.as_bytes());
     assert_same_screen(&full_screen, &rebuilt, "returning viewer");
 
-    // A brand-new pane hydrating with freshell's usual budget gets the same screen.
+    // A brand-new pane hydrating with freshell's budget (128 KiB) gets the exact screen
+    // and at least 10 000 consecutive lines of history ending at the last, none doubled
+    // where the checkpoint's repaint hands over to the raw frames.
     let (mut newcomer, _) = Client::connect_ready(&daemon).await;
     let hydrated = newcomer
         .attach_with(
@@ -244,13 +262,22 @@ async fn reattach_after_200000_lines_repaints_one_screen_instead_of_the_history(
     newcomer.wait_for_seq(&hydrated, head_seq).await;
     let stream = newcomer.stream(&hydrated);
     assert!(
-        stream.replay_bytes() < ONE_SCREEN_BUDGET_BYTES,
-        "{} bytes",
+        stream.replay_bytes() <= 131_072,
+        "the replay keeps to the budget: {} bytes",
         stream.replay_bytes()
     );
     assert_same_screen(&full_screen, &stream.screen(ROWS, COLS), "new viewer");
+    let lines = history_lines(&stream.data, ROWS, COLS, 50_000);
+    let run = consecutive_lines_ending_at(&lines, 200_000);
+    assert!(
+        run >= 10_000,
+        "the new viewer scrolls back through {run} consecutive lines, want ≥ 10 000"
+    );
+    let numbers: Vec<&String> = lines.iter().filter(|l| l.parse::<u64>().is_ok()).collect();
+    let distinct: std::collections::HashSet<&&String> = numbers.iter().collect();
+    assert_eq!(distinct.len(), numbers.len(), "no line appears twice");
 
-    // And both keep receiving live output after the repaint.
+    // And both keep receiving live output after the replay.
     watcher.type_line(&terminal_id, "echo LIVE-$((1+1))").await;
     roamer.wait_for_text(&back, "LIVE-2").await;
     newcomer.wait_for_text(&hydrated, "LIVE-2").await;

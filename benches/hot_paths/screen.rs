@@ -1,9 +1,11 @@
-//! vt100 ingest and snapshots: the screen model's two costs.
+//! Screen-model ingest and snapshots: the model's two costs, with vt100 beside it.
 //!
 //! Ingest runs beside the viewers (never between the PTY and them), so its rate bounds how
 //! far behind the model may fall, not what viewers receive. A snapshot is what a resyncing
-//! or reattaching viewer gets; ptyhub's model keeps no scrollback (31 bytes a cell), and the
-//! scrollback variants here show what keeping one would cost per snapshot.
+//! or reattaching viewer gets, and what the session stores as a checkpoint every 16 KiB of
+//! output. ptyhub's model (alacritty_terminal) keeps no scrollback; `vt100` rows are the
+//! emulator it replaced, measured on the same frames, and the vt100 scrollback variants
+//! show what keeping history in an emulator would cost per snapshot.
 
 use std::num::NonZeroU16;
 
@@ -23,6 +25,17 @@ pub fn ingest(c: &mut Criterion) {
             b.iter_batched_ref(
                 || ScreenModel::new(COLS, ROWS),
                 |model| model.feed(&frames),
+                BatchSize::LargeInput,
+            )
+        });
+        group.bench_function(format!("{} (vt100 0.18, replaced)", kind.name()), |b| {
+            b.iter_batched_ref(
+                || vt100::Parser::new(nonzero(ROWS), nonzero(COLS), 0),
+                |parser| {
+                    for frame in &frames {
+                        parser.process(frame.data.as_bytes());
+                    }
+                },
                 BatchSize::LargeInput,
             )
         });

@@ -147,6 +147,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(%err, "cannot set TCP_NODELAY");
         }
+        bound_send_buffer(tcp);
     });
     let shutdown_daemon = Arc::clone(&daemon);
     axum::serve(
@@ -196,4 +197,31 @@ async fn websocket(
         .max_message_size(MAX_WS_FRAME_BYTES)
         .max_frame_size(MAX_WS_FRAME_BYTES)
         .on_upgrade(move |socket| freshell::serve_socket(daemon, socket))
+}
+
+/// Bytes the kernel may hold for one connection's unsent output (it doubles
+/// the figure for its own bookkeeping). Fixed, so autotuning cannot grow a
+/// socket's buffer to megabytes after one large replay: the daemon's memory
+/// per viewer stays bounded, and a viewer that stops reading is found behind
+/// (and resynced) after a known amount of output, not after whatever its
+/// socket grew to hold.
+const SOCKET_SEND_BUFFER_BYTES: libc::c_int = 64 * 1024;
+
+fn bound_send_buffer(tcp: &tokio::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let size = SOCKET_SEND_BUFFER_BYTES;
+    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from a live c_int;
+    // the descriptor belongs to `tcp`, open for the duration of the call.
+    let status = unsafe {
+        libc::setsockopt(
+            tcp.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if status != 0 {
+        tracing::debug!(err = %std::io::Error::last_os_error(), "cannot bound SO_SNDBUF");
+    }
 }

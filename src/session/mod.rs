@@ -13,7 +13,7 @@ mod geometry;
 mod launch;
 mod pty_process;
 mod replay_ring;
-mod screen;
+mod terminal;
 mod utf8_stream;
 mod viewer;
 
@@ -31,14 +31,14 @@ pub use framing::FrameLimit;
 pub use geometry::{Geometry, GeometryAuthority};
 pub use launch::LaunchSpec;
 pub use pty_process::SpawnError;
-pub use screen::ScreenSnapshot;
+pub use terminal::ScreenSnapshot;
 pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
 use pty_process::PtyProcess;
 // Public for benchmarks and tests of the hot paths; sessions use them internally.
-pub use replay_ring::ReplayRing;
-pub use screen::ScreenModel;
+pub use replay_ring::{Checkpoint, ReplayRing};
+pub use terminal::ScreenModel;
 
 /// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
 /// larger buffer lets a burst arrive in fewer frames when it can.
@@ -47,6 +47,18 @@ const PTY_READ_BUFFER_BYTES: usize = 16 * 1024;
 /// Unparsed output above which the reader parses inline instead of in the
 /// background, so the screen model can never fall out of the ring.
 const MAX_SCREEN_LAG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Output between two checkpoints of the screen (see `replay_ring.rs`), at
+/// least: a viewer over its replay budget loses at most this much of the
+/// history the budget could hold, and the model formats one screen per
+/// interval. (16 KiB: freshell's 128 KiB budget then reaches ≥ 10 000 lines
+/// of `seq` output, ≥ 7/8 of what the budget holds at best.)
+const CHECKPOINT_INTERVAL_BYTES: u64 = 16 * 1024;
+
+/// Output per checkpoint byte, at least: a screen whose repaint is large (a
+/// busy TUI's is ~17 KB) is checkpointed less often, so checkpoints cost at
+/// most a quarter of the output's bytes and of the model's time.
+const OUTPUT_BYTES_PER_CHECKPOINT_BYTE: u64 = 4;
 
 /// Visible cells that must change for output to count as activity (for
 /// the idle reaper): spinners, clocks and same-text redraws change fewer.
@@ -105,6 +117,9 @@ pub struct Session {
     screen: Mutex<ScreenModel>,
     /// Mirror of the screen model's parsed offset, read without its lock.
     screen_parsed_offset: AtomicU64,
+    /// Stream offset at which the next checkpoint is due (changed under
+    /// the screen lock).
+    next_checkpoint_offset: AtomicU64,
     screen_catch_up_scheduled: AtomicBool,
     viewers: Mutex<Vec<ViewerSlot>>,
     next_viewer_id: AtomicU64,
@@ -150,6 +165,7 @@ impl Session {
             ring: Mutex::new(ReplayRing::new(config.replay_ring_bytes)),
             screen: Mutex::new(ScreenModel::new(spec.cols, spec.rows)),
             screen_parsed_offset: AtomicU64::new(0),
+            next_checkpoint_offset: AtomicU64::new(CHECKPOINT_INTERVAL_BYTES),
             screen_catch_up_scheduled: AtomicBool::new(false),
             viewers: Mutex::new(Vec::new()),
             next_viewer_id: AtomicU64::new(1),
@@ -214,13 +230,30 @@ impl Session {
         loop {
             match output.read(&mut buffer) {
                 Ok(0) => break,
-                Ok(n) => self.append_output(decoder.decode(&buffer[..n])),
+                Ok(n) => {
+                    let filled = self.gather_pending(&mut *output, &mut buffer, n);
+                    self.append_output(decoder.decode(&buffer[..filled]));
+                }
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                 // EIO: every slave fd is closed, the Linux PTY's end of file.
                 Err(_) => break,
             }
         }
         self.append_output(decoder.finish());
+    }
+
+    /// After a read of `filled` bytes, reads what the PTY already holds, up
+    /// to the buffer's size: a flood then makes frames of 16 KiB, not the
+    /// PTY's ~4 KiB pieces, which costs every viewer fewer messages (and a
+    /// replay budget less framing), and never waits for output to come.
+    fn gather_pending(&self, output: &mut dyn Read, buffer: &mut [u8], mut filled: usize) -> usize {
+        while filled < buffer.len() && self.process.pending_output_bytes() > 0 {
+            match output.read(&mut buffer[filled..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => filled += n,
+            }
+        }
+        filled
     }
 
     fn wait_for_child(
@@ -310,21 +343,49 @@ impl Session {
                     screen.skip_to(oldest - 1, offset);
                     continue;
                 }
-                ring.read_from(next, 256 * 1024)
+                // Up to the next checkpoint, so checkpoints fall one
+                // interval apart (give or take a frame).
+                let checkpoint_due = self.next_checkpoint_offset.load(Ordering::Relaxed);
+                let until_checkpoint =
+                    checkpoint_due.saturating_sub(screen.parsed_through_offset());
+                ring.read_from(next, until_checkpoint.max(1))
             };
             if frames.is_empty() {
                 break;
             }
             screen.feed(&frames);
             fed = true;
-            self.screen_parsed_offset
-                .store(screen.parsed_through_offset(), Ordering::Relaxed);
+            let parsed = screen.parsed_through_offset();
+            self.screen_parsed_offset.store(parsed, Ordering::Relaxed);
+            if parsed >= self.next_checkpoint_offset.load(Ordering::Relaxed) {
+                self.checkpoint(&screen, parsed);
+            }
         }
         if fed && screen.take_text_change() >= MEANINGFUL_CHANGED_CELLS {
             self.last_meaningful_activity_ms
                 .store(now_ms(), Ordering::Relaxed);
         }
         screen
+    }
+
+    /// Puts a repaint of `screen`, which has parsed output up to `parsed`,
+    /// into the ring. On the alternate screen nothing scrolls into history,
+    /// so a checkpoint would give a viewer nothing the current screen does
+    /// not: none is made there.
+    fn checkpoint(&self, screen: &ScreenModel, parsed: u64) {
+        let mut interval = CHECKPOINT_INTERVAL_BYTES;
+        if !screen.on_alternate_screen() {
+            let snapshot = screen.snapshot();
+            interval =
+                interval.max(snapshot.repaint.len() as u64 * OUTPUT_BYTES_PER_CHECKPOINT_BYTE);
+            self.ring.lock().add_checkpoint(Checkpoint {
+                seq: snapshot.through_seq,
+                repaint: snapshot.repaint.into(),
+                size: screen.size(),
+            });
+        }
+        self.next_checkpoint_offset
+            .store(parsed + interval, Ordering::Relaxed);
     }
 
     /// The current screen as a repaint, up to date with all output so far.
@@ -351,9 +412,14 @@ impl Session {
         self.snapshot()
     }
 
+    /// (cols, rows) the screen model has now.
+    fn screen_size(&self) -> (u16, u16) {
+        self.screen.lock().size()
+    }
+
     /// The visible text of the screen (for scripts and tests).
     pub fn screen_text(&self) -> String {
-        self.up_to_date_screen().screen().contents()
+        self.up_to_date_screen().text()
     }
 
     /// All output the ring still holds, oldest first (for search).
@@ -366,7 +432,7 @@ impl Session {
 
     /// The window title the child set, if any.
     pub fn window_title(&self) -> Option<String> {
-        self.up_to_date_screen().title().map(str::to_owned)
+        self.up_to_date_screen().title()
     }
 
     fn finish(&self, code: i32) {
@@ -479,6 +545,7 @@ impl Session {
             }
             // Output before this point was drawn at the old size.
             self.up_to_date_screen().resize(cols, rows);
+            self.ring.lock().clear_checkpoints();
         }
     }
 

@@ -30,6 +30,8 @@ pub struct SpawnedPty {
 
 pub struct PtyProcess {
     master: Mutex<Box<dyn MasterPty + Send>>,
+    /// The master's descriptor, valid as long as `master` is held.
+    master_fd: Option<std::os::fd::RawFd>,
     input: Mutex<Box<dyn Write + Send>>,
     pid: Option<u32>,
 }
@@ -74,8 +76,10 @@ impl PtyProcess {
             .take_writer()
             .map_err(|e| SpawnError::Setup(e.to_string()))?;
         let pid = child.process_id();
+        let master_fd = pair.master.as_raw_fd();
         Ok(SpawnedPty {
             process: PtyProcess {
+                master_fd,
                 master: Mutex::new(pair.master),
                 input: Mutex::new(input),
                 pid,
@@ -87,6 +91,22 @@ impl PtyProcess {
 
     pub fn pid(&self) -> Option<u32> {
         self.pid
+    }
+
+    /// Output the child has written that the PTY holds for the next read.
+    pub fn pending_output_bytes(&self) -> usize {
+        let Some(fd) = self.master_fd else {
+            return 0;
+        };
+        let mut pending: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int through the pointer, which is
+        // valid for the call; `fd` stays open while `self.master` is held.
+        let ok = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut pending) } == 0;
+        if ok {
+            usize::try_from(pending).unwrap_or(0)
+        } else {
+            0
+        }
     }
 
     /// Writes input to the child. Blocks while the PTY's input buffer is full,

@@ -3,15 +3,34 @@
 //! Every frame is stored once; viewers read it through cursors (see
 //! `viewer.rs`), so the ring doubles as every viewer's queue. Eviction drops
 //! whole frames, oldest first, once the retained bytes pass the cap.
+//!
+//! Beside the frames the ring keeps checkpoints: repaints of the screen as
+//! it stood after some frame. A viewer whose replay does not fit its budget
+//! starts from the oldest checkpoint whose repaint and following frames do:
+//! its screen is exact from the repaint on, and the lines the frames after
+//! it scroll land in the viewer's own scrollback, as far back as the budget
+//! reaches.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::frame::Frame;
 
+/// A repaint of the screen as it stood right after frame `seq`.
+#[derive(Debug)]
+pub struct Checkpoint {
+    pub seq: u64,
+    pub repaint: Arc<str>,
+    /// (cols, rows) of the screen: the frames after it were drawn at that
+    /// size, so it serves only while the terminal keeps it.
+    pub size: (u16, u16),
+}
+
 #[derive(Debug)]
 pub struct ReplayRing {
     frames: VecDeque<Arc<Frame>>,
+    /// Oldest first; each one's following frames are all still held.
+    checkpoints: VecDeque<Arc<Checkpoint>>,
     retained_bytes: u64,
     max_retained_bytes: u64,
     /// Highest seq ever assigned (0 before the first frame).
@@ -24,6 +43,7 @@ impl ReplayRing {
     pub fn new(max_retained_bytes: u64) -> Self {
         Self {
             frames: VecDeque::new(),
+            checkpoints: VecDeque::new(),
             retained_bytes: 0,
             max_retained_bytes: max_retained_bytes.max(1),
             head_seq: 0,
@@ -76,7 +96,58 @@ impl ReplayRing {
                 self.retained_bytes -= old.len_bytes();
             }
         }
+        let oldest = self.oldest_seq();
+        while self
+            .checkpoints
+            .front()
+            .is_some_and(|checkpoint| checkpoint.seq + 1 < oldest)
+        {
+            self.checkpoints.pop_front();
+        }
         frame
+    }
+
+    /// Keeps a repaint of the screen as it stood after frame `seq` (the
+    /// newest checkpoint so far). Older checkpoints go as their frames do.
+    pub fn add_checkpoint(&mut self, checkpoint: Checkpoint) {
+        if checkpoint.seq + 1 < self.oldest_seq()
+            || self
+                .checkpoints
+                .back()
+                .is_some_and(|newest| newest.seq >= checkpoint.seq)
+        {
+            return;
+        }
+        self.checkpoints.push_back(Arc::new(checkpoint));
+    }
+
+    /// Forgets every checkpoint: after a resize, the frames that follow one
+    /// were drawn at two sizes, and only a repaint of the screen as it is
+    /// now is exact.
+    pub fn clear_checkpoints(&mut self) {
+        self.checkpoints.clear();
+    }
+
+    /// The oldest checkpoint after frame `after_seq` or later, drawn at
+    /// `size`, whose repaint plus the frames after it cost at most `budget`.
+    pub fn checkpoint_within_budget(
+        &self,
+        after_seq: u64,
+        size: (u16, u16),
+        budget: u64,
+        cost: impl Fn(&Frame) -> u64,
+    ) -> Option<Arc<Checkpoint>> {
+        self.checkpoints
+            .iter()
+            .filter(|checkpoint| checkpoint.seq >= after_seq && checkpoint.size == size)
+            .find(|checkpoint| {
+                let Some(rest) = budget.checked_sub(checkpoint.repaint.len() as u64) else {
+                    return false;
+                };
+                let from = checkpoint.seq + 1;
+                self.first_seq_within_budget(from, rest, &cost) == Some(from)
+            })
+            .cloned()
     }
 
     /// The frame with this seq, if still held.
@@ -181,6 +252,58 @@ mod tests {
         let mut ring = ReplayRing::new(4);
         let frame = ring.push("xx€€".into());
         assert_eq!(&*frame.data, "€");
+    }
+
+    fn checkpoint(seq: u64, repaint: &str) -> Checkpoint {
+        Checkpoint {
+            seq,
+            repaint: repaint.into(),
+            size: (80, 24),
+        }
+    }
+
+    #[test]
+    fn the_oldest_checkpoint_that_fits_the_budget_is_chosen() {
+        let mut ring = ReplayRing::new(1024);
+        for seq in 1..=10 {
+            ring.push("12345".into());
+            if seq % 3 == 0 {
+                ring.add_checkpoint(checkpoint(seq, "RR"));
+            }
+        }
+        let len = |f: &Frame| f.len_bytes();
+        // After 3: 2 + 7 frames × 5 = 37; after 6: 2 + 20 = 22; after 9: 7.
+        let pick = |budget| {
+            ring.checkpoint_within_budget(1, (80, 24), budget, len)
+                .map(|c| c.seq)
+        };
+        assert_eq!(pick(37), Some(3));
+        assert_eq!(pick(36), Some(6));
+        assert_eq!(pick(7), Some(9));
+        assert_eq!(pick(6), None);
+        assert_eq!(
+            ring.checkpoint_within_budget(1, (100, 24), 100, len)
+                .map(|c| c.seq),
+            None,
+            "a checkpoint drawn at another size does not serve"
+        );
+    }
+
+    #[test]
+    fn checkpoints_go_when_the_frames_after_them_do() {
+        let mut ring = ReplayRing::new(10);
+        ring.push("abcd".into());
+        ring.add_checkpoint(checkpoint(1, "R"));
+        ring.push("abcd".into());
+        ring.push("abcd".into());
+        // Frames 2 and 3 are held: the checkpoint after frame 1 still serves.
+        assert!(ring
+            .checkpoint_within_budget(1, (80, 24), 100, |f| f.len_bytes())
+            .is_some());
+        ring.push("abcd".into());
+        assert!(ring
+            .checkpoint_within_budget(1, (80, 24), 100, |f| f.len_bytes())
+            .is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::frame::Frame;
-use super::screen::ScreenSnapshot;
+use super::terminal::ScreenSnapshot;
 use super::Session;
 
 /// Why a viewer does not receive some seqs.
@@ -141,7 +141,23 @@ impl Session {
         } else {
             SkipReason::OlderThanRing
         };
-        let repaint = self.snapshot();
+        // From a checkpoint when one fits: the screen is exact from there
+        // and the frames after it give the viewer history. Else the screen
+        // as it is now, and no history.
+        let size = self.screen_size();
+        let checkpoint = self.ring.lock().checkpoint_within_budget(
+            want_from,
+            size,
+            request.replay_budget,
+            request.replay_cost,
+        );
+        let repaint = match checkpoint {
+            Some(checkpoint) => ScreenSnapshot {
+                through_seq: checkpoint.seq,
+                repaint: checkpoint.repaint.to_string(),
+            },
+            None => self.snapshot(),
+        };
         let repaint_seq = repaint.through_seq;
         let head = self.head_seq().max(repaint_seq);
         viewer.next_seq = repaint_seq + 1;

@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 pub use client::{Attach, Client, Event, FakeAgent, Handshake};
 pub use daemon::{Daemon, LedgerEntry};
 pub use procs::{live_processes_matching, process_is_alive};
-pub use streams::{assert_same_output, assert_same_screen, screen_model, AttachStream, Frame, Gap};
+pub use streams::{
+    assert_same_output, assert_same_screen, history_lines, screen_model, AttachStream, Frame, Gap,
+};
 
 /// The fake coding CLI that claude, codex and opencode are mapped to.
 pub const FAKE_AGENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fake-agent");

@@ -174,6 +174,33 @@ impl AttachStream {
     }
 }
 
+/// Every line a viewer of this size can scroll through after applying `data`: its
+/// scrollback (up to `scrollback_rows`), oldest first, then the screen, trailing blanks
+/// trimmed.
+pub fn history_lines(data: &str, rows: u16, cols: u16, scrollback_rows: usize) -> Vec<String> {
+    let nonzero =
+        |n: u16| std::num::NonZeroU16::new(n).expect("a screen has at least one row and column");
+    let mut parser = vt100::Parser::new(nonzero(rows), nonzero(cols), scrollback_rows);
+    parser.process(data.as_bytes());
+    parser.screen_mut().set_scrollback(usize::MAX);
+    let kept = parser.screen().scrollback();
+    let mut lines = Vec::with_capacity(kept + usize::from(rows));
+    // One line at a time: the top row at each scrollback offset.
+    for offset in (1..=kept).rev() {
+        parser.screen_mut().set_scrollback(offset);
+        let top = parser.screen().rows(0, cols).next().unwrap_or_default();
+        lines.push(top.trim_end().to_owned());
+    }
+    parser.screen_mut().set_scrollback(0);
+    lines.extend(
+        parser
+            .screen()
+            .rows(0, cols)
+            .map(|row| row.trim_end().to_owned()),
+    );
+    lines
+}
+
 /// An empty screen model (no scrollback) of `rows`×`cols`, like a freshly opened xterm.
 pub fn screen_model(rows: u16, cols: u16) -> vt100::Parser {
     let nonzero =
@@ -181,17 +208,23 @@ pub fn screen_model(rows: u16, cols: u16) -> vt100::Parser {
     vt100::Parser::new(nonzero(rows), nonzero(cols), 0)
 }
 
+/// The screen's text, trailing blanks of each row dropped: vt100 tells a space that was
+/// written from a cell never written, which no viewer shows.
+fn visible_text(screen: &vt100::Screen) -> String {
+    let contents = screen.contents();
+    let lines: Vec<&str> = contents.lines().map(str::trim_end).collect();
+    lines.join("\n")
+}
+
 /// Asserts two viewers show the same screen: every cell's text and attributes, the cursor,
 /// which buffer is active and the input modes a TUI sets.
 pub fn assert_same_screen(expected: &vt100::Parser, actual: &vt100::Parser, context: &str) {
     let (e, a) = (expected.screen(), actual.screen());
     assert_eq!(a.size(), e.size(), "{context}: screen size");
+    let (expected_text, actual_text) = (visible_text(e), visible_text(a));
     assert_eq!(
-        a.contents(),
-        e.contents(),
-        "{context}: screen text differs\n--- expected ---\n{}\n--- actual ---\n{}",
-        e.contents(),
-        a.contents()
+        actual_text, expected_text,
+        "{context}: screen text differs\n--- expected ---\n{expected_text}\n--- actual ---\n{actual_text}",
     );
     assert_eq!(
         a.cursor_position(),
@@ -233,8 +266,10 @@ pub fn assert_same_screen(expected: &vt100::Parser, actual: &vt100::Parser, cont
         for col in 0..cols.get() {
             let (ec, ac) = (e.cell(row, col).unwrap(), a.cell(row, col).unwrap());
             let attrs = |c: &vt100::Cell| {
+                // A written space and a blank cell look the same.
+                let text = c.contents();
                 (
-                    c.contents().to_owned(),
+                    if text == " " { "" } else { text }.to_owned(),
                     c.fgcolor(),
                     c.bgcolor(),
                     c.bold(),

@@ -7,17 +7,17 @@
 use proptest::prelude::*;
 use proptest::sample::select;
 
-/// Text of every width vt100 distinguishes. Without U+FE0F (emoji
-/// presentation), which widens a character already drawn: at the right
-/// margin vt100 panics or cannot repaint the result (known gaps in
-/// `screen.rs`); `any::<char>()` still draws it, rarely.
+/// Text of every width: wide CJK and emoji, combining marks, zero-width
+/// joiners, U+FE0F (emoji presentation, which widens a character already
+/// drawn in some terminals), C1 controls as characters.
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[a-zA-Z0-9 .,:;!?/_=+-]{1,12}",
         1 => select(&[
             "你好", "漢字テスト", "한국어", "ｆｕｌｌ", "😀", "👍🏽", "👩‍💻", "🇫🇷", "e\u{301}",
             "a\u{300}\u{301}\u{302}", "\u{200b}", "\u{200d}", "\u{301}", "\u{fffd}",
-            "\u{85}", "\u{9b}", "\u{a0}", "\u{7f}", "ß", "Ω", "→", "█▓▒░", "│├─┤",
+            "\u{85}", "\u{9b}", "\u{a0}", "\u{7f}", "ß", "Ω", "→", "█▓▒░", "│├─┤", "❤\u{fe0f}",
+            "✔\u{fe0f}",
         ][..])
         .prop_map(str::to_owned),
         1 => any::<char>().prop_map(String::from),
@@ -188,4 +188,14 @@ pub fn cut_into_frames(text: &str, cuts: &[f64]) -> Vec<String> {
         .windows(2)
         .map(|pair| text[pair[0]..pair[1]].to_owned())
         .collect()
+}
+
+/// A stream of output whose characters are all one column wide or less:
+/// every character from U+1100 on (where wide ones begin) becomes `?`.
+pub fn narrow_output(max_tokens: usize) -> impl Strategy<Value = String> {
+    output(max_tokens).prop_map(|text| {
+        text.chars()
+            .map(|c| if c >= '\u{1100}' { '?' } else { c })
+            .collect()
+    })
 }

@@ -458,12 +458,13 @@ impl Connection {
         let info = session.info();
         let envelope =
             OutputEnvelope::new(&terminal_id, &info.stream_id, attach_request_id.as_deref());
-        let replay_cost = |frame: &crate::session::Frame| envelope.message_len(frame);
+        let replay_cost = |frame: &crate::session::Frame| envelope.replay_cost(frame);
         let (plan, viewer) = session.attach(AttachRequest {
             since_seq,
             replay_budget: attach
                 .max_replay_bytes
-                .unwrap_or(self.daemon.config.sessions.default_replay_budget_bytes),
+                .unwrap_or(self.daemon.config.sessions.default_replay_budget_bytes)
+                .saturating_sub(envelope.replay_budget_reserve()),
             replay_cost: &replay_cost,
             owner: self.id,
             wake: Arc::clone(&self.wake),

@@ -5,6 +5,8 @@
 //! cached in the frame; each viewer only concatenates its own envelope, whose
 //! escaped strings are built once per attachment.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::session::{Frame, FrameLimit};
@@ -73,10 +75,32 @@ impl OutputEnvelope {
         Self { head }
     }
 
-    /// Serialized size of `frame` in this envelope (for replay budgets).
+    /// Serialized size of `frame` alone in this envelope.
     pub fn message_len(&self, frame: &Frame) -> u64 {
+        (self.envelope_len() + escaped_data(frame).len()) as u64
+    }
+
+    /// Bytes of one message's envelope at most: the head, two maximal seqs,
+    /// `"source":"replay"`, the `data` key and the closing brace.
+    fn envelope_len(&self) -> usize {
         // ,"seqStart":N,"seqEnd":N,"source":"replay","data":…}
-        (self.head.len() + 2 * (12 + 20) + 18 + 8 + escaped_data(frame).len() + 1) as u64
+        self.head.len() + 2 * (12 + 20) + 18 + 8 + 1
+    }
+
+    /// What `frame` costs a replay budget, with consecutive frames packed
+    /// into messages (`encode_run`): its data plus its share of the
+    /// envelopes. Greedy packing fills every two messages past one run's
+    /// capacity, so charging two envelopes per capacity of data, plus one
+    /// envelope per attach (`replay_budget_reserve`), never undercounts.
+    pub fn replay_cost(&self, frame: &Frame) -> u64 {
+        let data = escaped_data(frame).len();
+        let share = (2 * self.envelope_len() * data).div_ceil(MAX_RUN_DATA_BYTES);
+        (data + share) as u64
+    }
+
+    /// Budget kept back for the last message's envelope (see `replay_cost`).
+    pub fn replay_budget_reserve(&self) -> u64 {
+        self.envelope_len() as u64
     }
 
     /// One `terminal.output` message carrying `escaped` (a JSON string) as seq `seq`.
@@ -100,6 +124,61 @@ impl OutputEnvelope {
     pub fn encode(&self, frame: &Frame, source: Source) -> String {
         self.encode_escaped(frame.seq, escaped_data(frame), source)
     }
+
+    /// One `terminal.output` message carrying consecutive frames as the seq
+    /// range `seqStart..=seqEnd` (the protocol's batch): fewer, larger
+    /// messages for every viewer, and less envelope in a replay budget.
+    /// `frames` must be consecutive and fit one message (`pack_runs`).
+    pub fn encode_run(&self, frames: &[Arc<Frame>], source: Source) -> String {
+        let (Some(first), Some(last)) = (frames.first(), frames.last()) else {
+            return String::new();
+        };
+        if frames.len() == 1 {
+            return self.encode(first, source);
+        }
+        let data: usize = frames.iter().map(|f| escaped_data(f).len()).sum();
+        let mut out = String::with_capacity(self.head.len() + data + 96);
+        out.push_str(&self.head);
+        out.push_str(r#","seqStart":"#);
+        out.push_str(&first.seq.to_string());
+        out.push_str(r#","seqEnd":"#);
+        out.push_str(&last.seq.to_string());
+        out.push_str(match source {
+            Source::Replay => r#","source":"replay","data":""#,
+            Source::Live => r#","source":"live","data":""#,
+        });
+        for frame in frames {
+            // Each cached literal is `"…"`: its inside joins the others'.
+            let literal = std::str::from_utf8(escaped_data(frame)).unwrap_or("\"\"");
+            out.push_str(&literal[1..literal.len() - 1]);
+        }
+        out.push_str("\"}");
+        out
+    }
+}
+
+/// Escaped data one run (one message) may carry: what one frame may.
+const MAX_RUN_DATA_BYTES: usize = MAX_OUTPUT_MESSAGE_BYTES - ENVELOPE_RESERVE_BYTES;
+
+/// Cuts `frames` into runs of consecutive frames whose escaped data fits one
+/// message; returns the end index (exclusive) of each run.
+pub fn pack_runs(frames: &[Arc<Frame>]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut run_bytes = 0;
+    for (index, frame) in frames.iter().enumerate() {
+        // The quotes of each literal but one's are dropped when joined.
+        let bytes = escaped_data(frame).len().saturating_sub(2);
+        let consecutive = index == 0 || frames[index - 1].seq + 1 == frame.seq;
+        if index > 0 && (run_bytes + bytes + 2 > MAX_RUN_DATA_BYTES || !consecutive) {
+            ends.push(index);
+            run_bytes = 0;
+        }
+        run_bytes += bytes;
+    }
+    if !frames.is_empty() {
+        ends.push(frames.len());
+    }
+    ends
 }
 
 #[cfg(test)]
@@ -114,6 +193,52 @@ mod tests {
             let escaped = serde_json::to_string(&ch.to_string()).expect("serializes");
             assert_eq!(json_escaped_len(ch), escaped.len() - 2, "{ch:?}");
         }
+    }
+
+    fn frames_of(pieces: &[&str]) -> Vec<Arc<Frame>> {
+        let mut offset = 0;
+        pieces
+            .iter()
+            .enumerate()
+            .map(|(index, piece)| {
+                let frame = Arc::new(Frame::new(index as u64 + 1, offset, (*piece).into()));
+                offset = frame.end_offset();
+                frame
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_run_of_frames_is_one_message_with_their_seq_range_and_joined_data() {
+        let frames = frames_of(&["a\"b", "\u{1b}[0m\r\n", "€"]);
+        let envelope = OutputEnvelope::new("t", "s", Some("pane:1"));
+        let text = envelope.encode_run(&frames, Source::Replay);
+        let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(value["seqStart"], 1);
+        assert_eq!(value["seqEnd"], 3);
+        assert_eq!(value["data"], "a\"b\u{1b}[0m\r\n€");
+        assert_eq!(value["source"], "replay");
+        let charged: u64 = frames.iter().map(|f| envelope.replay_cost(f)).sum::<u64>()
+            + envelope.replay_budget_reserve();
+        assert!(charged >= text.len() as u64, "{charged} < {}", text.len());
+    }
+
+    #[test]
+    fn runs_stop_at_the_message_limit_and_at_a_break_in_seqs() {
+        let big = "x".repeat(MAX_RUN_DATA_BYTES / 2);
+        let frames = frames_of(&[&big, "y", &big, "z"]);
+        assert_eq!(pack_runs(&frames), vec![2, 4]);
+        let envelope = OutputEnvelope::new("t", "s", Some(&"p".repeat(514)));
+        for window in [&frames[0..2], &frames[2..4]] {
+            assert!(envelope.encode_run(window, Source::Live).len() <= MAX_OUTPUT_MESSAGE_BYTES);
+        }
+        let gapped = vec![Arc::clone(&frames[1]), Arc::clone(&frames[3])];
+        assert_eq!(
+            pack_runs(&gapped),
+            vec![1, 2],
+            "seqs 2 and 4 are not one run"
+        );
+        assert_eq!(pack_runs(&[]), Vec::<usize>::new());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use futures_util::{FutureExt, SinkExt};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use super::outbound::{self, Detached, Exit, OutputGap, TerminalsChanged};
-use super::output_encoding::{OutputEnvelope, Source};
+use super::output_encoding::{pack_runs, OutputEnvelope, Source};
 use crate::registry;
 use crate::session::now_ms;
 use crate::session::{Resync, SkipReason, Viewer, ViewerEvent};
@@ -338,13 +338,21 @@ impl SocketWriter {
                     replay_to_seq,
                 } => {
                     progressed = true;
-                    for frame in frames {
-                        let source = if frame.seq <= replay_to_seq {
-                            Source::Replay
-                        } else {
-                            Source::Live
-                        };
-                        let text = self.attachments[index].envelope.encode(&frame, source);
+                    // A replay goes out packed into as few messages as fit
+                    // (its budget counts their envelopes); live frames one
+                    // message each, so every viewer sees the same messages.
+                    let live_from = frames.partition_point(|frame| frame.seq <= replay_to_seq);
+                    let (replay, live) = frames.split_at(live_from);
+                    let mut start = 0;
+                    for end in pack_runs(replay) {
+                        let text = self.attachments[index]
+                            .envelope
+                            .encode_run(&replay[start..end], Source::Replay);
+                        start = end;
+                        self.feed_text(text).await?;
+                    }
+                    for frame in live {
+                        let text = self.attachments[index].envelope.encode(frame, Source::Live);
                         self.feed_text(text).await?;
                     }
                     index += 1;

@@ -1,0 +1,413 @@
+//! The terminal emulator behind the screen model: alacritty's `Term`, fed
+//! through a handler that also records what `Term` keeps private and a
+//! repaint needs.
+//!
+//! alacritty_terminal parses about twice as fast as vt100 (BENCHMARKS.md)
+//! and models far more of the terminal (scroll regions, saved cursors,
+//! charsets, underline styles, hyperlinks, kitty keyboard flags). It keeps a
+//! few things to itself: the scroll region, the active charset, tab stops,
+//! the screen under the alternate one. Every parsed action passes through
+//! [`Observer`] on its way to `Term`, which mirrors exactly those, so the
+//! crate is used as published, not forked.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alacritty_terminal::event::{Event, EventListener};
+use alacritty_terminal::grid::{Dimensions, Grid};
+use alacritty_terminal::index::Column;
+use alacritty_terminal::term::cell::Cell;
+use alacritty_terminal::term::{Config, Term};
+use alacritty_terminal::vte::ansi::cursor_icon::CursorIcon;
+use alacritty_terminal::vte::ansi::{
+    self, Attr, CharsetIndex, ClearMode, CursorShape, CursorStyle, Handler, Hyperlink,
+    KeyboardModes, KeyboardModesApplyBehavior, LineClearMode, Mode, ModifyOtherKeys,
+    NamedPrivateMode, PrivateMode, Rgb, ScpCharPath, ScpUpdateMode, StandardCharset,
+    TabulationClearMode,
+};
+use parking_lot::Mutex;
+
+/// Default tab interval (terminfo `it`), as alacritty and xterm set it.
+const TAB_INTERVAL: usize = 8;
+
+/// Private modes the emulator does not know but a viewer may: remembered so
+/// a repaint can re-enter them. Bounded, as any program can set thousands.
+const MAX_FOREIGN_PRIVATE_MODES: usize = 32;
+
+/// Private modes never remembered as foreign: they switch screens or move
+/// the cursor, which the model does not do for them, so replaying them
+/// would put the viewer somewhere the model is not.
+const SCREEN_SWITCHING_MODES: [u16; 3] = [47, 1047, 1048];
+
+/// The grid size, in the form alacritty asks for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GridSize {
+    pub cols: u16,
+    pub rows: u16,
+}
+
+impl Dimensions for GridSize {
+    fn total_lines(&self) -> usize {
+        self.screen_lines()
+    }
+
+    fn screen_lines(&self) -> usize {
+        usize::from(self.rows.max(1))
+    }
+
+    fn columns(&self) -> usize {
+        usize::from(self.cols.max(2))
+    }
+}
+
+/// What `Term` reports through events that the model keeps: the title.
+#[derive(Clone, Default)]
+pub struct EventSink {
+    title: Arc<Mutex<Option<String>>>,
+}
+
+impl EventListener for EventSink {
+    fn send_event(&self, event: Event) {
+        match event {
+            Event::Title(title) => *self.title.lock() = Some(title),
+            Event::ResetTitle => *self.title.lock() = None,
+            // Answers to the child's queries are the viewers' business for
+            // now; everything else is about a window the model has not.
+            _ => {}
+        }
+    }
+}
+
+/// Synchronized updates (mode 2026) applied at once: vte's processor would
+/// otherwise hold the bytes of an update back for up to 150 ms, and a
+/// repaint taken meanwhile would lack output the ring already counts as
+/// parsed. The mode itself is still seen by the handler and kept.
+#[derive(Default)]
+pub struct ApplyImmediately;
+
+impl ansi::Timeout for ApplyImmediately {
+    fn set_timeout(&mut self, _: Duration) {}
+    fn clear_timeout(&mut self) {}
+    fn pending_timeout(&self) -> bool {
+        false
+    }
+}
+
+/// State `Term` holds privately, mirrored from the actions that change it.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    /// Top (inclusive) and bottom (exclusive) rows of the scroll region.
+    pub scroll_region: (usize, usize),
+    /// The DECSTBM parameters that set it, as given (`None`: the whole
+    /// screen). Repeated as given, as `Term` clamps them into regions no
+    /// in-range request can make (an empty one, on a screen they exceed).
+    pub scroll_region_request: Option<(usize, usize)>,
+    /// Which of G0..G3 is invoked (SI/SO).
+    pub active_charset: CharsetIndex,
+    pub tab_stops: Vec<bool>,
+    /// The last character printed: what REP (`CSI n b`) repeats.
+    pub preceding_char: Option<char>,
+    /// Mode 2026, begun and not yet ended.
+    pub synchronized_output: bool,
+    /// Private modes the emulator ignores, as last set (`true`) or reset.
+    pub foreign_private_modes: BTreeMap<u16, bool>,
+    /// The primary screen as it was when the alternate one was entered,
+    /// resized with the terminal since: `Term` keeps it, but privately.
+    pub primary_under_alternate: Option<Grid<Cell>>,
+}
+
+impl Observed {
+    fn new(size: GridSize) -> Self {
+        Self {
+            scroll_region: (0, size.screen_lines()),
+            scroll_region_request: None,
+            active_charset: CharsetIndex::G0,
+            tab_stops: default_tab_stops(0, size.columns()),
+            preceding_char: None,
+            synchronized_output: false,
+            foreign_private_modes: BTreeMap::new(),
+            primary_under_alternate: None,
+        }
+    }
+}
+
+/// Tab stops for columns `from..to` as a fresh terminal has them.
+fn default_tab_stops(from: usize, to: usize) -> Vec<bool> {
+    (from..to)
+        .map(|column| column % TAB_INTERVAL == 0)
+        .collect()
+}
+
+pub struct Emulator {
+    pub term: Term<EventSink>,
+    pub observed: Observed,
+    processor: ansi::Processor<ApplyImmediately>,
+    events: EventSink,
+    size: GridSize,
+}
+
+impl Emulator {
+    /// A blank terminal. `scrollback_rows` of history are kept above the
+    /// primary screen.
+    pub fn new(size: GridSize, scrollback_rows: usize) -> Self {
+        let config = Config {
+            scrolling_history: scrollback_rows,
+            kitty_keyboard: true,
+            ..Config::default()
+        };
+        let events = EventSink::default();
+        Self {
+            term: Term::new(config, &size, events.clone()),
+            observed: Observed::new(size),
+            processor: ansi::Processor::new(),
+            events,
+            size,
+        }
+    }
+
+    pub fn size(&self) -> GridSize {
+        self.size
+    }
+
+    pub fn advance(&mut self, bytes: &[u8]) {
+        let mut observer = Observer {
+            term: &mut self.term,
+            observed: &mut self.observed,
+        };
+        self.processor.advance(&mut observer, bytes);
+    }
+
+    pub fn title(&self) -> Option<String> {
+        self.events.title.lock().clone()
+    }
+
+    /// Restores a title saved from an emulator that had to be replaced.
+    pub fn set_title(&mut self, title: Option<String>) {
+        *self.events.title.lock() = title;
+    }
+
+    pub fn resize(&mut self, size: GridSize) {
+        if size == self.size {
+            return;
+        }
+        let old_columns = self.size.columns();
+        self.term.resize(size);
+        let observed = &mut self.observed;
+        observed.scroll_region = (0, size.screen_lines());
+        observed.scroll_region_request = None;
+        let columns = size.columns();
+        if columns != old_columns {
+            observed.tab_stops.truncate(columns);
+            let kept = observed.tab_stops.len();
+            observed.tab_stops.extend(default_tab_stops(kept, columns));
+        }
+        if let Some(primary) = &mut observed.primary_under_alternate {
+            // As `Term` resizes its inactive primary grid: with reflow.
+            primary.resize::<ansi::Color>(true, size.screen_lines(), columns);
+        }
+        self.size = size;
+    }
+}
+
+/// Passes every action to `Term`, noting on the way what `Term` will not tell.
+struct Observer<'a> {
+    term: &'a mut Term<EventSink>,
+    observed: &'a mut Observed,
+}
+
+/// Forwards handler methods to `Term` unchanged.
+macro_rules! forward {
+    ($(fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*);)*) => {
+        $(
+            #[inline]
+            fn $name(&mut self $(, $arg: $ty)*) {
+                self.term.$name($($arg),*)
+            }
+        )*
+    };
+}
+
+impl Observer<'_> {
+    fn reset_scroll_region(&mut self) {
+        self.observed.scroll_region = (0, self.term.screen_lines());
+        self.observed.scroll_region_request = None;
+    }
+
+    fn note_foreign_mode(&mut self, mode: u16, on: bool) {
+        if SCREEN_SWITCHING_MODES.contains(&mode) {
+            return;
+        }
+        let modes = &mut self.observed.foreign_private_modes;
+        if modes.len() < MAX_FOREIGN_PRIVATE_MODES || modes.contains_key(&mode) {
+            modes.insert(mode, on);
+        }
+    }
+}
+
+impl Handler for Observer<'_> {
+    forward! {
+        fn set_title(&mut self, title: Option<String>);
+        fn set_cursor_style(&mut self, style: Option<CursorStyle>);
+        fn set_cursor_shape(&mut self, shape: CursorShape);
+        fn goto(&mut self, line: i32, col: usize);
+        fn goto_line(&mut self, line: i32);
+        fn goto_col(&mut self, col: usize);
+        fn insert_blank(&mut self, count: usize);
+        fn move_up(&mut self, count: usize);
+        fn move_down(&mut self, count: usize);
+        fn identify_terminal(&mut self, intermediate: Option<char>);
+        fn device_status(&mut self, arg: usize);
+        fn move_forward(&mut self, col: usize);
+        fn move_backward(&mut self, col: usize);
+        fn move_down_and_cr(&mut self, row: usize);
+        fn move_up_and_cr(&mut self, row: usize);
+        fn put_tab(&mut self, count: u16);
+        fn backspace(&mut self);
+        fn carriage_return(&mut self);
+        fn linefeed(&mut self);
+        fn bell(&mut self);
+        fn substitute(&mut self);
+        fn newline(&mut self);
+        fn scroll_up(&mut self, count: usize);
+        fn scroll_down(&mut self, count: usize);
+        fn insert_blank_lines(&mut self, count: usize);
+        fn delete_lines(&mut self, count: usize);
+        fn erase_chars(&mut self, count: usize);
+        fn delete_chars(&mut self, count: usize);
+        fn move_backward_tabs(&mut self, count: u16);
+        fn move_forward_tabs(&mut self, count: u16);
+        fn save_cursor_position(&mut self);
+        fn restore_cursor_position(&mut self);
+        fn clear_line(&mut self, mode: LineClearMode);
+        fn clear_screen(&mut self, mode: ClearMode);
+        fn set_tabs(&mut self, interval: u16);
+        fn reverse_index(&mut self);
+        fn terminal_attribute(&mut self, attr: Attr);
+        fn set_mode(&mut self, mode: Mode);
+        fn unset_mode(&mut self, mode: Mode);
+        fn report_mode(&mut self, mode: Mode);
+        fn report_private_mode(&mut self, mode: PrivateMode);
+        fn set_keypad_application_mode(&mut self);
+        fn unset_keypad_application_mode(&mut self);
+        fn configure_charset(&mut self, index: CharsetIndex, charset: StandardCharset);
+        fn set_color(&mut self, index: usize, color: Rgb);
+        fn dynamic_color_sequence(&mut self, prefix: String, index: usize, terminator: &str);
+        fn reset_color(&mut self, index: usize);
+        fn clipboard_store(&mut self, clipboard: u8, data: &[u8]);
+        fn clipboard_load(&mut self, clipboard: u8, terminator: &str);
+        fn decaln(&mut self);
+        fn push_title(&mut self);
+        fn pop_title(&mut self);
+        fn text_area_size_pixels(&mut self);
+        fn text_area_size_chars(&mut self);
+        fn set_hyperlink(&mut self, hyperlink: Option<Hyperlink>);
+        fn set_mouse_cursor_icon(&mut self, icon: CursorIcon);
+        fn report_keyboard_mode(&mut self);
+        fn push_keyboard_mode(&mut self, mode: KeyboardModes);
+        fn pop_keyboard_modes(&mut self, to_pop: u16);
+        fn set_keyboard_mode(&mut self, mode: KeyboardModes, behavior: KeyboardModesApplyBehavior);
+        fn set_modify_other_keys(&mut self, mode: ModifyOtherKeys);
+        fn report_modify_other_keys(&mut self);
+        fn set_scp(&mut self, char_path: ScpCharPath, update_mode: ScpUpdateMode);
+    }
+
+    fn input(&mut self, c: char) {
+        self.observed.preceding_char = Some(c);
+        self.term.input(c);
+    }
+
+    fn set_horizontal_tabstop(&mut self) {
+        let column = self.term.grid().cursor.point.column.0;
+        if let Some(stop) = self.observed.tab_stops.get_mut(column) {
+            *stop = true;
+        }
+        self.term.set_horizontal_tabstop();
+    }
+
+    fn clear_tabs(&mut self, mode: TabulationClearMode) {
+        match mode {
+            TabulationClearMode::Current => {
+                let Column(column) = self.term.grid().cursor.point.column;
+                if let Some(stop) = self.observed.tab_stops.get_mut(column) {
+                    *stop = false;
+                }
+            }
+            TabulationClearMode::All => self.observed.tab_stops.fill(false),
+        }
+        self.term.clear_tabs(mode);
+    }
+
+    fn reset_state(&mut self) {
+        self.term.reset_state();
+        let columns = self.term.columns();
+        self.reset_scroll_region();
+        self.observed.active_charset = CharsetIndex::G0;
+        self.observed.tab_stops = default_tab_stops(0, columns);
+        self.observed.synchronized_output = false;
+        // Reset, not forgotten: a viewer that saw them set is told so.
+        for on in self.observed.foreign_private_modes.values_mut() {
+            *on = false;
+        }
+        self.observed.primary_under_alternate = None;
+    }
+
+    fn set_private_mode(&mut self, mode: PrivateMode) {
+        match mode {
+            PrivateMode::Named(NamedPrivateMode::SwapScreenAndSetRestoreCursor) => {
+                if !self
+                    .term
+                    .mode()
+                    .contains(alacritty_terminal::term::TermMode::ALT_SCREEN)
+                {
+                    self.observed.primary_under_alternate = Some(self.term.grid().clone());
+                }
+            }
+            PrivateMode::Named(NamedPrivateMode::SyncUpdate) => {
+                self.observed.synchronized_output = true;
+            }
+            PrivateMode::Unknown(mode) => self.note_foreign_mode(mode, true),
+            PrivateMode::Named(_) => {}
+        }
+        self.term.set_private_mode(mode);
+        if let PrivateMode::Named(NamedPrivateMode::ColumnMode) = mode {
+            // DECCOLM resets the scroll region (`Term::deccolm`).
+            self.reset_scroll_region();
+        }
+    }
+
+    fn unset_private_mode(&mut self, mode: PrivateMode) {
+        match mode {
+            PrivateMode::Named(NamedPrivateMode::SwapScreenAndSetRestoreCursor) => {
+                self.observed.primary_under_alternate = None;
+            }
+            PrivateMode::Named(NamedPrivateMode::SyncUpdate) => {
+                self.observed.synchronized_output = false;
+            }
+            PrivateMode::Unknown(mode) => self.note_foreign_mode(mode, false),
+            PrivateMode::Named(_) => {}
+        }
+        self.term.unset_private_mode(mode);
+        if let PrivateMode::Named(NamedPrivateMode::ColumnMode) = mode {
+            self.reset_scroll_region();
+        }
+    }
+
+    fn set_scrolling_region(&mut self, top: usize, bottom: Option<usize>) {
+        // The same bounds `Term::set_scrolling_region` applies.
+        let lines = self.term.screen_lines();
+        let bottom = bottom.unwrap_or(lines);
+        if top < bottom {
+            let start = top.saturating_sub(1).min(lines);
+            let end = bottom.min(lines);
+            self.observed.scroll_region = (start, end);
+            self.observed.scroll_region_request = Some((top, bottom));
+        }
+        self.term.set_scrolling_region(top, bottom.into());
+    }
+
+    fn set_active_charset(&mut self, index: CharsetIndex) {
+        self.observed.active_charset = index;
+        self.term.set_active_charset(index);
+    }
+}

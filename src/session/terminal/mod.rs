@@ -1,0 +1,392 @@
+//! The terminal the viewers share: an emulator's model of one session's
+//! screen, and the repaint built from it.
+//!
+//! The model is fed from the replay ring *beside* the viewers (see
+//! `Session::catch_up_screen`): raw output reaches viewers without waiting
+//! for the parser. A repaint is what a viewer gets instead of history it can
+//! no longer have: escape sequences that bring a fresh or a stale terminal
+//! to the model's exact state (`repaint.rs`).
+//!
+//! The emulator is alacritty_terminal (`emulator.rs`), chosen on measured
+//! grounds over vt100: it parses about twice as fast and keeps the state an
+//! exact repaint needs (BENCHMARKS.md, "Choosing the screen model").
+
+mod compare;
+mod emulator;
+mod pen;
+mod repaint;
+mod unfinished_sequence;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+
+use alacritty_terminal::grid::Dimensions;
+use alacritty_terminal::index::{Column, Line};
+use alacritty_terminal::term::cell::Flags;
+
+use super::frame::Frame;
+use emulator::{Emulator, GridSize};
+use unfinished_sequence::UnfinishedSequence;
+
+/// Rows of scrollback the model keeps: none. A viewer's history comes from
+/// the raw output in the replay ring (replayed from a checkpoint), which
+/// costs a byte per byte, where an emulator's scrollback costs 24 bytes per
+/// cell.
+const MODEL_SCROLLBACK_ROWS: usize = 0;
+
+/// A repaint of the screen as of the frame with seq `through_seq`.
+#[derive(Clone, Debug)]
+pub struct ScreenSnapshot {
+    pub through_seq: u64,
+    pub repaint: String,
+}
+
+pub struct ScreenModel {
+    emulator: Emulator,
+    /// Seq of the last frame fed to the emulator.
+    parsed_through_seq: u64,
+    /// Stream offset just past the last parsed frame.
+    parsed_through_offset: u64,
+    /// The visible text when `take_text_change` last looked.
+    compared_rows: Vec<String>,
+    /// The sequence the last frame ended inside of, if any.
+    unfinished: UnfinishedSequence,
+}
+
+impl ScreenModel {
+    pub fn new(cols: u16, rows: u16) -> Self {
+        Self {
+            emulator: Emulator::new(GridSize { cols, rows }, MODEL_SCROLLBACK_ROWS),
+            parsed_through_seq: 0,
+            parsed_through_offset: 0,
+            compared_rows: Vec::new(),
+            unfinished: UnfinishedSequence::default(),
+        }
+    }
+
+    /// The visible rows as text, trailing blanks trimmed.
+    fn rows_text(&self) -> Vec<String> {
+        let grid = self.emulator.term.grid();
+        (0..grid.screen_lines())
+            .map(|line| {
+                let row = &grid[Line(line as i32)];
+                let mut text = String::with_capacity(grid.columns());
+                for column in 0..grid.columns() {
+                    let cell = &row[Column(column)];
+                    if cell.flags.contains(Flags::WIDE_CHAR_SPACER) {
+                        continue;
+                    }
+                    text.push(if cell.c == '\t' { ' ' } else { cell.c });
+                    if let Some(zero_width) = cell.zerowidth() {
+                        text.extend(zero_width.iter());
+                    }
+                }
+                text.truncate(text.trim_end_matches(' ').len());
+                text
+            })
+            .collect()
+    }
+
+    /// The visible text, one line per row, trailing blank rows dropped.
+    pub fn text(&self) -> String {
+        let rows = self.rows_text();
+        let used = rows
+            .iter()
+            .rposition(|row| !row.is_empty())
+            .map_or(0, |i| i + 1);
+        rows[..used].join("\n")
+    }
+
+    /// How many cells of visible text changed since the last call. A redraw
+    /// that repaints the same text, or a spinner or clock ticking, changes
+    /// few cells; new output changes many (it scrolls every row).
+    pub fn take_text_change(&mut self) -> usize {
+        let rows = self.rows_text();
+        let row_count = rows.len().max(self.compared_rows.len());
+        let mut changed = 0;
+        for index in 0..row_count {
+            let now = rows.get(index).map_or("", String::as_str);
+            let before = self.compared_rows.get(index).map_or("", String::as_str);
+            if now == before {
+                continue;
+            }
+            let (mut a, mut b) = (now.chars(), before.chars());
+            loop {
+                match (a.next(), b.next()) {
+                    (None, None) => break,
+                    (x, y) if x != y => changed += 1,
+                    _ => {}
+                }
+            }
+        }
+        self.compared_rows = rows;
+        changed
+    }
+
+    pub fn parsed_through_seq(&self) -> u64 {
+        self.parsed_through_seq
+    }
+
+    pub fn parsed_through_offset(&self) -> u64 {
+        self.parsed_through_offset
+    }
+
+    /// Feeds frames in seq order; frames already parsed are skipped.
+    pub fn feed(&mut self, frames: &[Arc<Frame>]) {
+        for frame in frames {
+            if frame.seq <= self.parsed_through_seq {
+                continue;
+            }
+            let data = frame.data.as_bytes();
+            let parsed = panic::catch_unwind(AssertUnwindSafe(|| self.emulator.advance(data)));
+            if parsed.is_err() {
+                self.rebuild_after_panic(frame.seq);
+            }
+            self.unfinished.note(&frame.data);
+            self.parsed_through_seq = frame.seq;
+            self.parsed_through_offset = frame.end_offset();
+        }
+    }
+
+    /// Should the emulator panic on some input (alacritty_terminal 0.26
+    /// does, e.g. on more than 4 096 pushed kitty keyboard modes), its state
+    /// is unknown: it is replaced by one fed the old state's repaint when
+    /// that can still be made, else by a blank one. Output after the frame
+    /// lands as usual; viewers are not affected, they get the raw bytes.
+    fn rebuild_after_panic(&mut self, seq: u64) {
+        let size = self.emulator.size();
+        let title = self.emulator.title();
+        let salvaged = panic::catch_unwind(AssertUnwindSafe(|| repaint::repaint(&self.emulator)));
+        tracing::warn!(
+            seq,
+            salvaged = salvaged.is_ok(),
+            "the terminal emulator panicked on a frame; rebuilt the screen model"
+        );
+        let mut emulator = Emulator::new(size, MODEL_SCROLLBACK_ROWS);
+        if let Ok(repaint) = salvaged {
+            let replayed =
+                panic::catch_unwind(AssertUnwindSafe(|| emulator.advance(repaint.as_bytes())));
+            if replayed.is_err() {
+                emulator = Emulator::new(size, MODEL_SCROLLBACK_ROWS);
+            }
+        }
+        emulator.set_title(title);
+        self.emulator = emulator;
+    }
+
+    /// Skips frames the model can no longer see (evicted before parsing).
+    /// The screen is then only as good as what follows; this is logged.
+    pub fn skip_to(&mut self, seq: u64, offset: u64) {
+        self.unfinished.clear();
+        self.parsed_through_seq = seq;
+        self.parsed_through_offset = offset;
+    }
+
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        let size = GridSize { cols, rows };
+        let resized = panic::catch_unwind(AssertUnwindSafe(|| self.emulator.resize(size)));
+        if resized.is_err() {
+            self.rebuild_after_panic(self.parsed_through_seq);
+            self.emulator.resize(size);
+        }
+    }
+
+    /// Whether a full-screen program has the alternate screen: output then
+    /// scrolls nothing into a viewer's history.
+    pub fn on_alternate_screen(&self) -> bool {
+        self.emulator
+            .term
+            .mode()
+            .contains(alacritty_terminal::term::TermMode::ALT_SCREEN)
+    }
+
+    /// (cols, rows) of the model.
+    pub fn size(&self) -> (u16, u16) {
+        let size = self.emulator.size();
+        (size.cols, size.rows)
+    }
+
+    pub fn title(&self) -> Option<String> {
+        self.emulator.title()
+    }
+
+    /// Escape sequences that re-enter the modes not at their defaults, for
+    /// a fresh terminal that gets the stream from some point on.
+    pub fn mode_preamble(&self) -> String {
+        repaint::mode_preamble(&self.emulator)
+    }
+
+    /// Escape sequences that bring any terminal of this size to this state,
+    /// ending inside the sequence the last frame ended inside of, if any.
+    pub fn snapshot(&self) -> ScreenSnapshot {
+        let mut repaint = repaint::repaint(&self.emulator);
+        repaint.push_str(self.unfinished.as_str());
+        ScreenSnapshot {
+            through_seq: self.parsed_through_seq,
+            repaint,
+        }
+    }
+
+    /// How this terminal's state differs from `other`'s, one line per
+    /// difference (empty when they are the same): cells and their pens,
+    /// both cursors, modes, scroll region, charsets, tab stops, colours,
+    /// title, and the primary screen under the alternate one. For tests and
+    /// fuzzing of the repaint.
+    pub fn differences_from(&self, other: &ScreenModel) -> Vec<String> {
+        compare::differences(&self.emulator, &other.emulator)
+    }
+
+    /// Feeds raw bytes, outside the seq bookkeeping (for tests and fuzzing:
+    /// a viewer's terminal fed a repaint and the output after it).
+    pub fn feed_bytes(&mut self, bytes: &[u8]) {
+        let parsed = panic::catch_unwind(AssertUnwindSafe(|| self.emulator.advance(bytes)));
+        if parsed.is_err() {
+            self.rebuild_after_panic(self.parsed_through_seq);
+        }
+        self.unfinished.note(&String::from_utf8_lossy(bytes));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(seq: u64, offset: u64, data: &str) -> Arc<Frame> {
+        Arc::new(Frame::new(seq, offset, data.into()))
+    }
+
+    fn model_fed(cols: u16, rows: u16, output: &str) -> ScreenModel {
+        let mut model = ScreenModel::new(cols, rows);
+        model.feed(&[frame(1, 0, output)]);
+        model
+    }
+
+    /// A terminal that saw `before`, then gets the model's repaint.
+    fn viewer_repainted(model: &ScreenModel, before: &str) -> ScreenModel {
+        let (cols, rows) = model.size();
+        let mut viewer = ScreenModel::new(cols, rows);
+        viewer.feed_bytes(before.as_bytes());
+        viewer.feed_bytes(model.snapshot().repaint.as_bytes());
+        viewer
+    }
+
+    /// Splits `output` at every char boundary listed; each viewer gets the
+    /// repaint of the model fed the first part, then the rest, and must
+    /// match a terminal fed everything.
+    fn assert_repaint_then_rest_matches_whole(
+        cols: u16,
+        rows: u16,
+        output: &str,
+        splits: &[usize],
+    ) {
+        let whole = model_fed(cols, rows, output);
+        for &split in splits {
+            let (first, rest) = output.split_at(split);
+            let model = model_fed(cols, rows, first);
+            let mut viewer = viewer_repainted(&model, "");
+            viewer.feed_bytes(rest.as_bytes());
+            let differences = whole.differences_from(&viewer);
+            assert!(
+                differences.is_empty(),
+                "split at {split} ({first:?} | {rest:?}):\n{}",
+                differences.join("\n")
+            );
+        }
+    }
+
+    #[test]
+    fn repaint_reproduces_cells_cursor_and_modes() {
+        let model = model_fed(
+            40,
+            10,
+            "hello \x1b[1;31mred\x1b[m \x1b[4:3;58;5;9mcurl\x1b[m\r\n\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[5;7Hx\x1b[?25l",
+        );
+        let viewer = viewer_repainted(&model, "");
+        assert_eq!(viewer.differences_from(&model), Vec::<String>::new());
+        assert_eq!(viewer.text(), "hello red curl\n\n\n\n      x");
+    }
+
+    #[test]
+    fn a_ticking_spinner_changes_few_cells_and_new_lines_change_many() {
+        let mut model = ScreenModel::new(40, 10);
+        model.feed(&[frame(1, 0, "working |\r\n")]);
+        model.take_text_change();
+        model.feed(&[frame(2, 11, "\x1b[1;9H/")]);
+        assert_eq!(model.take_text_change(), 1);
+        model.feed(&[frame(3, 20, "\x1b[2J\x1b[Hworking /")]);
+        assert_eq!(
+            model.take_text_change(),
+            0,
+            "a full redraw of the same text"
+        );
+        let lines: String = (0..10)
+            .map(|i| format!("new output line {i}\r\n"))
+            .collect();
+        model.feed(&[frame(4, 40, &lines)]);
+        assert!(model.take_text_change() > 50);
+    }
+
+    #[test]
+    fn repaint_restores_the_alternate_screen_the_primary_under_it_and_the_title() {
+        let output = "$ ls\r\nfile\r\n$ vim\x1b]2;my app\x07\x1b[?1049h\x1b[2;2HTUI";
+        let model = model_fed(20, 5, output);
+        let snapshot = model.snapshot();
+        assert!(snapshot.repaint.contains("\x1b]2;my app\x07"));
+        let mut viewer = viewer_repainted(&model, "");
+        assert_eq!(viewer.differences_from(&model), Vec::<String>::new());
+        assert_eq!(viewer.text(), "\n TUI");
+        viewer.feed_bytes(b"\x1b[?1049l");
+        assert_eq!(viewer.text(), "$ ls\nfile\n$ vim");
+    }
+
+    #[test]
+    fn repaint_over_a_stale_screen_turns_stale_state_off() {
+        let model = model_fed(20, 5, "plain");
+        let viewer = viewer_repainted(
+            &model,
+            "\x1b[?1049h\x1b[?1003hgarbage\x1b[?2004h\x1b[3;4r\x1b(0\x1b]4;1;rgb:12/34/56\x07\x1b[3g\x1b[4h",
+        );
+        assert_eq!(viewer.differences_from(&model), Vec::<String>::new());
+        assert_eq!(viewer.text(), "plain");
+    }
+
+    #[test]
+    fn the_scroll_region_and_origin_mode_carry_over() {
+        let output = "top\r\n\x1b[2;4r\x1b[?6h\x1b[3;1Hin region\r\na\r\nb\r\nc\r\nd";
+        assert_repaint_then_rest_matches_whole(20, 6, output, &[12, 25, 40, output.len() - 4]);
+    }
+
+    #[test]
+    fn the_saved_cursor_carries_over() {
+        let output = "\x1b[5;7H\x1b[1;32m\x1b7\x1b[m\x1b[Hmoved\x1b8X";
+        assert_repaint_then_rest_matches_whole(20, 6, output, &[16, 20, 25]);
+    }
+
+    #[test]
+    fn a_pending_wrap_carries_over() {
+        let output = "0123456789abcdefghij0123456789";
+        assert_repaint_then_rest_matches_whole(10, 4, output, &[10, 20, 5]);
+    }
+
+    #[test]
+    fn wide_characters_soft_wraps_and_tabs_carry_over() {
+        let output =
+            "ab\t宽字符和表情😀😀 wrapped line that goes on and on\r\n\x1b[5G\t|\x1bH\r\t*";
+        let splits: Vec<usize> = output
+            .char_indices()
+            .map(|(index, _)| index)
+            .step_by(3)
+            .collect();
+        assert_repaint_then_rest_matches_whole(9, 6, output, &splits);
+    }
+
+    #[test]
+    fn charsets_colours_links_and_keyboard_modes_carry_over() {
+        let output = "\x1b(0lqk\x1b)0\x0eq\x0f\x1b]4;3;rgb:10/20/30\x07\x1b]11;rgb:00/00/40\x07\
+                      \x1b]8;;https://example.com\x1b\\link\x1b]8;;\x1b\\\x1b[>5u\x1b[=\x1b[4 q\x1b[?2026h";
+        let splits: Vec<usize> = (0..output.len())
+            .filter(|&i| output.is_char_boundary(i))
+            .collect();
+        assert_repaint_then_rest_matches_whole(20, 4, output, &splits);
+    }
+}

@@ -1,0 +1,139 @@
+//! The escape sequence a frame may end in the middle of.
+//!
+//! Frames are cut where the PTY read ended, so the model can stand inside a
+//! sequence (`ESC [ 3` of `ESC [ 3 1 m`) when a repaint is taken. A repaint
+//! cannot express a parser's state, but it can end with the same unfinished
+//! bytes: the viewer's parser is then where the model's is, and the rest of
+//! the sequence, in the next frame, lands the same on both.
+//!
+//! Only the last ESC of the stream can start a sequence that is still open:
+//! in every state an ESC aborts what came before and starts a new one.
+
+/// Unfinished bytes kept at most; past this (a huge OSC 52 clipboard or a
+/// DCS image) the rest of the payload is dropped from the repaint, which
+/// shortens that one sequence but keeps its end where the viewer expects.
+const MAX_KEPT_BYTES: usize = 64 * 1024;
+
+const ESC: u8 = 0x1b;
+/// CAN and SUB abort any sequence.
+const CAN: u8 = 0x18;
+const SUB: u8 = 0x1a;
+const BEL: u8 = 0x07;
+
+#[derive(Debug, Default)]
+pub struct UnfinishedSequence {
+    bytes: String,
+}
+
+impl UnfinishedSequence {
+    /// The unfinished bytes after everything noted so far (empty when the
+    /// stream is between sequences).
+    pub fn as_str(&self) -> &str {
+        &self.bytes
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+    }
+
+    /// Notes output the model has just parsed.
+    pub fn note(&mut self, data: &str) {
+        let tail = match data.as_bytes().iter().rposition(|&b| b == ESC) {
+            Some(start) => {
+                self.bytes.clear();
+                &data[start..]
+            }
+            None if self.bytes.is_empty() => return,
+            None => data,
+        };
+        let room = MAX_KEPT_BYTES.saturating_sub(self.bytes.len());
+        let mut kept = tail.len().min(room);
+        while !tail.is_char_boundary(kept) {
+            kept -= 1;
+        }
+        self.bytes.push_str(&tail[..kept]);
+        // Whether the sequence ended is decided on everything it received,
+        // including the bytes past the kept ones.
+        let overflow = &tail.as_bytes()[kept..];
+        let finished = match self.bytes.as_bytes() {
+            [ESC, kind, body @ ..] => finishes(*kind, body) || finishes(*kind, overflow),
+            _ => false,
+        };
+        if finished {
+            self.bytes.clear();
+        }
+    }
+}
+
+/// Any byte that aborts or ends every kind of sequence.
+fn ends(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b == CAN || b == SUB)
+}
+
+/// Whether the sequence `ESC kind body…` (no further ESC in it) is
+/// complete, or was aborted, once `body` has been received.
+fn finishes(kind: u8, body: &[u8]) -> bool {
+    if ends(body) || kind == CAN || kind == SUB {
+        return true;
+    }
+    match kind {
+        // CSI: parameters and intermediates, then a final byte.
+        b'[' => body.iter().any(|b| (0x40..=0x7e).contains(b)),
+        // OSC ends with BEL (or ST, which would be a later ESC).
+        b']' => body.contains(&BEL),
+        // DCS, SOS, PM, APC end only with ST.
+        b'P' | b'X' | b'^' | b'_' => false,
+        // Intermediates, then a final byte.
+        0x20..=0x2f => body.iter().any(|b| (0x30..=0x7e).contains(b)),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(frames: &[&str]) -> String {
+        let mut unfinished = UnfinishedSequence::default();
+        for frame in frames {
+            unfinished.note(frame);
+        }
+        unfinished.as_str().to_owned()
+    }
+
+    #[test]
+    fn a_frame_that_ends_between_sequences_leaves_nothing() {
+        assert_eq!(after(&["a\x1b[31mb"]), "");
+        assert_eq!(after(&["\x1b]2;title\x07"]), "");
+        assert_eq!(after(&["\x1b(0"]), "");
+        assert_eq!(after(&["\x1b7"]), "");
+    }
+
+    #[test]
+    fn a_sequence_cut_by_a_frame_boundary_is_kept_until_it_ends() {
+        assert_eq!(after(&["a\x1b[3"]), "\x1b[3");
+        assert_eq!(after(&["a\x1b[3", "1"]), "\x1b[31");
+        assert_eq!(after(&["a\x1b[3", "1m"]), "");
+        assert_eq!(after(&["\x1b]2;long ", "title"]), "\x1b]2;long title");
+        assert_eq!(after(&["\x1b]2;long ", "title\x07"]), "");
+        assert_eq!(after(&["\x1bP1$r", "text"]), "\x1bP1$rtext");
+        assert_eq!(after(&["\x1bP1$r", "text\x1b\\"]), "");
+        assert_eq!(after(&["\x1b"]), "\x1b");
+        assert_eq!(after(&["\x1b(", "B"]), "");
+    }
+
+    #[test]
+    fn can_and_sub_abort_an_open_sequence() {
+        assert_eq!(after(&["\x1b[3", "\x18"]), "");
+        assert_eq!(after(&["\x1b]2;x", "\x1a"]), "");
+    }
+
+    #[test]
+    fn a_huge_payload_is_kept_only_up_to_the_bound() {
+        let payload = "A".repeat(MAX_KEPT_BYTES * 2);
+        let kept = after(&["\x1b]52;c;", &payload]);
+        assert_eq!(kept.len(), MAX_KEPT_BYTES);
+        assert!(kept.starts_with("\x1b]52;c;A"));
+        assert_eq!(after(&["\x1b]52;c;", &payload, "\x07"]), "");
+    }
+}

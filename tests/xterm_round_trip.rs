@@ -1,0 +1,476 @@
+//! The repaint, checked by a second emulator: xterm.js (`@xterm/headless`, the library
+//! ptyhub's web client and freshell draw with).
+//!
+//! A viewer that attaches late gets the model's repaint of the screen as it stood, then the
+//! output that follows. For a stream S cut at k, a terminal fed the repaint of a model fed
+//! `S[..k]`, then `S[k..]`, must show what a terminal fed S shows: cells and their
+//! attributes, the cursor, the modes, which buffer is active, the normal screen under the
+//! alternate one, the title.
+//! `tests/properties` checks the repaint against the model's own emulator; this checks it
+//! against an independent one, so a gap both share cannot hide.
+//!
+//! The comparison is `web-client/scripts/replay-equivalence.mjs`, run once per test with
+//! every case on its stdin. Needs `node` and `web-client/node_modules` (`npm ci` in
+//! web-client/; `.ci/run` does both); without them the tests fail and say so.
+//!
+//! The cases: hand-written streams, each about one piece of state a repaint must carry; a
+//! recorded `less` session cut at ten points; and generated escape-heavy output
+//! (`properties/terminal_input.rs`), 64 streams or `PROPTEST_CASES`, the same ones every run.
+
+// Shared with tests/properties, which uses generators this test does not.
+#[allow(dead_code)]
+#[path = "properties/terminal_input.rs"]
+mod terminal_input;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use ptyhub::session::{Frame, ScreenModel};
+use serde_json::{json, Value};
+
+use terminal_input::{cut_into_frames, output};
+
+const SCRIPT: &str = "scripts/replay-equivalence.mjs";
+/// A recording of `less` paging through the README (how: `recordings/README.md`).
+const LESS_RECORDING: &str = include_str!("fixtures/recordings/less-readme-80x24.out");
+const GENERATED_CASES_DEFAULT: usize = 64;
+
+/// Difference classes (the script's bracketed tags) a generated stream may show, because
+/// its input reaches for state the daemon's model deliberately does not keep. A difference
+/// is let through only when every class it names is here. Hand-written cases and the
+/// recording get no allow-list.
+const GENERATED_ALLOWED_DIFFERENCES: &[(&str, &str)] = &[(
+    "blink",
+    "SGR 5/6 (blinking text): the model keeps no blink attribute (neither vt100 nor \
+     alacritty_terminal has one), so a repaint draws such text steady",
+)];
+
+/// The script's class for a case whose whole stream xterm.js throws on while parsing (a bug
+/// of xterm.js 6.0.0: `CSI 1 J` with the cursor in the bottom-right cell). Such a generated
+/// case cannot judge the repaint; a hand-written one must not have it.
+const XTERM_THREW_ON_THE_WHOLE_STREAM: &str = "xterm-threw-on-witness";
+
+/// One comparison: what the witness terminal is fed, and what the repainted one is fed.
+struct Case {
+    name: String,
+    cols: u16,
+    rows: u16,
+    witness: String,
+    repainted: String,
+}
+
+impl Case {
+    /// The stream `before + after`, cut between the two; `before` reaches the model as
+    /// `frames` (their concatenation must be `before`).
+    fn cut(name: &str, cols: u16, rows: u16, frames: &[&str], after: &str) -> Self {
+        let before: String = frames.concat();
+        Self {
+            name: name.to_owned(),
+            cols,
+            rows,
+            witness: format!("{before}{after}"),
+            repainted: format!("{}{after}", repaint_after(cols, rows, frames)),
+        }
+    }
+}
+
+/// The model's repaint after it was fed `frames` in order.
+fn repaint_after(cols: u16, rows: u16, frames: &[&str]) -> String {
+    let mut model = ScreenModel::new(cols, rows);
+    let mut offset = 0;
+    for (index, data) in frames.iter().enumerate() {
+        let frame = Arc::new(Frame::new(index as u64 + 1, offset, (*data).into()));
+        offset = frame.end_offset();
+        model.feed(&[frame]);
+    }
+    model.snapshot().repaint
+}
+
+fn web_client_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("web-client")
+}
+
+/// Runs every case through xterm.js; returns each case's differences, in order.
+fn xterm_differences(cases: &[Case]) -> Vec<Vec<String>> {
+    let web_client = web_client_dir();
+    assert!(
+        web_client.join("node_modules/@xterm/headless").exists(),
+        "web-client/node_modules/@xterm/headless is missing: run `npm ci` in web-client/ \
+         (this test compares the repaint in xterm.js and cannot run without it)"
+    );
+    let input = json!({
+        "cases": cases.iter().map(|c| json!({
+            "name": c.name, "cols": c.cols, "rows": c.rows,
+            "witness": c.witness, "repainted": c.repainted,
+        })).collect::<Vec<_>>()
+    });
+    let mut child = match Command::new("node")
+        .arg(SCRIPT)
+        .current_dir(&web_client)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => panic!("cannot run `node` ({error}): install Node.js 20 or later"),
+    };
+    let mut stdin = child.stdin.take().expect("stdin was piped");
+    let body = input.to_string();
+    // The script reads all of stdin before it writes anything, so writing first cannot block.
+    stdin
+        .write_all(body.as_bytes())
+        .expect("write the cases to node");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait for node");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{SCRIPT} failed ({}): {stderr}",
+        out.status
+    );
+    let parsed: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|error| panic!("{SCRIPT} printed no JSON ({error}); stderr: {stderr}"));
+    let results = parsed["results"].as_array().expect("results is an array");
+    assert_eq!(results.len(), cases.len(), "one result per case");
+    results
+        .iter()
+        .zip(cases)
+        .map(|(result, case)| {
+            assert_eq!(result["name"], case.name.as_str(), "results in case order");
+            result["differences"]
+                .as_array()
+                .expect("differences is an array")
+                .iter()
+                .map(|d| d.as_str().expect("a difference is a string").to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// Fails with every case's differences unless xterm.js showed the same screen for all.
+fn assert_same_screens(cases: &[Case]) {
+    let report: Vec<String> = xterm_differences(cases)
+        .into_iter()
+        .zip(cases)
+        .filter(|(differences, _)| !differences.is_empty())
+        .map(|(differences, case)| {
+            format!(
+                "{} ({}x{}):\n    {}",
+                case.name,
+                case.cols,
+                case.rows,
+                differences.join("\n    ")
+            )
+        })
+        .collect();
+    assert!(
+        report.is_empty(),
+        "xterm.js shows a different screen after the repaint than after the whole stream:\n{}",
+        report.join("\n")
+    );
+}
+
+fn check(name: &str, cols: u16, rows: u16, before: &str, after: &str) {
+    assert_same_screens(&[Case::cut(name, cols, rows, &[before], after)]);
+}
+
+#[test]
+fn a_scroll_region_keeps_scrolling_inside_its_margins_after_a_repaint() {
+    let rows: String = (1..=10).map(|n| format!("\x1b[{n};1Hrow {n}")).collect();
+    check(
+        "scroll region",
+        20,
+        10,
+        &format!("{rows}\x1b[3;8r\x1b[8;1H"),
+        "\nscrolled 1\r\nscrolled 2\r\nscrolled 3",
+    );
+}
+
+#[test]
+fn a_saved_cursor_is_restored_after_a_repaint() {
+    check(
+        "saved cursor",
+        30,
+        10,
+        "text\x1b[5;7H\x1b[1;32m\x1b7\x1b[m\x1b[1;1Hmoved",
+        "\x1b8X",
+    );
+}
+
+#[test]
+fn the_primary_screen_under_the_alternate_one_comes_back_after_a_repaint() {
+    check(
+        "primary under alternate",
+        30,
+        8,
+        "$ ls\r\nfile-a  file-b\r\n$ vim notes\r\n\x1b[?1049h\x1b[H\x1b[2J~ notes\x1b[5;3Hediting",
+        "\x1b[?1049l$ ",
+    );
+}
+
+#[test]
+fn dec_line_drawing_still_active_at_the_cut_keeps_drawing_lines() {
+    check(
+        "DEC line drawing",
+        20,
+        5,
+        "box:\r\n\x1b(0lqq",
+        "qk\r\nx  x\r\nmqqj\x1b(B done",
+    );
+}
+
+#[test]
+fn origin_mode_keeps_addressing_relative_to_the_scroll_region() {
+    check(
+        "origin mode",
+        30,
+        12,
+        "\x1b[5;10r\x1b[?6h\x1b[1;1Hin region",
+        "\x1b[3;4Hthird\x1b[20;1Hclamped",
+    );
+}
+
+#[test]
+fn a_pending_wrap_at_the_cut_wraps_the_next_character() {
+    check("pending wrap", 10, 4, "first\r\n0123456789", "next");
+}
+
+#[test]
+fn wide_characters_and_emoji_keep_their_columns() {
+    check(
+        "wide characters",
+        11,
+        6,
+        "你好世界\r\n😀 ok 👍\r\n0123456789你\r\n漢字テス",
+        "ト!\r\n🇫🇷 e\u{301}",
+    );
+}
+
+#[test]
+fn colours_and_attributes_of_cells_and_of_the_pen_survive_a_repaint() {
+    check(
+        "SGR",
+        60,
+        5,
+        "\x1b[31mred\x1b[92mbright\x1b[38;5;208m256\x1b[38;2;10;20;30mtrue\x1b[48;5;17mbg\
+         \x1b[48;2;1;2;3mtruebg\x1b[m\r\n\x1b[1mbold\x1b[22;2mdim\x1b[22;3mitalic\
+         \x1b[23;4munder\x1b[24;7minverse\x1b[27;9mstrike\x1b[m\r\n\x1b[1;3;4;38;5;99m",
+        "still styled\x1b[m plain",
+    );
+}
+
+#[test]
+fn underline_styles_and_colours_survive_a_repaint() {
+    check(
+        "underline styles",
+        60,
+        3,
+        "\x1b[4:3mcurly\x1b[4:2m double\x1b[4:0m none \x1b[4:4mdotted\x1b[58;2;255;0;0m red",
+        " more\x1b[m",
+    );
+}
+
+#[test]
+fn input_modes_a_viewer_must_honour_survive_a_repaint() {
+    check(
+        "input modes",
+        30,
+        4,
+        "\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h\x1b[?1h\x1b=prompt> ",
+        "typed",
+    );
+}
+
+#[test]
+fn changed_tab_stops_survive_a_repaint() {
+    check(
+        "tab stops",
+        40,
+        3,
+        "\x1b[3g\x1b[1;5H\x1bH\x1b[1;13H\x1bH\x1b[1;30H\x1bH\r",
+        "a\tb\tc\td",
+    );
+}
+
+#[test]
+fn the_window_title_survives_a_repaint() {
+    check(
+        "title",
+        30,
+        3,
+        "\x1b]0;first\x07\x1b]2;build: 3/7\x07$ make",
+        " -j8\r\n",
+    );
+}
+
+#[test]
+fn insert_mode_on_at_the_cut_keeps_inserting() {
+    check("insert mode", 20, 3, "abcdef\x1b[1;3H\x1b[4h", "XY\x1b[4l!");
+}
+
+/// Ten cuts of a recorded `less` session, each compared twice: at the end of the session
+/// (back on the shell's screen) and just before `less` left the alternate screen.
+#[test]
+fn a_recorded_less_session_repainted_at_ten_points_matches_the_whole_session() {
+    let stream = LESS_RECORDING;
+    let less_quits = stream
+        .rfind("\x1b[?1049l")
+        .expect("the recording leaves the alternate screen");
+    let mut cases = Vec::new();
+    for i in 1..=10 {
+        let mut at = stream.len() * i / 11;
+        while !stream.is_char_boundary(at) {
+            at += 1;
+        }
+        let cut = format!("less recording cut at byte {at} of {}", stream.len());
+        let before = &stream[..at];
+        cases.push(Case::cut(&cut, 80, 24, &[before], &stream[at..]));
+        if at < less_quits {
+            let name = format!("{cut}, seen at byte {less_quits} (less still running)");
+            cases.push(Case::cut(&name, 80, 24, &[before], &stream[at..less_quits]));
+        }
+    }
+    assert_same_screens(&cases);
+}
+
+/// Sizes biased to the edges, where wide characters and pending wraps misbehave first.
+fn dimension(min: u16, max: u16) -> impl Strategy<Value = u16> {
+    prop_oneof![2 => min..=4u16, 5 => 5..=30u16, 1 => 31..=max]
+}
+
+/// Whether the stream holds a number of 6 digits or more. xterm.js carries out a count such
+/// as `CSI 4294967296 S` (scroll up), `T`, `L`, `M` or `b` (repeat) one step at a time, about
+/// a microsecond per step, so one such sequence keeps it busy for minutes (a viewer's tab
+/// too); the model caps them. Streams holding one are drawn again.
+fn holds_a_count_xterm_takes_minutes_over(stream: &str) -> bool {
+    stream
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|digits| digits.len() >= 6)
+}
+
+/// Generated output cut at a character boundary, the prefix cut again into frames.
+fn generated_case(index: usize, runner: &mut TestRunner) -> Case {
+    let strategy = (
+        dimension(2, 120),
+        dimension(1, 40),
+        output(160),
+        0.0..=1.0f64,
+        prop::collection::vec(0.0..1.0f64, 0..4),
+    );
+    let (cols, rows, stream, cut, frame_cuts) = loop {
+        let drawn = strategy
+            .new_tree(runner)
+            .expect("the strategy always generates")
+            .current();
+        if !holds_a_count_xterm_takes_minutes_over(&drawn.2) {
+            break drawn;
+        }
+    };
+    let mut at = ((stream.len() as f64) * cut) as usize;
+    while !stream.is_char_boundary(at) {
+        at += 1;
+    }
+    let frames = cut_into_frames(&stream[..at], &frame_cuts);
+    let frames: Vec<&str> = frames.iter().map(String::as_str).collect();
+    let name = format!("generated #{index}, cut at byte {at}: {stream:?}");
+    Case::cut(&name, cols, rows, &frames, &stream[at..])
+}
+
+/// The bracketed classes of one difference line (`<where> [<class>,...]: <details>`).
+fn classes(difference: &str) -> Vec<&str> {
+    let tags = difference
+        .split_once(" [")
+        .and_then(|(_, rest)| rest.split_once("]: "))
+        .map_or("", |(tags, _)| tags);
+    tags.split(',').collect()
+}
+
+fn allowed(difference: &str) -> bool {
+    classes(difference).iter().all(|class| {
+        GENERATED_ALLOWED_DIFFERENCES
+            .iter()
+            .any(|(allowed, _why)| allowed == class)
+    })
+}
+
+/// Known gaps on generated streams (run with `-- --ignored`): the same
+/// rare states as the model's own round-trip property (`properties/screen.rs`),
+/// and private modes xterm.js honours that the model's emulator does not
+/// know (47, 1047 and 1048 switch screens there; 9 is X10 mouse).
+#[test]
+#[ignore = "known gaps on generated streams: see the doc comment"]
+fn a_repaint_then_the_rest_of_the_stream_matches_the_full_stream_in_xterm_js() {
+    let count = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(GENERATED_CASES_DEFAULT);
+    let mut runner = TestRunner::deterministic();
+    let cases: Vec<Case> = (0..count)
+        .map(|index| generated_case(index, &mut runner))
+        .collect();
+    let results = xterm_differences(&cases);
+    // A stream xterm.js itself throws on says nothing about the repaint. Those are counted
+    // and shown, and may not be more than a quarter, so the property cannot go vacuous.
+    let unjudged: Vec<String> = results
+        .iter()
+        .zip(&cases)
+        .filter(|(differences, _)| {
+            differences
+                .iter()
+                .any(|d| classes(d).contains(&XTERM_THREW_ON_THE_WHOLE_STREAM))
+        })
+        .map(|(differences, case)| format!("{}: {}", case.name, differences.join("; ")))
+        .collect();
+    if !unjudged.is_empty() {
+        eprintln!(
+            "{} of {} generated streams not judged, xterm.js threw on the whole stream:\n{}",
+            unjudged.len(),
+            cases.len(),
+            unjudged.join("\n")
+        );
+    }
+    assert!(
+        unjudged.len() * 4 <= cases.len(),
+        "xterm.js threw on {} of {} generated streams; too few left to judge the repaint",
+        unjudged.len(),
+        cases.len()
+    );
+    let failures: Vec<String> = results
+        .into_iter()
+        .zip(&cases)
+        .filter(|(differences, _)| {
+            !differences
+                .iter()
+                .any(|d| classes(d).contains(&XTERM_THREW_ON_THE_WHOLE_STREAM))
+        })
+        .filter_map(|(differences, case)| {
+            let unexplained: Vec<String> = differences
+                .into_iter()
+                .filter(|difference| !allowed(difference))
+                .collect();
+            (!unexplained.is_empty()).then(|| {
+                format!(
+                    "{} ({}x{}):\n    {}",
+                    case.name,
+                    case.cols,
+                    case.rows,
+                    unexplained.join("\n    ")
+                )
+            })
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} generated streams show a different screen in xterm.js after the repaint \
+         (differences outside GENERATED_ALLOWED_DIFFERENCES):\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
