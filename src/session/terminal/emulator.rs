@@ -394,16 +394,19 @@ impl Handler for Observer<'_> {
     }
 
     fn set_scrolling_region(&mut self, top: usize, bottom: Option<usize>) {
-        // The same bounds `Term::set_scrolling_region` applies.
         let lines = self.term.screen_lines();
         let bottom = bottom.unwrap_or(lines);
-        if top < bottom {
-            let start = top.saturating_sub(1).min(lines);
-            let end = bottom.min(lines);
-            self.observed.scroll_region = (start, end);
-            self.observed.scroll_region_request = Some((top, bottom));
+        let start = top.saturating_sub(1).min(lines);
+        let end = bottom.min(lines);
+        // A region with no rows once fitted to the screen is ignored, as
+        // xterm and xterm.js (the viewers) ignore it; `Term` would keep an
+        // empty one and then address the cursor past it.
+        if top >= bottom || start >= end {
+            return;
         }
-        self.term.set_scrolling_region(top, bottom.into());
+        self.observed.scroll_region = (start, end);
+        self.observed.scroll_region_request = Some((top, bottom));
+        self.term.set_scrolling_region(top, Some(bottom));
     }
 
     fn set_active_charset(&mut self, index: CharsetIndex) {

@@ -13,7 +13,7 @@
 
 use std::fmt::Write;
 
-use alacritty_terminal::grid::{Dimensions, Grid};
+use alacritty_terminal::grid::{Cursor, Dimensions, Grid};
 use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::{Cell, Flags};
 use alacritty_terminal::term::color::Colors;
@@ -58,7 +58,7 @@ pub fn repaint(emulator: &Emulator) -> String {
     if mode.contains(TermMode::ALT_SCREEN) {
         if let Some(primary) = &observed.primary_under_alternate {
             let mut pen = draw_cells(&mut out, primary);
-            place_cursor(&mut out, primary, &mut pen, None);
+            position(&mut out, primary, &primary.cursor, &mut pen, None, None);
             Pen::of(&primary.cursor.template).select(&pen, &mut out);
             designate_charsets(&mut out, &primary.cursor.charsets);
         }
@@ -77,20 +77,32 @@ pub fn repaint(emulator: &Emulator) -> String {
     if let Some((top, bottom)) = observed.scroll_region_request {
         let _ = write!(out, "\x1b[{top};{bottom}r");
     }
-    let (top, _) = observed.scroll_region;
-    let origin = mode.contains(TermMode::ORIGIN).then_some(top);
+    let origin = mode
+        .contains(TermMode::ORIGIN)
+        .then_some(observed.scroll_region.0);
     if origin.is_some() {
         out.push_str("\x1b[?6h");
     }
-    place_cursor(&mut out, grid, &mut pen, origin);
-    if let Some(top) = origin {
-        // alacritty lets relative moves take the cursor above the region in
-        // origin mode (they add the region's top twice); only such a move
-        // gets it back there: from the top row, up by 2 × top − line.
-        let line = grid.cursor.point.line.0.max(0) as usize;
-        if line < top && top < observed.scroll_region.1 {
-            let _ = write!(out, "\x1b[{}A", 2 * top - line);
-        }
+    let (region_top, region_bottom) = observed.scroll_region;
+    let line = grid.cursor.point.line.0.max(0) as usize;
+    let outside_region = !(region_top..region_bottom).contains(&line);
+    if origin.is_some() && outside_region && grid.saved_cursor.point == grid.cursor.point {
+        // In origin mode only DECRC puts the cursor outside the region, and
+        // it left the saved cursor there too: restoring it does the same.
+        out.push_str("\x1b8");
+        pen = Pen::of(&grid.saved_cursor.template);
+    } else {
+        // Above a region with rows, in origin mode, `move_to` gets there.
+        let origin = origin.filter(|_| region_top < region_bottom);
+        let preceding_mapped = preceding.map(|(_, mapped)| mapped);
+        position(
+            &mut out,
+            grid,
+            &grid.cursor,
+            &mut pen,
+            origin,
+            preceding_mapped,
+        );
     }
     Pen::of(&grid.cursor.template).select(&pen, &mut out);
     designate_charsets(&mut out, &grid.cursor.charsets);
@@ -385,15 +397,7 @@ fn write_cell(out: &mut String, cell: &Cell, column: usize, pen: &mut Pen) {
 /// The cursor saved by DECSC (`ESC 7`), saved again on the viewer.
 fn write_saved_cursor(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
     let saved = &grid.saved_cursor;
-    position(
-        out,
-        grid,
-        saved.point.line.0.max(0) as usize,
-        saved.point.column.0,
-        saved.input_needs_wrap,
-        pen,
-        None,
-    );
+    position(out, grid, saved, pen, None, None);
     let saved_pen = Pen::of(&saved.template);
     saved_pen.select(pen, out);
     *pen = saved_pen;
@@ -445,40 +449,58 @@ fn redraw_preceding_char(
             })
             .map(|column| (line, column))
     });
-    let Some((line, column)) = found else {
+    if let Some((line, column)) = found {
+        let _ = write!(out, "\x1b[{};{}H", line + 1, column + 1);
+        write_cell(out, &grid[Line(line as i32)][Column(column)], column, pen);
+        return;
+    }
+    // No cell holds it any more: print it on a blank cell (and the one
+    // after, which a wide character takes), then erase them again, which
+    // prints nothing.
+    // Characters before U+1100 take one column (wide ones start there).
+    let needs = if printed < '\u{1100}' { 1 } else { 2 };
+    let blank_pair = (0..grid.screen_lines()).find_map(|line| {
+        let row = &grid[Line(line as i32)];
+        // Erasing the last column would take a soft-wrap mark with it.
+        let wrapped = row[Column(columns - 1)].flags.contains(Flags::WRAPLINE);
+        let end = columns.saturating_sub(if wrapped { 2 } else { 1 });
+        (0..end)
+            .find(|&column| {
+                is_blank(&row[Column(column)]) && (needs == 1 || is_blank(&row[Column(column + 1)]))
+            })
+            .map(|column| (line, column))
+    });
+    let zero_width = printed.is_control()
+        || matches!(printed, '\u{300}'..='\u{36f}' | '\u{200b}'..='\u{200f}' | '\u{fe00}'..='\u{fe0f}');
+    let Some((line, column)) = blank_pair.filter(|_| !zero_width) else {
         return;
     };
-    let _ = write!(out, "\x1b[{};{}H", line + 1, column + 1);
-    write_cell(out, &grid[Line(line as i32)][Column(column)], column, pen);
-}
-
-/// Puts the cursor where the grid has it, in the pending-wrap state when
-/// the grid's cursor is in it (the last column was just written).
-fn place_cursor(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen, origin_top: Option<usize>) {
-    let cursor = &grid.cursor;
-    position(
+    let blank = Pen::default();
+    blank.select(pen, out);
+    *pen = blank;
+    let _ = write!(
         out,
-        grid,
-        cursor.point.line.0.max(0) as usize,
-        cursor.point.column.0,
-        cursor.input_needs_wrap,
-        pen,
-        origin_top,
+        "\x1b[{row};{col}H{printed}\x1b[{row};{col}H\x1b[{needs}X",
+        row = line + 1,
+        col = column + 1
     );
 }
 
+/// Puts the viewer's cursor where `cursor` is on `grid`, waiting to wrap
+/// when it waits (only writing the last column makes it wait).
 fn position(
     out: &mut String,
     grid: &Grid<Cell>,
-    line: usize,
-    column: usize,
-    pending_wrap: bool,
+    cursor: &Cursor<Cell>,
     pen: &mut Pen,
     origin_top: Option<usize>,
+    preceding: Option<char>,
 ) {
-    let row = line.saturating_sub(origin_top.unwrap_or(0)) + 1;
+    let line = cursor.point.line.0.max(0) as usize;
+    let column = cursor.point.column.0;
+    let pending_wrap = cursor.input_needs_wrap;
     if !pending_wrap || column + 1 != grid.columns() {
-        let _ = write!(out, "\x1b[{row};{}H", column + 1);
+        move_to(out, line, column, origin_top);
         return;
     }
     // Only writing the last column sets a pending wrap: write that cell
@@ -491,14 +513,43 @@ fn position(
     {
         start -= 1;
     }
-    let _ = write!(out, "\x1b[{row};{}H", start + 1);
+    move_to(out, line, start, origin_top);
     let cell = &cells[Column(start)];
-    if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+    // This write is the repaint's last print, so it also decides what REP
+    // repeats: on a blank cell, print the model's last character and erase
+    // it again (ECH keeps the pending wrap).
+    let preceding = preceding.filter(|c| !c.is_control() && *c < '\u{300}');
+    if is_blank(cell) || cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
         let blank = Pen::default();
         blank.select(pen, out);
         *pen = blank;
-        out.push(' ');
+        match preceding {
+            Some(c) if is_blank(cell) => {
+                out.push(c);
+                out.push_str("\x1b[X");
+            }
+            _ => out.push(' '),
+        }
     } else {
         write_cell(out, cell, start, pen);
+    }
+}
+
+/// Moves the cursor to an absolute cell. In origin mode rows count from the
+/// region's top; a row above it is reached as alacritty lets a program reach
+/// it, by a relative move (which adds the region's top twice): from the
+/// top, up by 2 × top − line.
+fn move_to(out: &mut String, line: usize, column: usize, origin_top: Option<usize>) {
+    match origin_top {
+        Some(top) if line < top => {
+            // The column first: CHA would add the region's top once more.
+            let _ = write!(out, "\x1b[1;{}H\x1b[{}A", column + 1, 2 * top - line);
+        }
+        Some(top) => {
+            let _ = write!(out, "\x1b[{};{}H", line - top + 1, column + 1);
+        }
+        None => {
+            let _ = write!(out, "\x1b[{};{}H", line + 1, column + 1);
+        }
     }
 }

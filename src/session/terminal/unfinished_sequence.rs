@@ -46,21 +46,24 @@ impl UnfinishedSequence {
             None if self.bytes.is_empty() => return,
             None => data,
         };
-        let room = MAX_KEPT_BYTES.saturating_sub(self.bytes.len());
-        let mut kept = tail.len().min(room);
-        while !tail.is_char_boundary(kept) {
-            kept -= 1;
-        }
-        self.bytes.push_str(&tail[..kept]);
-        // Whether the sequence ended is decided on everything it received,
-        // including the bytes past the kept ones.
-        let overflow = &tail.as_bytes()[kept..];
-        let finished = match self.bytes.as_bytes() {
-            [ESC, kind, body @ ..] => finishes(*kind, body) || finishes(*kind, overflow),
+        // Whether the sequence ended is decided on all it received, kept or
+        // not; what was kept before did not end it.
+        let finished = match (self.bytes.as_bytes(), tail.as_bytes()) {
+            ([], [ESC, kind, body @ ..]) | ([ESC], [kind, body @ ..]) => finishes(*kind, body),
+            ([ESC, kind, ..], body) => finishes(*kind, body),
             _ => false,
         };
         if finished {
             self.bytes.clear();
+            return;
+        }
+        // C0 controls inside a sequence were executed (or ignored) already;
+        // kept, they would run again on the viewer.
+        for c in tail.chars().filter(|&c| !(c < ' ' && c != '\x1b')) {
+            if self.bytes.len() + c.len_utf8() > MAX_KEPT_BYTES {
+                break;
+            }
+            self.bytes.push(c);
         }
     }
 }
@@ -120,6 +123,14 @@ mod tests {
         assert_eq!(after(&["\x1bP1$r", "text\x1b\\"]), "");
         assert_eq!(after(&["\x1b"]), "\x1b");
         assert_eq!(after(&["\x1b(", "B"]), "");
+    }
+
+    #[test]
+    fn controls_inside_an_open_sequence_are_not_kept() {
+        // The line feed ran when the model parsed it; the viewer must not
+        // run it a second time.
+        assert_eq!(after(&["\x1b[\n3"]), "\x1b[3");
+        assert_eq!(after(&["\x1b]2;a\r\nb"]), "\x1b]2;ab");
     }
 
     #[test]
