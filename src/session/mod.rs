@@ -13,6 +13,7 @@ mod geometry;
 mod launch;
 mod pty_process;
 mod replay_ring;
+mod screen_feed;
 mod terminal;
 mod utf8_stream;
 mod viewer;
@@ -43,26 +44,6 @@ pub use terminal::ScreenModel;
 /// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
 /// larger buffer lets a burst arrive in fewer frames when it can.
 const PTY_READ_BUFFER_BYTES: usize = 16 * 1024;
-
-/// Unparsed output above which the reader parses inline instead of in the
-/// background, so the screen model can never fall out of the ring.
-const MAX_SCREEN_LAG_BYTES: u64 = 4 * 1024 * 1024;
-
-/// Output between two checkpoints of the screen (see `replay_ring.rs`), at
-/// least: a viewer over its replay budget loses at most this much of the
-/// history the budget could hold, and the model formats one screen per
-/// interval. (16 KiB: freshell's 128 KiB budget then reaches ≥ 10 000 lines
-/// of `seq` output, ≥ 7/8 of what the budget holds at best.)
-const CHECKPOINT_INTERVAL_BYTES: u64 = 16 * 1024;
-
-/// Output per checkpoint byte, at least: a screen whose repaint is large (a
-/// busy TUI's is ~17 KB) is checkpointed less often, so checkpoints cost at
-/// most a quarter of the output's bytes and of the model's time.
-const OUTPUT_BYTES_PER_CHECKPOINT_BYTE: u64 = 4;
-
-/// Visible cells that must change for output to count as activity (for
-/// the idle reaper): spinners, clocks and same-text redraws change fewer.
-const MEANINGFUL_CHANGED_CELLS: usize = 12;
 
 /// How long the PTY may stay open after the child exited (a background job
 /// holding it) before the rest of its process group is hung up.
@@ -165,7 +146,7 @@ impl Session {
             ring: Mutex::new(ReplayRing::new(config.replay_ring_bytes)),
             screen: Mutex::new(ScreenModel::new(spec.cols, spec.rows)),
             screen_parsed_offset: AtomicU64::new(0),
-            next_checkpoint_offset: AtomicU64::new(CHECKPOINT_INTERVAL_BYTES),
+            next_checkpoint_offset: AtomicU64::new(screen_feed::CHECKPOINT_INTERVAL_BYTES),
             screen_catch_up_scheduled: AtomicBool::new(false),
             viewers: Mutex::new(Vec::new()),
             next_viewer_id: AtomicU64::new(1),
@@ -296,125 +277,7 @@ impl Session {
         };
         self.last_activity_ms.store(now_ms(), Ordering::Relaxed);
         self.wake_viewers();
-        let lag = appended.saturating_sub(self.screen_parsed_offset.load(Ordering::Relaxed));
-        if lag > MAX_SCREEN_LAG_BYTES.min(self.config.replay_ring_bytes / 2) {
-            // Backpressure: the model must not fall out of the ring.
-            self.catch_up_screen();
-        } else if lag > 0 {
-            self.schedule_screen_catch_up();
-        }
-    }
-
-    fn schedule_screen_catch_up(self: &Arc<Self>) {
-        if self.screen_catch_up_scheduled.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let session = Arc::clone(self);
-        self.runtime.spawn_blocking(move || {
-            session
-                .screen_catch_up_scheduled
-                .store(false, Ordering::Release);
-            session.catch_up_screen();
-        });
-    }
-
-    /// Feeds the screen model every frame it has not seen yet.
-    fn catch_up_screen(&self) {
-        drop(self.up_to_date_screen());
-    }
-
-    /// The screen model, locked, after it has caught up with the ring.
-    fn up_to_date_screen(&self) -> parking_lot::MutexGuard<'_, ScreenModel> {
-        let mut screen = self.screen.lock();
-        let mut fed = false;
-        loop {
-            let next = screen.parsed_through_seq() + 1;
-            let frames = {
-                let ring = self.ring.lock();
-                if next < ring.oldest_seq() {
-                    tracing::warn!(
-                        terminal = %self.info.terminal_id,
-                        "screen model fell out of the replay ring; skipping to its oldest frame"
-                    );
-                    let oldest = ring.oldest_seq();
-                    let offset = ring
-                        .get(oldest)
-                        .map_or(ring.appended_bytes(), |f| f.stream_offset);
-                    screen.skip_to(oldest - 1, offset);
-                    continue;
-                }
-                // Up to the next checkpoint, so checkpoints fall one
-                // interval apart (give or take a frame).
-                let checkpoint_due = self.next_checkpoint_offset.load(Ordering::Relaxed);
-                let until_checkpoint =
-                    checkpoint_due.saturating_sub(screen.parsed_through_offset());
-                ring.read_from(next, until_checkpoint.max(1))
-            };
-            if frames.is_empty() {
-                break;
-            }
-            screen.feed(&frames);
-            fed = true;
-            let parsed = screen.parsed_through_offset();
-            self.screen_parsed_offset.store(parsed, Ordering::Relaxed);
-            if parsed >= self.next_checkpoint_offset.load(Ordering::Relaxed) {
-                self.checkpoint(&screen, parsed);
-            }
-        }
-        if fed && screen.take_text_change() >= MEANINGFUL_CHANGED_CELLS {
-            self.last_meaningful_activity_ms
-                .store(now_ms(), Ordering::Relaxed);
-        }
-        screen
-    }
-
-    /// Puts a repaint of `screen`, which has parsed output up to `parsed`,
-    /// into the ring. On the alternate screen nothing scrolls into history,
-    /// so a checkpoint would give a viewer nothing the current screen does
-    /// not: none is made there.
-    fn checkpoint(&self, screen: &ScreenModel, parsed: u64) {
-        let mut interval = CHECKPOINT_INTERVAL_BYTES;
-        if !screen.on_alternate_screen() {
-            let snapshot = screen.snapshot();
-            interval =
-                interval.max(snapshot.repaint.len() as u64 * OUTPUT_BYTES_PER_CHECKPOINT_BYTE);
-            self.ring.lock().add_checkpoint(Checkpoint {
-                seq: snapshot.through_seq,
-                repaint: snapshot.repaint.into(),
-                size: screen.size(),
-            });
-        }
-        self.next_checkpoint_offset
-            .store(parsed + interval, Ordering::Relaxed);
-    }
-
-    /// The current screen as a repaint, up to date with all output so far.
-    pub fn snapshot(&self) -> ScreenSnapshot {
-        self.up_to_date_screen().snapshot()
-    }
-
-    /// A repaint at most `max_lag` bytes of output behind the head: the
-    /// model as it stands when it is that close (the frames after it are
-    /// still in the ring), else one caught up with all output so far. A
-    /// viewer resyncing during a flood then costs one screen of formatting,
-    /// not megabytes of parsing on the socket's task.
-    pub fn recent_snapshot(&self, max_lag: u64) -> ScreenSnapshot {
-        {
-            let screen = self.screen.lock();
-            let ring = self.ring.lock();
-            let lag = ring
-                .appended_bytes()
-                .saturating_sub(screen.parsed_through_offset());
-            if lag <= max_lag && screen.parsed_through_seq() + 1 >= ring.oldest_seq() {
-                return screen.snapshot();
-            }
-        }
-        self.snapshot()
-    }
-
-    /// (cols, rows) the screen model has now.
-    fn screen_size(&self) -> (u16, u16) {
-        self.screen.lock().size()
+        self.screen_follow(appended);
     }
 
     /// The visible text of the screen (for scripts and tests).
