@@ -241,8 +241,23 @@ impl Viewer {
             .unwrap_or(0);
         // Half the bound: the frames after the repaint then fit well within
         // it, and the repaint is newer than the cursor, which is more than
-        // the whole bound behind.
-        let repaint = self.session.recent_snapshot(self.max_queued_bytes / 2);
+        // the whole bound behind. From a checkpoint when one is that close,
+        // so the frames after it give the viewer history, as on attach.
+        let within = self.max_queued_bytes / 2;
+        let size = self.session.screen_size();
+        let checkpoint = self.session.ring.lock().checkpoint_within_budget(
+            self.next_seq,
+            size,
+            within,
+            Frame::len_bytes,
+        );
+        let repaint = match checkpoint {
+            Some(checkpoint) => ScreenSnapshot {
+                through_seq: checkpoint.seq,
+                repaint: checkpoint.repaint.to_string(),
+            },
+            None => self.session.recent_snapshot(within),
+        };
         let skipped = skipped_range(
             self.next_seq,
             repaint.through_seq,
