@@ -52,7 +52,12 @@ pub fn repaint(emulator: &Emulator) -> String {
     out.push_str(BEGIN_SYNCHRONIZED);
     out.push_str(RESET);
     write_colors(&mut out, term.colors());
-    let _ = write!(out, "\x1b]2;{}\x07", printable_title(emulator));
+    // Only a title the program set: an empty one would rename a viewer's
+    // tab (freshell names panes after it) for a program that never set any.
+    let title = printable_title(emulator);
+    if !title.is_empty() {
+        let _ = write!(out, "\x1b]2;{title}\x07");
+    }
     write_tab_stops(&mut out, &observed.tab_stops);
 
     if mode.contains(TermMode::ALT_SCREEN) {
