@@ -12,6 +12,7 @@ mod labels;
 mod periodic;
 mod persistence;
 mod reaper;
+mod resting_screens;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

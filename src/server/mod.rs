@@ -82,6 +82,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     registry.account();
     registry.start_accounting();
     registry.start_reaper();
+    registry.start_resting_quiet_screens();
     let upstream = match &options.freshell_upstream {
         Some(url) => Some(Upstream::new(
             UpstreamAddress::parse(url).map_err(anyhow::Error::msg)?,

@@ -39,6 +39,7 @@ pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer,
 use pty_process::PtyProcess;
 // Public for benchmarks and tests of the hot paths; sessions use them internally.
 pub use replay_ring::{Checkpoint, ReplayRing};
+pub use screen_feed::SCREEN_REST_AFTER_QUIET_MS;
 pub use terminal::ScreenModel;
 
 /// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a

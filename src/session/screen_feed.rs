@@ -29,7 +29,28 @@ const OUTPUT_BYTES_PER_CHECKPOINT_BYTE: u64 = 4;
 /// the idle reaper): spinners, clocks and same-text redraws change fewer.
 const MEANINGFUL_CHANGED_CELLS: usize = 12;
 
+/// Quiet time after which a session's screen model rests (see
+/// `ScreenModel::rest`): an idle session then costs a few KiB of repaint
+/// instead of an emulator's grids. Short, because waking is cheap (one
+/// repaint parsed, a fraction of a millisecond).
+pub const SCREEN_REST_AFTER_QUIET_MS: u64 = 2_000;
+
 impl Session {
+    /// Puts the screen model at rest if no output or input came for
+    /// `SCREEN_REST_AFTER_QUIET_MS`, after it has caught up.
+    pub fn rest_screen_if_quiet(&self, now_ms: u64) {
+        if now_ms.saturating_sub(self.last_activity_ms()) < SCREEN_REST_AFTER_QUIET_MS {
+            return;
+        }
+        let mut screen = self.up_to_date_screen();
+        screen.rest();
+    }
+
+    /// Whether the screen model is at rest (for tests and metrics).
+    pub fn screen_is_resting(&self) -> bool {
+        self.screen.lock().is_resting()
+    }
+
     /// Has the model follow output appended up to stream offset
     /// `appended`: in the background, or right here when it fell so far
     /// behind that it could fall out of the ring (backpressure to the

@@ -51,6 +51,51 @@ pub struct ScreenModel {
     compared_rows: Vec<String>,
     /// The sequence the last frame ended inside of, if any.
     unfinished: UnfinishedSequence,
+    /// While the session is quiet: the state as a repaint, and `emulator`
+    /// a two-cell stand-in (see `rest`).
+    resting: Option<Resting>,
+}
+
+/// A screen model at rest: a few KiB of repaint instead of an emulator's
+/// two grids (24 bytes a cell each).
+struct Resting {
+    repaint: String,
+    size: GridSize,
+    title: Option<String>,
+}
+
+impl Resting {
+    /// An emulator in the state this repaint carries.
+    fn restored(&self) -> Emulator {
+        let mut emulator = Emulator::new(self.size, MODEL_SCROLLBACK_ROWS);
+        let replayed = panic::catch_unwind(AssertUnwindSafe(|| {
+            emulator.advance(self.repaint.as_bytes())
+        }));
+        if replayed.is_err() {
+            emulator = Emulator::new(self.size, MODEL_SCROLLBACK_ROWS);
+        }
+        emulator.set_title(self.title.clone());
+        emulator
+    }
+}
+
+/// The emulator to read: the live one, or one restored for the occasion
+/// from a resting model (reads of a resting model are rare: an API's text,
+/// an attach's modes).
+enum Reading<'a> {
+    Live(&'a Emulator),
+    Restored(Box<Emulator>),
+}
+
+impl std::ops::Deref for Reading<'_> {
+    type Target = Emulator;
+
+    fn deref(&self) -> &Emulator {
+        match self {
+            Reading::Live(emulator) => emulator,
+            Reading::Restored(emulator) => emulator,
+        }
+    }
 }
 
 impl ScreenModel {
@@ -61,12 +106,53 @@ impl ScreenModel {
             parsed_through_offset: 0,
             compared_rows: Vec::new(),
             unfinished: UnfinishedSequence::default(),
+            resting: None,
+        }
+    }
+
+    /// Puts the model at rest: its state kept as a repaint, its emulator's
+    /// grids freed. The session does this when its output has been quiet a
+    /// while; the next output (or resize) restores the emulator from the
+    /// repaint (a fraction of a millisecond), exact but for the round trip's
+    /// known gaps (tests/properties/screen.rs).
+    pub fn rest(&mut self) {
+        if self.resting.is_some() {
+            return;
+        }
+        let emulator = std::mem::replace(
+            &mut self.emulator,
+            Emulator::new(GridSize { cols: 2, rows: 1 }, 0),
+        );
+        self.resting = Some(Resting {
+            repaint: repaint::repaint(&emulator),
+            size: emulator.size(),
+            title: emulator.title(),
+        });
+    }
+
+    /// Whether the model is at rest (see `rest`).
+    pub fn is_resting(&self) -> bool {
+        self.resting.is_some()
+    }
+
+    /// Restores the emulator of a resting model.
+    fn wake(&mut self) {
+        if let Some(resting) = self.resting.take() {
+            self.emulator = resting.restored();
+        }
+    }
+
+    fn reading(&self) -> Reading<'_> {
+        match &self.resting {
+            Some(resting) => Reading::Restored(Box::new(resting.restored())),
+            None => Reading::Live(&self.emulator),
         }
     }
 
     /// The visible rows as text, trailing blanks trimmed.
     fn rows_text(&self) -> Vec<String> {
-        let grid = self.emulator.term.grid();
+        let emulator = self.reading();
+        let grid = emulator.term.grid();
         (0..grid.screen_lines())
             .map(|line| {
                 let row = &grid[Line(line as i32)];
@@ -133,6 +219,12 @@ impl ScreenModel {
 
     /// Feeds frames in seq order; frames already parsed are skipped.
     pub fn feed(&mut self, frames: &[Arc<Frame>]) {
+        if frames
+            .iter()
+            .any(|frame| frame.seq > self.parsed_through_seq)
+        {
+            self.wake();
+        }
         for frame in frames {
             if frame.seq <= self.parsed_through_seq {
                 continue;
@@ -183,6 +275,7 @@ impl ScreenModel {
     }
 
     pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.wake();
         let size = GridSize { cols, rows };
         let resized = panic::catch_unwind(AssertUnwindSafe(|| self.emulator.resize(size)));
         if resized.is_err() {
@@ -194,7 +287,7 @@ impl ScreenModel {
     /// Whether a full-screen program has the alternate screen: output then
     /// scrolls nothing into a viewer's history.
     pub fn on_alternate_screen(&self) -> bool {
-        self.emulator
+        self.reading()
             .term
             .mode()
             .contains(alacritty_terminal::term::TermMode::ALT_SCREEN)
@@ -202,24 +295,33 @@ impl ScreenModel {
 
     /// (cols, rows) of the model.
     pub fn size(&self) -> (u16, u16) {
-        let size = self.emulator.size();
+        let size = match &self.resting {
+            Some(resting) => resting.size,
+            None => self.emulator.size(),
+        };
         (size.cols, size.rows)
     }
 
     pub fn title(&self) -> Option<String> {
-        self.emulator.title()
+        match &self.resting {
+            Some(resting) => resting.title.clone(),
+            None => self.emulator.title(),
+        }
     }
 
     /// Escape sequences that re-enter the modes not at their defaults, for
     /// a fresh terminal that gets the stream from some point on.
     pub fn mode_preamble(&self) -> String {
-        repaint::mode_preamble(&self.emulator)
+        repaint::mode_preamble(&self.reading())
     }
 
     /// Escape sequences that bring any terminal of this size to this state,
     /// ending inside the sequence the last frame ended inside of, if any.
     pub fn snapshot(&self) -> ScreenSnapshot {
-        let mut repaint = repaint::repaint(&self.emulator);
+        let mut repaint = match &self.resting {
+            Some(resting) => resting.repaint.clone(),
+            None => repaint::repaint(&self.emulator),
+        };
         repaint.push_str(self.unfinished.as_str());
         ScreenSnapshot {
             through_seq: self.parsed_through_seq,
@@ -233,12 +335,13 @@ impl ScreenModel {
     /// title, and the primary screen under the alternate one. For tests and
     /// fuzzing of the repaint.
     pub fn differences_from(&self, other: &ScreenModel) -> Vec<String> {
-        compare::differences(&self.emulator, &other.emulator)
+        compare::differences(&self.reading(), &other.reading())
     }
 
     /// Feeds raw bytes, outside the seq bookkeeping (for tests and fuzzing:
     /// a viewer's terminal fed a repaint and the output after it).
     pub fn feed_bytes(&mut self, bytes: &[u8]) {
+        self.wake();
         let parsed = panic::catch_unwind(AssertUnwindSafe(|| self.emulator.advance(bytes)));
         if parsed.is_err() {
             self.rebuild_after_panic(self.parsed_through_seq);
@@ -348,6 +451,34 @@ mod tests {
         );
         assert_eq!(viewer.differences_from(&model), Vec::<String>::new());
         assert_eq!(viewer.text(), "plain");
+    }
+
+    #[test]
+    fn a_model_at_rest_keeps_its_state_and_goes_on_from_it() {
+        let output = "$ vim\x1b]2;t\x07\x1b[?1049h\x1b[2;4r\x1b[3;1H\x1b(0lqk\x1b7\x1b[1;31mred";
+        let mut awake = model_fed(20, 6, output);
+        let mut rested = model_fed(20, 6, output);
+        let before = rested.snapshot().repaint;
+        rested.rest();
+        assert!(rested.is_resting());
+        assert_eq!(
+            rested.snapshot().repaint,
+            before,
+            "at rest, the same repaint"
+        );
+        assert_eq!(rested.text(), awake.text());
+        assert_eq!(rested.title(), awake.title());
+        assert_eq!(rested.size(), awake.size());
+        let more = frame(2, output.len() as u64, "\x1b8x\nscrolled\x1b[?1049l$ ");
+        awake.feed(&[Arc::clone(&more)]);
+        rested.feed(&[more]);
+        assert!(!rested.is_resting(), "output wakes it");
+        assert_eq!(awake.differences_from(&rested), Vec::<String>::new());
+        assert_eq!(
+            awake.text(),
+            "$ vim$",
+            "back on the shell's line, after the prompt"
+        );
     }
 
     #[test]
