@@ -319,3 +319,91 @@ async fn reattach_to_a_full_screen_tui_repaints_its_modes_colours_and_alternate_
     assert_eq!(stream.gaps[0].reason, "replay_budget_exceeded");
     assert_same_screen(&full_screen, &stream.screen(ROWS, COLS), "repainted TUI");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_sessions_resting_screen_repaints_exactly_and_wakes_on_output() {
+    let daemon = Daemon::start("");
+    let (mut watcher, _) = Client::connect_ready(&daemon).await;
+    let terminal_id = watcher.create(json!({"mode": "shell"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let watched = watcher.attach(&terminal_id).await;
+    watcher.type_line(&terminal_id, "PS1='REA''DY> '").await;
+    watcher.wait_for_text(&watched, "READY> ").await;
+    watcher
+        .type_line(
+            &terminal_id,
+            r"printf '\033[1;31mRED\033[0m \033[4mLINE\033[0m\n'",
+        )
+        .await;
+    // The echoed command shows `\033`, never the escape itself.
+    watcher.wait_for_text(&watched, "LINE\x1b[0m\r\n").await;
+    let after_output = watcher
+        .stream(&watched)
+        .data
+        .rfind("LINE\x1b[0m\r\n")
+        .unwrap();
+    watcher
+        .wait_for_text_from(&watched, after_output, "READY> ")
+        .await;
+
+    // Quiet now: the daemon puts the screen model at rest.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let record = http::api_session(&daemon, &terminal_id).expect("the session is listed");
+        if record["screenResting"] == json!(true) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the quiet session's screen never rested: {record}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let full_screen = watcher.stream(&watched).screen(ROWS, COLS);
+
+    // A new viewer over its budget is repainted from the resting model, exactly.
+    let (mut newcomer, _) = Client::connect_ready(&daemon).await;
+    let hydrated = newcomer
+        .attach_with(
+            &terminal_id,
+            Attach {
+                max_replay_bytes: Some(512),
+                ..Default::default()
+            },
+        )
+        .await;
+    newcomer.wait_for_text(&hydrated, "READY> ").await;
+    let stream = newcomer.stream(&hydrated);
+    assert_eq!(
+        stream.gaps.len(),
+        1,
+        "a repaint, not the history: {} then {} frames",
+        stream.ready,
+        stream.frames.len()
+    );
+    assert_same_screen(
+        &full_screen,
+        &newcomer.stream(&hydrated).screen(ROWS, COLS),
+        "repainted from rest",
+    );
+
+    // Output wakes it, and the model follows on from where it rested.
+    watcher.type_line(&terminal_id, "echo AFTER-$((1+1))").await;
+    watcher.wait_for_text(&watched, "AFTER-2\r\n").await;
+    newcomer.wait_for_text(&hydrated, "AFTER-2").await;
+    let after = watcher.stream(&watched).data.rfind("AFTER-2\r\n").unwrap();
+    watcher.wait_for_text_from(&watched, after, "READY> ").await;
+    let text = http::get(
+        &daemon,
+        &format!("/ptyhub/api/sessions/{terminal_id}/screen"),
+        http::Auth::Bearer(&daemon.token),
+    )
+    .body;
+    assert!(
+        text.contains("RED LINE"),
+        "the screen from before the rest: {text}"
+    );
+    assert!(text.contains("AFTER-2"), "and the output after it: {text}");
+}

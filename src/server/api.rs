@@ -44,6 +44,10 @@ pub struct SessionRecord {
     /// Whether a create naming its sessionRef would resume it.
     #[serde(default)]
     pub resumable: bool,
+    /// Whether its screen model is at rest: quiet for a while, kept as a
+    /// repaint instead of an emulator (restored on its next output).
+    #[serde(default)]
+    pub screen_resting: bool,
 }
 
 impl SessionRecord {
@@ -74,6 +78,7 @@ impl SessionRecord {
             pss_bytes: usage.and_then(|u| u.pss_bytes),
             detached_since: session.detached_since_ms().filter(|_| session.is_running()),
             resumable: !session.is_running() && info.session_ref.is_some(),
+            screen_resting: session.screen_is_resting(),
         }
     }
 
@@ -96,6 +101,7 @@ impl SessionRecord {
             pss_bytes: None,
             detached_since: None,
             resumable: true,
+            screen_resting: false,
         }
     }
 }

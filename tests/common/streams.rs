@@ -208,11 +208,15 @@ pub fn screen_model(rows: u16, cols: u16) -> vt100::Parser {
     vt100::Parser::new(nonzero(rows), nonzero(cols), 0)
 }
 
-/// The screen's text, trailing blanks of each row dropped: vt100 tells a space that was
-/// written from a cell never written, which no viewer shows.
+/// The screen's text, trailing blanks of each row and trailing blank rows dropped: vt100
+/// tells a space that was written (or erased) from a cell never written, which no viewer
+/// shows.
 fn visible_text(screen: &vt100::Screen) -> String {
     let contents = screen.contents();
-    let lines: Vec<&str> = contents.lines().map(str::trim_end).collect();
+    let mut lines: Vec<&str> = contents.lines().map(str::trim_end).collect();
+    while lines.last().is_some_and(|line| line.is_empty()) {
+        lines.pop();
+    }
     lines.join("\n")
 }
 
