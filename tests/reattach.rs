@@ -155,6 +155,20 @@ async fn reattach_with_since_seq_while_others_watch_replays_everything_once() {
     );
 }
 
+/// A shell whose prompt is `READY> ` (typed as `'REA''DY> '`, so the echoed command never
+/// contains it), with a client attached: (client, terminal id, attach id).
+async fn watched_shell(daemon: &Daemon) -> (Client, String, String) {
+    let (mut watcher, _) = Client::connect_ready(daemon).await;
+    let terminal_id = watcher.create(json!({"mode": "shell"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let watched = watcher.attach(&terminal_id).await;
+    watcher.type_line(&terminal_id, "PS1='REA''DY> '").await;
+    watcher.wait_for_text(&watched, "READY> ").await;
+    (watcher, terminal_id, watched)
+}
+
 /// The longest run of consecutive numbers, one per line, that ends with `last`.
 fn consecutive_lines_ending_at(lines: &[String], last: u64) -> u64 {
     let Some(end) = lines.iter().rposition(|line| line == &last.to_string()) else {
@@ -175,15 +189,7 @@ fn consecutive_lines_ending_at(lines: &[String], last: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reattach_after_200000_lines_gives_the_exact_screen_and_the_history_the_budget_holds() {
     let daemon = Daemon::start("");
-    let (mut watcher, _) = Client::connect_ready(&daemon).await;
-    let terminal_id = watcher.create(json!({"mode": "shell"})).await["terminalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let watched = watcher.attach(&terminal_id).await;
-    // The echoed command line never contains the markers the output will.
-    watcher.type_line(&terminal_id, "PS1='REA''DY> '").await;
-    watcher.wait_for_text(&watched, "READY> ").await;
+    let (mut watcher, terminal_id, watched) = watched_shell(&daemon).await;
 
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
     let roamed = roamer.attach(&terminal_id).await;
@@ -323,14 +329,7 @@ async fn reattach_to_a_full_screen_tui_repaints_its_modes_colours_and_alternate_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quiet_sessions_resting_screen_repaints_exactly_and_wakes_on_output() {
     let daemon = Daemon::start("");
-    let (mut watcher, _) = Client::connect_ready(&daemon).await;
-    let terminal_id = watcher.create(json!({"mode": "shell"})).await["terminalId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let watched = watcher.attach(&terminal_id).await;
-    watcher.type_line(&terminal_id, "PS1='REA''DY> '").await;
-    watcher.wait_for_text(&watched, "READY> ").await;
+    let (mut watcher, terminal_id, watched) = watched_shell(&daemon).await;
     watcher
         .type_line(
             &terminal_id,

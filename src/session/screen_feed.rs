@@ -46,6 +46,26 @@ impl Session {
         screen.rest();
     }
 
+    /// The repaint of the oldest checkpoint after frame `after_seq` or
+    /// later, drawn at the screen's present size, whose repaint and
+    /// following frames cost at most `budget` (see `replay_ring.rs`).
+    pub(super) fn checkpoint_within_budget(
+        &self,
+        after_seq: u64,
+        budget: u64,
+        cost: &dyn Fn(&super::Frame) -> u64,
+    ) -> Option<ScreenSnapshot> {
+        let size = self.screen_size();
+        let checkpoint = self
+            .ring
+            .lock()
+            .checkpoint_within_budget(after_seq, size, budget, cost)?;
+        Some(ScreenSnapshot {
+            through_seq: checkpoint.seq,
+            repaint: checkpoint.repaint.to_string(),
+        })
+    }
+
     /// Whether the screen model is at rest (for tests and metrics).
     pub fn screen_is_resting(&self) -> bool {
         self.screen.lock().is_resting()
@@ -172,7 +192,7 @@ impl Session {
     }
 
     /// (cols, rows) the screen model has now.
-    pub(super) fn screen_size(&self) -> (u16, u16) {
+    fn screen_size(&self) -> (u16, u16) {
         self.screen.lock().size()
     }
 }

@@ -144,20 +144,9 @@ impl Session {
         // From a checkpoint when one fits: the screen is exact from there
         // and the frames after it give the viewer history. Else the screen
         // as it is now, and no history.
-        let size = self.screen_size();
-        let checkpoint = self.ring.lock().checkpoint_within_budget(
-            want_from,
-            size,
-            request.replay_budget,
-            request.replay_cost,
-        );
-        let repaint = match checkpoint {
-            Some(checkpoint) => ScreenSnapshot {
-                through_seq: checkpoint.seq,
-                repaint: checkpoint.repaint.to_string(),
-            },
-            None => self.snapshot(),
-        };
+        let repaint = self
+            .checkpoint_within_budget(want_from, request.replay_budget, request.replay_cost)
+            .unwrap_or_else(|| self.snapshot());
         let repaint_seq = repaint.through_seq;
         let head = self.head_seq().max(repaint_seq);
         viewer.next_seq = repaint_seq + 1;
@@ -244,20 +233,10 @@ impl Viewer {
         // the whole bound behind. From a checkpoint when one is that close,
         // so the frames after it give the viewer history, as on attach.
         let within = self.max_queued_bytes / 2;
-        let size = self.session.screen_size();
-        let checkpoint = self.session.ring.lock().checkpoint_within_budget(
-            self.next_seq,
-            size,
-            within,
-            Frame::len_bytes,
-        );
-        let repaint = match checkpoint {
-            Some(checkpoint) => ScreenSnapshot {
-                through_seq: checkpoint.seq,
-                repaint: checkpoint.repaint.to_string(),
-            },
-            None => self.session.recent_snapshot(within),
-        };
+        let repaint = self
+            .session
+            .checkpoint_within_budget(self.next_seq, within, &Frame::len_bytes)
+            .unwrap_or_else(|| self.session.recent_snapshot(within));
         let skipped = skipped_range(
             self.next_seq,
             repaint.through_seq,

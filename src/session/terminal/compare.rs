@@ -60,8 +60,8 @@ pub fn differences(a: &Emulator, b: &Emulator) -> Vec<String> {
     let (seen_a, seen_b) = (&a.observed, &b.observed);
     report.check(
         || "scroll region".into(),
-        seen_a.scroll_region,
-        seen_b.scroll_region,
+        a.scroll_region(),
+        b.scroll_region(),
     );
     report.check(
         || "active charset".into(),
@@ -94,7 +94,7 @@ pub fn differences(a: &Emulator, b: &Emulator) -> Vec<String> {
         );
     }
     let below_region_in_origin_mode = mode_a.contains(TermMode::ORIGIN)
-        && a.term.grid().cursor.point.line.0.max(0) as usize >= seen_a.scroll_region.1;
+        && a.term.grid().cursor.point.line.0.max(0) as usize >= a.scroll_region().1;
     if below_region_in_origin_mode {
         // Only DECRC puts the cursor below the region in origin mode, and
         // that uses the one saved-cursor slot the repaint must keep: the

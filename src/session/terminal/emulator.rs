@@ -97,11 +97,9 @@ impl ansi::Timeout for ApplyImmediately {
 /// State `Term` holds privately, mirrored from the actions that change it.
 #[derive(Clone, Debug)]
 pub struct Observed {
-    /// Top (inclusive) and bottom (exclusive) rows of the scroll region.
-    pub scroll_region: (usize, usize),
-    /// The DECSTBM parameters that set it, as given (`None`: the whole
-    /// screen). Repeated as given, as `Term` clamps them into regions no
-    /// in-range request can make (an empty one, on a screen they exceed).
+    /// The DECSTBM parameters (1-based top, bottom) of the scroll region
+    /// in force, as given (`None`: the whole screen); see
+    /// `Emulator::scroll_region`.
     pub scroll_region_request: Option<(usize, usize)>,
     /// Which of G0..G3 is invoked (SI/SO).
     pub active_charset: CharsetIndex,
@@ -120,7 +118,6 @@ pub struct Observed {
 impl Observed {
     fn new(size: GridSize) -> Self {
         Self {
-            scroll_region: (0, size.screen_lines()),
             scroll_region_request: None,
             active_charset: CharsetIndex::G0,
             tab_stops: default_tab_stops(0, size.columns()),
@@ -182,6 +179,16 @@ impl Emulator {
         self.events.title.lock().clone()
     }
 
+    /// Top (inclusive) and bottom (exclusive) rows of the scroll region:
+    /// its request fitted to the screen, as `Term` fits it.
+    pub fn scroll_region(&self) -> (usize, usize) {
+        let lines = self.size.screen_lines();
+        match self.observed.scroll_region_request {
+            Some((top, bottom)) => (top.saturating_sub(1).min(lines), bottom.min(lines)),
+            None => (0, lines),
+        }
+    }
+
     /// Restores a title saved from an emulator that had to be replaced.
     pub fn set_title(&mut self, title: Option<String>) {
         *self.events.title.lock() = title;
@@ -194,7 +201,6 @@ impl Emulator {
         let old_columns = self.size.columns();
         self.term.resize(size);
         let observed = &mut self.observed;
-        observed.scroll_region = (0, size.screen_lines());
         observed.scroll_region_request = None;
         let columns = size.columns();
         if columns != old_columns {
@@ -230,7 +236,6 @@ macro_rules! forward {
 
 impl Observer<'_> {
     fn reset_scroll_region(&mut self) {
-        self.observed.scroll_region = (0, self.term.screen_lines());
         self.observed.scroll_region_request = None;
     }
 
@@ -404,7 +409,6 @@ impl Handler for Observer<'_> {
         if top >= bottom || start >= end {
             return;
         }
-        self.observed.scroll_region = (start, end);
         self.observed.scroll_region_request = Some((top, bottom));
         self.term.set_scrolling_region(top, Some(bottom));
     }

@@ -84,11 +84,11 @@ pub fn repaint(emulator: &Emulator) -> String {
     }
     let origin = mode
         .contains(TermMode::ORIGIN)
-        .then_some(observed.scroll_region.0);
+        .then_some(emulator.scroll_region().0);
     if origin.is_some() {
         out.push_str("\x1b[?6h");
     }
-    let (region_top, region_bottom) = observed.scroll_region;
+    let (region_top, region_bottom) = emulator.scroll_region();
     let line = grid.cursor.point.line.0.max(0) as usize;
     let outside_region = !(region_top..region_bottom).contains(&line);
     if origin.is_some() && outside_region && grid.saved_cursor.point == grid.cursor.point {
