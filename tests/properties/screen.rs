@@ -42,8 +42,9 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     scenario_of(output(160), 3)
 }
 
-/// Without wide characters or resizes: the round trips hold exactly there
-/// (the `known_gap_…` properties below hold the rest).
+/// Without wide characters or resizes: the round trips hold exactly there.
+/// With them, a wide character's spacers and wrap marks after erases,
+/// scrolls and reflow are known gaps (the fuzz target finds them).
 fn narrow_scenario() -> impl Strategy<Value = Scenario> {
     scenario_of(narrow_output(160), 0)
 }
@@ -109,17 +110,14 @@ fn repainted_from(model: &ScreenModel) -> ScreenModel {
 proptest! {
     #![proptest_config(config())]
 
-    // Known gaps, found by these properties on random seeds (run with
-    // `-- --ignored`; about one run in four of 256 cases hits one): a soft
-    // wrap on the last row (only scrolling down puts one there) cannot be
-    // drawn without scrolling, and shows once lines are deleted under it;
-    // REP right after the repaint repeats the wrong character when the last
-    // one printed is on no cell and no blank cell is left to print it on; a
-    // few pending-wrap states with autowrap off.
-    #[ignore = "known gaps: a soft wrap on the last row, REP of a character on no cell, pending wraps with autowrap off (see the comment)"]
+    // States no repaint reaches without a trace (`inexact_repaint`: a
+    // cursor waiting at the end of a soft-wrapped row; REP after its
+    // character left the screen with no erased cell to print it on) are
+    // skipped, and counted as rejects: a handful in thousands of cases.
     #[test]
     fn a_repaint_rebuilds_the_state_in_a_fresh_terminal(scenario in narrow_scenario()) {
         let model = model_after(&scenario, usize::MAX);
+        prop_assume!(model.inexact_repaint().is_none());
         let viewer = repainted_from(&model);
         let differences = model.differences_from(&viewer);
         prop_assert!(
@@ -130,13 +128,6 @@ proptest! {
         );
     }
 
-    // Known gaps, found by this property on random seeds (run with
-    // `-- --ignored`): a leading wide-character spacer or the wrap mark left
-    // by a wide character at the margin after erases, scrolls or inserted
-    // lines; a pending wrap or cursor left in degenerate scroll regions
-    // (top at or past the bottom) and with autowrap off; a cell's erase
-    // colour on rows an erase left under a pending wrap.
-    #[ignore = "known gaps: a soft wrap on the last row, REP of a character on no cell, pending wraps with autowrap off (see the comment)"]
     #[test]
     fn a_repaint_then_the_rest_of_the_stream_equals_the_whole_stream(
         scenario in narrow_scenario(),
@@ -144,7 +135,9 @@ proptest! {
     ) {
         let split = ((scenario.steps.len() as f64) * split) as usize;
         let whole = model_after(&scenario, usize::MAX);
-        let mut viewer = repainted_from(&model_after(&scenario, split));
+        let at_split = model_after(&scenario, split);
+        prop_assume!(at_split.inexact_repaint().is_none());
+        let mut viewer = repainted_from(&at_split);
         for step in &scenario.steps[split..] {
             match step {
                 Step::Output(data) => viewer.feed_bytes(data.as_bytes()),
@@ -155,13 +148,6 @@ proptest! {
         prop_assert!(differences.is_empty(), "split after step {split}:\n{}", differences.join("\n"));
     }
 
-    // Known gaps, found by this property on random seeds (run with
-    // `-- --ignored`): a leading wide-character spacer or the wrap mark left
-    // by a wide character at the margin after erases, scrolls or inserted
-    // lines; a pending wrap or cursor left in degenerate scroll regions
-    // (top at or past the bottom) and with autowrap off; a cell's erase
-    // colour on rows an erase left under a pending wrap.
-    #[ignore = "known gaps: a soft wrap on the last row, REP of a character on no cell, pending wraps with autowrap off (see the comment)"]
     #[test]
     fn a_repaint_brings_a_stale_viewer_to_the_same_state(
         scenario in narrow_scenario(),
@@ -169,6 +155,7 @@ proptest! {
     ) {
         let seen_steps = ((scenario.steps.len() as f64) * seen) as usize;
         let model = model_after(&scenario, usize::MAX);
+        prop_assume!(model.inexact_repaint().is_none());
         let mut viewer = model_after(&scenario, seen_steps);
         let (cols, rows) = model.size();
         viewer.resize(cols, rows);
@@ -307,4 +294,64 @@ fn the_model_keeps_parsing_after_a_row_under_a_widened_character_is_rewritten() 
     assert_eq!(model.parsed_through_seq(), 2);
     assert_eq!(model.text(), "still parsing");
     assert_same(&model, &repainted_from(&model));
+}
+
+/// The last row's soft wrap survives a repaint: a line deleted above it
+/// brings it up where it is compared (found by the round-trip property).
+#[test]
+fn a_soft_wrap_on_the_last_row_survives_a_repaint() {
+    let (model, viewer) = after_repaint(5, 8, "aa?0A?+_=??=_a?=\x1b[5T", "\x1b[1;1H\x1b[M");
+    assert_same(&model, &viewer);
+}
+
+/// The alternate screen's saved cursor, kept while the primary screen
+/// shows, is where `ESC 8` goes after the next switch.
+#[test]
+fn the_alternate_screens_saved_cursor_survives_a_repaint() {
+    let (model, viewer) = after_repaint(
+        10,
+        5,
+        "\x1b[?1049h\x1b[3;4H\x1b(0\x1b7\x1b[?1049l",
+        "\x1b[?1049h\x1b8q",
+    );
+    assert_same(&model, &viewer);
+}
+
+/// REP after DEL repeats nothing (vte prints DEL as nothing); REP after
+/// the alignment pattern filled the screen repeats the last character.
+#[test]
+fn rep_repeats_what_it_repeated_before_the_repaint() {
+    let (model, viewer) = after_repaint(4, 3, "ab?\x7f\r", "\x1b[3b");
+    assert_same(&model, &viewer);
+    let (model, viewer) = after_repaint(4, 3, "ab_\x1b#8", "\x1b[2;2H\x1b[2b");
+    assert_same(&model, &viewer);
+    let (model, viewer) = after_repaint(4, 3, "\t", "\r\x1b[baa");
+    assert_same(&model, &viewer);
+}
+
+/// A title the program cleared after setting one is cleared on a viewer
+/// that still shows the old one.
+#[test]
+fn a_cleared_title_is_cleared_on_a_stale_viewer() {
+    let mut model = ScreenModel::new(10, 3);
+    model.feed(&[Arc::new(Frame::new(1, 0, "\x1b]2;old\x07".into()))]);
+    let mut stale = repainted_from(&model);
+    model.feed(&[Arc::new(Frame::new(2, 9, "\x1b]2;\x07".into()))]);
+    stale.feed_bytes(model.snapshot().repaint.as_bytes());
+    assert_eq!(stale.title().as_deref(), Some(""));
+    assert_same(&model, &stale);
+}
+
+/// States no repaint reaches without a trace are named, so the properties
+/// can skip them knowingly.
+#[test]
+fn inexact_repaints_are_named() {
+    let mut model = ScreenModel::new(2, 3);
+    // Autowrap off, the cursor waits at the end of row 1, which wraps.
+    let stream = "AA?aa\x1b[H\x1b[?7lxy0\n";
+    model.feed(&[Arc::new(Frame::new(1, 0, stream.into()))]);
+    assert!(model.inexact_repaint().is_some());
+    let mut plain = ScreenModel::new(2, 3);
+    plain.feed(&[Arc::new(Frame::new(1, 0, "AA?aa".into()))]);
+    assert_eq!(plain.inexact_repaint(), None);
 }

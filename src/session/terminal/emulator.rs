@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alacritty_terminal::event::{Event, EventListener};
-use alacritty_terminal::grid::{Dimensions, Grid};
-use alacritty_terminal::index::Column;
+use alacritty_terminal::grid::{Cursor, Dimensions, Grid};
+use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::Cell;
-use alacritty_terminal::term::{Config, Term};
+use alacritty_terminal::term::{Config, Term, TermMode};
 use alacritty_terminal::vte::ansi::cursor_icon::CursorIcon;
 use alacritty_terminal::vte::ansi::{
     self, Attr, CharsetIndex, ClearMode, CursorShape, CursorStyle, Handler, Hyperlink,
@@ -71,7 +71,13 @@ impl EventListener for EventSink {
     fn send_event(&self, event: Event) {
         match event {
             Event::Title(title) => *self.title.lock() = Some(title),
-            Event::ResetTitle => *self.title.lock() = None,
+            // A reset after a title was set is kept as an empty one, so a
+            // repaint clears the title a stale viewer still shows.
+            Event::ResetTitle => {
+                if let Some(title) = self.title.lock().as_mut() {
+                    title.clear();
+                }
+            }
             // Answers to the child's queries are the viewers' business for
             // now; everything else is about a window the model has not.
             _ => {}
@@ -113,6 +119,10 @@ pub struct Observed {
     /// The primary screen as it was when the alternate one was entered,
     /// resized with the terminal since: `Term` keeps it, but privately.
     pub primary_under_alternate: Option<Grid<Cell>>,
+    /// While the primary screen shows: the alternate screen's saved
+    /// cursor, which `ESC 8` restores there after the next switch (`None`
+    /// when at its default). `Term` keeps it in its inactive grid.
+    pub alternate_saved_cursor: Option<Cursor<Cell>>,
 }
 
 impl Observed {
@@ -125,6 +135,7 @@ impl Observed {
             synchronized_output: false,
             foreign_private_modes: BTreeMap::new(),
             primary_under_alternate: None,
+            alternate_saved_cursor: None,
         }
     }
 }
@@ -211,6 +222,11 @@ impl Emulator {
         if let Some(primary) = &mut observed.primary_under_alternate {
             // As `Term` resizes its inactive primary grid: with reflow.
             primary.resize::<ansi::Color>(true, size.screen_lines(), columns);
+        }
+        if let Some(saved) = &mut observed.alternate_saved_cursor {
+            // As `Term` resizes its inactive alternate grid: clamped.
+            saved.point.line = saved.point.line.min(Line(size.screen_lines() as i32 - 1));
+            saved.point.column = saved.point.column.min(Column(columns - 1));
         }
         self.size = size;
     }
@@ -355,16 +371,13 @@ impl Handler for Observer<'_> {
             *on = false;
         }
         self.observed.primary_under_alternate = None;
+        self.observed.alternate_saved_cursor = None;
     }
 
     fn set_private_mode(&mut self, mode: PrivateMode) {
         match mode {
             PrivateMode::Named(NamedPrivateMode::SwapScreenAndSetRestoreCursor) => {
-                if !self
-                    .term
-                    .mode()
-                    .contains(alacritty_terminal::term::TermMode::ALT_SCREEN)
-                {
+                if !self.term.mode().contains(TermMode::ALT_SCREEN) {
                     self.observed.primary_under_alternate = Some(self.term.grid().clone());
                 }
             }
@@ -385,6 +398,11 @@ impl Handler for Observer<'_> {
         match mode {
             PrivateMode::Named(NamedPrivateMode::SwapScreenAndSetRestoreCursor) => {
                 self.observed.primary_under_alternate = None;
+                if self.term.mode().contains(TermMode::ALT_SCREEN) {
+                    let saved = &self.term.grid().saved_cursor;
+                    self.observed.alternate_saved_cursor =
+                        (*saved != Cursor::default()).then(|| saved.clone());
+                }
             }
             PrivateMode::Named(NamedPrivateMode::SyncUpdate) => {
                 self.observed.synchronized_output = false;

@@ -338,6 +338,13 @@ impl ScreenModel {
         compare::differences(&self.reading(), &other.reading())
     }
 
+    /// Why this state's repaint would not be exact, if it would not (see
+    /// `repaint::inexact`): the round-trip properties and the fuzz target
+    /// skip these states, and count them.
+    pub fn inexact_repaint(&self) -> Option<&'static str> {
+        repaint::inexact(&self.reading())
+    }
+
     /// Feeds raw bytes, outside the seq bookkeeping (for tests and fuzzing:
     /// a viewer's terminal fed a repaint and the output after it).
     pub fn feed_bytes(&mut self, bytes: &[u8]) {

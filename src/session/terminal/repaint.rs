@@ -52,14 +52,19 @@ pub fn repaint(emulator: &Emulator) -> String {
     out.push_str(BEGIN_SYNCHRONIZED);
     out.push_str(RESET);
     write_colors(&mut out, term.colors());
-    // Only a title the program set: an empty one would rename a viewer's
-    // tab (freshell names panes after it) for a program that never set any.
-    let title = printable_title(emulator);
-    if !title.is_empty() {
-        let _ = write!(out, "\x1b]2;{title}\x07");
+    // Only a title the program set (an empty one too: it clears a stale
+    // viewer's): setting one where there was none would rename a viewer's
+    // tab (freshell names panes after it).
+    if emulator.title().is_some() {
+        let _ = write!(out, "\x1b]2;{}\x07", printable_title(emulator));
     }
     write_tab_stops(&mut out, &observed.tab_stops);
 
+    if let Some(saved) = &observed.alternate_saved_cursor {
+        if !mode.contains(TermMode::ALT_SCREEN) {
+            write_alternate_saved_cursor(&mut out, grid.columns(), saved);
+        }
+    }
     if mode.contains(TermMode::ALT_SCREEN) {
         if let Some(primary) = &observed.primary_under_alternate {
             let mut pen = draw_cells(&mut out, primary);
@@ -96,6 +101,25 @@ pub fn repaint(emulator: &Emulator) -> String {
         // it left the saved cursor there too: restoring it does the same.
         out.push_str("\x1b8");
         pen = Pen::of(&grid.saved_cursor.template);
+        let column = grid.cursor.point.column.0;
+        let at_last_column = column + 1 == grid.columns();
+        match (
+            grid.cursor.input_needs_wrap,
+            grid.saved_cursor.input_needs_wrap,
+        ) {
+            (true, false) if at_last_column => {
+                // Waiting to wrap where the saved cursor did not.
+                let start = waiting_cell_start(grid, line, column);
+                if start < column {
+                    out.push_str("\x1b[D");
+                }
+                let preceding_mapped = preceding.map(|(_, mapped)| mapped);
+                write_waiting_cell(&mut out, grid, (line, start), &mut pen, preceding_mapped);
+            }
+            // Any cursor move ends a wait.
+            (false, true) if at_last_column => out.push_str("\x1b[C"),
+            _ => {}
+        }
     } else {
         // Above a region with rows, in origin mode, `move_to` gets there.
         let origin = origin.filter(|_| region_top < region_bottom);
@@ -108,6 +132,11 @@ pub fn repaint(emulator: &Emulator) -> String {
             origin,
             preceding_mapped,
         );
+    }
+    if matches!(observed.preceding_char, None | Some('\x7f')) {
+        // vte prints DEL as nothing, and REP then repeats nothing, as it
+        // does before any print: not the repaint's last character.
+        out.push('\x7f');
     }
     Pen::of(&grid.cursor.template).select(&pen, &mut out);
     designate_charsets(&mut out, &grid.cursor.charsets);
@@ -271,10 +300,15 @@ fn designate_charsets(out: &mut String, charsets: &alacritty_terminal::grid::Cha
 
 /// A cell nothing was drawn in: what erasing with the default pen leaves.
 fn is_blank(cell: &Cell) -> bool {
+    is_erased(cell) && cell.bg == Color::Named(NamedColor::Background)
+}
+
+/// What erasing leaves, in any background: ECH with that background
+/// (`Pen::of` the cell) makes it again.
+fn is_erased(cell: &Cell) -> bool {
     cell.c == ' '
         && (cell.flags - Flags::WRAPLINE).is_empty()
         && cell.fg == Color::Named(NamedColor::Foreground)
-        && cell.bg == Color::Named(NamedColor::Background)
         && (cell.extra.is_none()
             || (cell.zerowidth().is_none_or(<[char]>::is_empty)
                 && cell.underline_color().is_none()
@@ -286,80 +320,187 @@ fn is_blank(cell: &Cell) -> bool {
 /// last column and the next one follows without a cursor move, so the
 /// viewer marks the wrap itself.
 fn draw_cells(out: &mut String, grid: &Grid<Cell>) -> Pen {
-    let columns = grid.columns();
     let rows = grid.screen_lines();
     out.push_str("\x1b[0m\x1b]8;;\x1b\\\x1b[H\x1b[2J");
     let mut pen = Pen::default();
     // Before the rows: saving a pending wrap means writing a cell, which
     // would take the soft-wrap mark off a row drawn already.
     write_saved_cursor(out, grid, &mut pen);
-    let mut continues_previous = false;
-    for row_index in 0..rows {
-        let row = &grid[Line(row_index as i32)];
-        // The last row cannot be drawn wrapped without scrolling the screen.
-        let wraps =
-            row_index + 1 < rows && row[Column(columns - 1)].flags.contains(Flags::WRAPLINE);
-        let end = if wraps {
-            columns
-        } else {
-            (0..columns)
-                .rev()
-                .find(|&c| !is_blank(&row[Column(c)]))
-                .map_or(0, |c| c + 1)
-        };
-        let end = if continues_previous {
-            // At least one cell, to make the wrap onto this row happen.
-            end.max(1)
-        } else if end == 0 {
-            continue;
-        } else {
-            let _ = write!(out, "\x1b[{};1H", row_index + 1);
-            end
-        };
-        let mut column = 0;
-        let mut blanks = 0;
-        while column < end {
-            let cell = &row[Column(column)];
-            let must_write = continues_previous && column == 0;
-            let after_wide = column > 0 && row[Column(column - 1)].flags.contains(Flags::WIDE_CHAR);
-            if cell.flags.contains(Flags::WIDE_CHAR_SPACER) || after_wide {
-                // Filled by the wide character before it (whose spacer an
-                // erase may have turned into a plain blank).
-                column += 1;
-                continue;
-            }
-            let starts_next_row_wide = || {
-                row_index + 1 < rows
-                    && grid[Line(row_index as i32 + 1)][Column(0)]
-                        .flags
-                        .contains(Flags::WIDE_CHAR)
-            };
-            if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) && starts_next_row_wide() {
-                // Left by a wide character that did not fit: drawing that
-                // character from here, at the start of the next row, leaves
-                // it again.
-                blanks += 1;
-                column += 1;
-                continue;
-            }
-            if is_blank(cell) && !must_write && !(wraps && column + 1 == end) {
-                blanks += 1;
-                column += 1;
-                continue;
-            }
-            skip_blanks(out, &mut pen, blanks);
-            blanks = 0;
-            write_cell(out, cell, column, &mut pen);
-            column += 1;
-        }
-        if wraps && blanks > 0 {
-            // Up to a leading spacer in the last column: only a cursor move
-            // leaves the cursor there without a pending wrap.
-            let _ = write!(out, "\x1b[{blanks}C");
-        }
-        continues_previous = wraps;
+    if rows > 1 && soft_wraps(grid, rows - 1) {
+        // Only wrapping onto a row below marks the last row soft-wrapped:
+        // the rows under the top one are drawn a row higher, the last one
+        // wrapping onto a throwaway row, then scrolled down into place
+        // (SD), which pushes the throwaway row off the bottom and, unlike
+        // scrolling up, never into the viewer's history. The top row last.
+        // A cell written to save a pending wrap would be scrolled down
+        // with the rows: blanked first, its row is drawn again.
+        let saved_line = grid.saved_cursor.point.line.0.max(0) + 1;
+        Pen::default().select(&pen, out);
+        pen = Pen::default();
+        let _ = write!(out, "\x1b[{saved_line};1H\x1b[2K");
+        draw_rows(out, grid, 1..rows, 1, &mut pen);
+        out.push_str("\x1b[T");
+        draw_rows(out, grid, 0..1, 0, &mut pen);
+    } else {
+        draw_rows(out, grid, 0..rows, 0, &mut pen);
     }
     pen
+}
+
+/// Whether `row` ends in a soft wrap onto the row below.
+fn soft_wraps(grid: &Grid<Cell>, row: usize) -> bool {
+    grid[Line(row as i32)][Column(grid.columns() - 1)]
+        .flags
+        .contains(Flags::WRAPLINE)
+}
+
+/// Draws grid rows `rows`, each `rows_up` screen rows above its own. A
+/// row that soft-wraps onto one outside `rows` wraps onto it all the same:
+/// onto the next grid row drawn already (its first cell written again), or,
+/// past the grid's last row, onto a throwaway row.
+fn draw_rows(
+    out: &mut String,
+    grid: &Grid<Cell>,
+    rows: std::ops::Range<usize>,
+    rows_up: usize,
+    pen: &mut Pen,
+) {
+    let mut continues_previous = false;
+    for row_index in rows.clone() {
+        let screen_row = row_index - rows_up;
+        // The last row wraps only onto a throwaway row below the screen,
+        // that is when drawn higher up: on a screen of one row it cannot.
+        let may_wrap = row_index + 1 < grid.screen_lines() || rows_up > 0;
+        continues_previous = draw_row(
+            out,
+            grid,
+            (row_index, screen_row),
+            continues_previous,
+            may_wrap,
+            pen,
+        );
+    }
+    if !continues_previous {
+        return;
+    }
+    if rows.end < grid.screen_lines() {
+        draw_first_cell(out, grid, rows.end, pen);
+        return;
+    }
+    // The throwaway row: a wide character where the wrap left a leading
+    // spacer (one that did not fit), a blank otherwise.
+    let last = &grid[Line(rows.end as i32 - 1)][Column(grid.columns() - 1)];
+    let blank = Pen::default();
+    blank.select(pen, out);
+    *pen = blank;
+    out.push(if last.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+        THROWAWAY_WIDE_CHAR
+    } else {
+        ' '
+    });
+}
+
+/// A wide character for a row no one sees.
+const THROWAWAY_WIDE_CHAR: char = '\u{4e00}';
+
+/// Writes the first cell of `row` again, which makes the wrap onto it
+/// happen without touching the rest of it (a write in its last column
+/// would take its own soft-wrap mark off).
+fn draw_first_cell(out: &mut String, grid: &Grid<Cell>, row: usize, pen: &mut Pen) {
+    write_cell(out, &grid[Line(row as i32)][Column(0)], 0, pen);
+}
+
+/// Draws grid row `row_index` on screen row `screen_row`, continuing the
+/// previous row's wrap if `continues_previous`; returns whether it wraps
+/// onto the next (only if it soft-wraps and `may_wrap`).
+fn draw_row(
+    out: &mut String,
+    grid: &Grid<Cell>,
+    (row_index, screen_row): (usize, usize),
+    continues_previous: bool,
+    may_wrap: bool,
+    pen: &mut Pen,
+) -> bool {
+    let columns = grid.columns();
+    let rows = grid.screen_lines();
+    let row = &grid[Line(row_index as i32)];
+    let wraps = may_wrap && soft_wraps(grid, row_index);
+    let end = if wraps {
+        columns
+    } else {
+        (0..columns)
+            .rev()
+            .find(|&c| !is_blank(&row[Column(c)]))
+            .map_or(0, |c| c + 1)
+    };
+    let end = if continues_previous {
+        // At least one cell, to make the wrap onto this row happen.
+        end.max(1)
+    } else if end == 0 {
+        return false;
+    } else {
+        let _ = write!(out, "\x1b[{};1H", screen_row + 1);
+        end
+    };
+    // Past the last row comes the throwaway one, which a leading spacer
+    // always makes start with a wide character.
+    let next_row_starts_wide = || {
+        row_index + 1 >= rows
+            || grid[Line(row_index as i32 + 1)][Column(0)]
+                .flags
+                .contains(Flags::WIDE_CHAR)
+    };
+    let mut column = 0;
+    let mut blanks = 0;
+    while column < end {
+        let cell = &row[Column(column)];
+        let must_write = continues_previous && column == 0;
+        let after_wide = column > 0 && row[Column(column - 1)].flags.contains(Flags::WIDE_CHAR);
+        if cell.flags.contains(Flags::WIDE_CHAR_SPACER) || after_wide {
+            // Filled by the wide character before it (whose spacer an
+            // erase may have turned into a plain blank).
+            column += 1;
+            continue;
+        }
+        if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) && next_row_starts_wide() {
+            // Left by a wide character that did not fit: drawing that
+            // character from here, at the start of the next row, leaves
+            // it again.
+            blanks += 1;
+            column += 1;
+            continue;
+        }
+        if is_blank(cell) && !must_write && !(wraps && column + 1 == end) {
+            blanks += 1;
+            column += 1;
+            continue;
+        }
+        skip_blanks(out, pen, blanks);
+        blanks = 0;
+        if wraps && column + 1 == columns && cell.c == '\t' {
+            // A tab's mark in the last column cannot be left with the
+            // cursor waiting to wrap there (a tab there wraps): the wrap
+            // wins, the mark (kept only for copying) is a blank.
+            write_cell(
+                out,
+                &Cell {
+                    c: ' ',
+                    ..cell.clone()
+                },
+                column,
+                pen,
+            );
+        } else {
+            write_cell(out, cell, column, pen);
+        }
+        column += 1;
+    }
+    if wraps && blanks > 0 {
+        // Up to a leading spacer in the last column: only a cursor move
+        // leaves the cursor there without a pending wrap.
+        let _ = write!(out, "\x1b[{blanks}C");
+    }
+    wraps
 }
 
 /// Moves past `count` blank cells: a cursor move for a long run, spaces
@@ -412,11 +553,31 @@ fn write_saved_cursor(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
     out.push_str("\x1b(B\x1b)B\x1b*B\x1b+B");
 }
 
+/// The alternate screen's saved cursor, saved there on the viewer, for a
+/// program that restores it (`ESC 8`) after its next switch. In and out of
+/// the alternate screen before the primary one is drawn: the switch saves
+/// the primary cursor, which the drawing sets again, and entering the
+/// alternate screen always clears it.
+fn write_alternate_saved_cursor(out: &mut String, columns: usize, saved: &Cursor<Cell>) {
+    out.push_str("\x1b[?1049h");
+    let line = saved.point.line.0.max(0) as usize;
+    let column = saved.point.column.0;
+    move_to(out, line, column, None);
+    if saved.input_needs_wrap && column + 1 == columns {
+        // Only a write in the last column makes the cursor wait.
+        out.push(' ');
+    }
+    Pen::of(&saved.template).select(&Pen::default(), out);
+    designate_charsets(out, &saved.charsets);
+    out.push_str("\x1b7\x1b[?1049l\x1b[0m\x1b(B\x1b)B\x1b*B\x1b+B");
+}
+
 /// Makes `preceding` the last character the viewer printed, as it is the
 /// model's: REP (`CSI n b`, which ncurses uses for runs of one character)
-/// repeats it. Redraws a cell that holds it, outside the last column (a
-/// write there would set a pending wrap). When none holds it any more, the
-/// viewer repeats the repaint's last character instead (not carried).
+/// repeats it. Redraws a cell that holds it, in the last column only on a
+/// row that does not soft-wrap (the write would take the mark off; the
+/// pending wrap it sets ends with the cursor's move). When none holds it,
+/// prints it on an erased cell and erases that again.
 /// `preceding` is the character as printed and as the charset maps it: a
 /// cell holds the second, and either repeats the same under that charset.
 fn redraw_preceding_char(
@@ -428,10 +589,80 @@ fn redraw_preceding_char(
     let Some((printed, mapped)) = preceding else {
         return;
     };
+    match plan_preceding_redraw(grid, printed, mapped) {
+        PrecedingRedraw::Cell { line, column } => {
+            let _ = write!(out, "\x1b[{};{}H", line + 1, column + 1);
+            let cell = &grid[Line(line as i32)][Column(column)];
+            if cell.c == mapped && mapped != printed {
+                // Printed through DEC line drawing, the only charset that
+                // maps: printed so again, since REP maps what it repeats
+                // anew.
+                let look = Pen::of(cell);
+                look.select(pen, out);
+                *pen = look;
+                let _ = write!(out, "\x1b(0{printed}\x1b(B");
+            } else {
+                write_cell(out, cell, column, pen);
+            }
+        }
+        PrecedingRedraw::Erased {
+            line,
+            column,
+            width,
+        } => {
+            let erased = Pen::of(&grid[Line(line as i32)][Column(column)]);
+            erased.select(pen, out);
+            *pen = erased;
+            let _ = write!(
+                out,
+                "\x1b[{row};{col}H{printed}\x1b[{row};{col}H\x1b[{width}X",
+                row = line + 1,
+                col = column + 1
+            );
+        }
+        PrecedingRedraw::Alignment => {
+            let _ = write!(out, "{printed}\x1b#8");
+        }
+        PrecedingRedraw::Nothing | PrecedingRedraw::Lost => {}
+    }
+}
+
+/// How a repaint makes the last character printed its own last one.
+enum PrecedingRedraw {
+    /// Redraw the cell that holds it.
+    Cell { line: usize, column: usize },
+    /// Print it on erased cells (two for a wide character), then erase
+    /// them again in their background, which prints nothing.
+    Erased {
+        line: usize,
+        column: usize,
+        width: usize,
+    },
+    /// DECALN (`ESC # 8`) filled the screen and printed nothing: print it
+    /// anywhere, then fill the screen again.
+    Alignment,
+    /// A control character: the DEL the repaint ends with stands for it.
+    Nothing,
+    /// No way without a trace: REP will repeat another character.
+    Lost,
+}
+
+/// `printed` is the character as printed, `mapped` as the charset in use
+/// mapped it: a cell holds the second, and either repeats the same under
+/// that charset.
+fn plan_preceding_redraw(grid: &Grid<Cell>, printed: char, mapped: char) -> PrecedingRedraw {
+    if printed.is_control() {
+        return PrecedingRedraw::Nothing;
+    }
     let columns = grid.columns();
     let found = (0..grid.screen_lines()).rev().find_map(|line| {
         let row = &grid[Line(line as i32)];
-        (0..columns.saturating_sub(1))
+        let end = if soft_wraps(grid, line) {
+            columns - 1
+        } else {
+            columns
+        };
+        (0..end)
             .rev()
             .find(|&column| {
                 let cell = &row[Column(column)];
@@ -442,53 +673,99 @@ fn redraw_preceding_char(
                     && grid[Line(line as i32 - 1)][Column(columns - 1)]
                         .flags
                         .contains(Flags::LEADING_WIDE_CHAR_SPACER);
-                // Redrawing a cell prints its zero-width characters last.
-                let last_printed = cell
-                    .zerowidth()
-                    .and_then(<[char]>::last)
-                    .copied()
-                    .unwrap_or(cell.c);
-                (last_printed == printed || last_printed == mapped)
-                    && !(cell.flags.contains(Flags::WIDE_CHAR) && column + 2 >= columns)
+                let holds_mapped =
+                    printed != mapped && cell.c == mapped && cell.zerowidth().is_none();
+                (last_printed(cell) == printed || holds_mapped)
+                    && !(cell.flags.contains(Flags::WIDE_CHAR) && column + 2 > end)
                     && !after_leading_spacer
             })
-            .map(|column| (line, column))
+            .map(|column| PrecedingRedraw::Cell { line, column })
     });
-    if let Some((line, column)) = found {
-        let _ = write!(out, "\x1b[{};{}H", line + 1, column + 1);
-        write_cell(out, &grid[Line(line as i32)][Column(column)], column, pen);
-        return;
+    if let Some(cell) = found {
+        return cell;
     }
-    // No cell holds it any more: print it on a blank cell (and the one
-    // after, which a wide character takes), then erase them again, which
-    // prints nothing.
+    let zero_width = matches!(printed, '\u{300}'..='\u{36f}' | '\u{200b}'..='\u{200f}' | '\u{fe00}'..='\u{fe0f}');
+    if zero_width {
+        return PrecedingRedraw::Lost;
+    }
     // Characters before U+1100 take one column (wide ones start there).
-    let needs = if printed < '\u{1100}' { 1 } else { 2 };
-    let blank_pair = (0..grid.screen_lines()).find_map(|line| {
+    let width = if printed < '\u{1100}' { 1 } else { 2 };
+    let erased = (0..grid.screen_lines()).find_map(|line| {
         let row = &grid[Line(line as i32)];
         // Erasing the last column would take a soft-wrap mark with it.
-        let wrapped = row[Column(columns - 1)].flags.contains(Flags::WRAPLINE);
-        let end = columns.saturating_sub(if wrapped { 2 } else { 1 });
+        let end = columns.saturating_sub(if soft_wraps(grid, line) { 2 } else { 1 });
         (0..end)
             .find(|&column| {
-                is_blank(&row[Column(column)]) && (needs == 1 || is_blank(&row[Column(column + 1)]))
+                let cell = &row[Column(column)];
+                is_erased(cell)
+                    && (width == 1 || {
+                        let next = &row[Column(column + 1)];
+                        is_erased(next) && next.bg == cell.bg
+                    })
             })
-            .map(|column| (line, column))
+            .map(|column| PrecedingRedraw::Erased {
+                line,
+                column,
+                width,
+            })
     });
-    let zero_width = printed.is_control()
-        || matches!(printed, '\u{300}'..='\u{36f}' | '\u{200b}'..='\u{200f}' | '\u{fe00}'..='\u{fe0f}');
-    let Some((line, column)) = blank_pair.filter(|_| !zero_width) else {
-        return;
+    match erased {
+        Some(erased) => erased,
+        None if is_alignment_pattern(grid) => PrecedingRedraw::Alignment,
+        None => PrecedingRedraw::Lost,
+    }
+}
+
+/// The character a redraw of `cell` prints last: its zero-width ones come
+/// after it.
+fn last_printed(cell: &Cell) -> char {
+    cell.zerowidth()
+        .and_then(<[char]>::last)
+        .copied()
+        .unwrap_or(cell.c)
+}
+
+/// Why a repaint of this state would not be exact, if it would not: the
+/// states that no writes reach without leaving a trace. Rare in practice
+/// (the round-trip properties and the fuzz target skip them, and count).
+pub fn inexact(emulator: &Emulator) -> Option<&'static str> {
+    let grid = emulator.term.grid();
+    let cursor = &grid.cursor;
+    let line = cursor.point.line.0.max(0) as usize;
+    let column = cursor.point.column.0;
+    let waits_at_end = cursor.input_needs_wrap && column + 1 == grid.columns();
+    if waits_at_end && soft_wraps(grid, line) {
+        // Only a write makes it wait, and a write takes the mark off.
+        return Some("the cursor waits to wrap at the end of a soft-wrapped row");
+    }
+    let printed = emulator.observed.preceding_char?;
+    let mapped = cursor.charsets[emulator.observed.active_charset].map(printed);
+    if let PrecedingRedraw::Lost = plan_preceding_redraw(grid, printed, mapped) {
+        return Some("no cell holds the last character printed and none is erased to print it on, so REP would repeat another");
+    }
+    if waits_at_end && !printed.is_control() {
+        // The write that makes the cursor wait is the repaint's last.
+        let start = waiting_cell_start(grid, line, column);
+        let cell = &grid[Line(line as i32)][Column(start)];
+        let reprinted = is_erased(cell) && printed < '\u{300}';
+        if !reprinted && last_printed(cell) != printed {
+            return Some("the write that makes the cursor wait prints another character after the last one printed, so REP would repeat it");
+        }
+    }
+    None
+}
+
+/// Whether every cell is what the screen alignment pattern (DECALN) left:
+/// an `E` in the default pen, on rows that do not wrap.
+fn is_alignment_pattern(grid: &Grid<Cell>) -> bool {
+    let alignment_cell = Cell {
+        c: 'E',
+        ..Cell::default()
     };
-    let blank = Pen::default();
-    blank.select(pen, out);
-    *pen = blank;
-    let _ = write!(
-        out,
-        "\x1b[{row};{col}H{printed}\x1b[{row};{col}H\x1b[{needs}X",
-        row = line + 1,
-        col = column + 1
-    );
+    (0..grid.screen_lines()).all(|line| {
+        let row = &grid[Line(line as i32)];
+        (0..grid.columns()).all(|column| row[Column(column)] == alignment_cell)
+    })
 }
 
 /// Puts the viewer's cursor where `cursor` is on `grid`, waiting to wrap
@@ -508,33 +785,64 @@ fn position(
         move_to(out, line, column, origin_top);
         return;
     }
-    // Only writing the last column sets a pending wrap: write that cell
-    // again, or the wide character it belongs to.
-    let cells = &grid[Line(line as i32)];
-    let mut start = column;
-    if start > 0
-        && (cells[Column(start)].flags.contains(Flags::WIDE_CHAR_SPACER)
-            || cells[Column(start - 1)].flags.contains(Flags::WIDE_CHAR))
-    {
-        start -= 1;
-    }
+    let start = waiting_cell_start(grid, line, column);
     move_to(out, line, start, origin_top);
-    let cell = &cells[Column(start)];
+    write_waiting_cell(out, grid, (line, start), pen, preceding);
+}
+
+/// Where the write that makes the cursor wait in the last column of `line`
+/// starts: that column, or the wide character it belongs to.
+fn waiting_cell_start(grid: &Grid<Cell>, line: usize, column: usize) -> usize {
+    let cells = &grid[Line(line as i32)];
+    let wide = column > 0
+        && (cells[Column(column)]
+            .flags
+            .contains(Flags::WIDE_CHAR_SPACER)
+            || cells[Column(column - 1)].flags.contains(Flags::WIDE_CHAR));
+    if wide {
+        column - 1
+    } else {
+        column
+    }
+}
+
+/// Writes the cell at `(line, start)` again, the cursor being there: only
+/// writing the last column sets a pending wrap.
+fn write_waiting_cell(
+    out: &mut String,
+    grid: &Grid<Cell>,
+    (line, start): (usize, usize),
+    pen: &mut Pen,
+    preceding: Option<char>,
+) {
+    let cell = &grid[Line(line as i32)][Column(start)];
     // This write is the repaint's last print, so it also decides what REP
     // repeats: on a blank cell, print the model's last character and erase
     // it again (ECH keeps the pending wrap).
     let preceding = preceding.filter(|c| !c.is_control() && *c < '\u{300}');
-    if is_blank(cell) || cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+    if let (Some(c), true) = (preceding, is_erased(cell)) {
+        let erased = Pen::of(cell);
+        erased.select(pen, out);
+        *pen = erased;
+        out.push(c);
+        out.push_str("\x1b[X");
+    } else if is_blank(cell) || cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
         let blank = Pen::default();
         blank.select(pen, out);
         *pen = blank;
-        match preceding {
-            Some(c) if is_blank(cell) => {
-                out.push(c);
-                out.push_str("\x1b[X");
-            }
-            _ => out.push(' '),
-        }
+        out.push(' ');
+    } else if cell.c == '\t' {
+        // A tab's mark cannot be left under a waiting cursor (a tab there
+        // wraps): a blank, as in `draw_row`.
+        write_cell(
+            out,
+            &Cell {
+                c: ' ',
+                ..cell.clone()
+            },
+            start,
+            pen,
+        );
     } else {
         write_cell(out, cell, start, pen);
     }
