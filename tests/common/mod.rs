@@ -47,6 +47,9 @@ pub const TALLY_WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtu
 pub const RAW_INPUT_DUMP: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/raw-input-dump");
 
+/// A child in raw mode that asks DA1 and CPR, then prints in hex what its input delivers.
+pub const QUERY_ASKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/query-asker");
+
 /// Terminal size used by the harness everywhere (config `initial_cols/rows` and attaches), so
 /// that a viewer's screen model and the PTY always agree without a resize.
 pub const COLS: u16 = 80;

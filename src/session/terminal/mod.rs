@@ -14,6 +14,7 @@
 mod compare;
 mod emulator;
 mod pen;
+mod queries;
 mod repaint;
 mod unfinished_sequence;
 
@@ -338,6 +339,13 @@ impl ScreenModel {
         compare::differences(&self.reading(), &other.reading())
     }
 
+    /// The answers to the child's terminal queries parsed since the last
+    /// call (from frames fed, in stream order): the daemon answers once,
+    /// whatever viewers are attached (see `queries.rs`).
+    pub fn take_replies(&mut self) -> Vec<String> {
+        self.emulator.take_replies()
+    }
+
     /// Why this state's repaint would not be exact, if it would not (see
     /// `repaint::inexact`): the round-trip properties and the fuzz target
     /// skip these states, and count them.
@@ -369,6 +377,49 @@ mod tests {
         let mut model = ScreenModel::new(cols, rows);
         model.feed(&[frame(1, 0, output)]);
         model
+    }
+
+    /// codex's startup queries (recorded from the npm package on a bare
+    /// PTY), answered once each, in order, from the model's own state.
+    #[test]
+    fn the_model_answers_codexs_startup_queries_in_order() {
+        let mut model = ScreenModel::new(80, 24);
+        let drawn = "\x1b[3;5Hhi";
+        let queries = "\x1b[?u\x1b[?1007$p\x1b[c\x1b[6n\x1b]10;?\x1b\\\x1b]11;?\x07";
+        model.feed(&[frame(1, 0, drawn)]);
+        assert_eq!(model.take_replies(), Vec::<String>::new());
+        model.feed(&[frame(2, drawn.len() as u64, queries)]);
+        assert_eq!(
+            model.take_replies(),
+            [
+                "\x1b[?0u",
+                // Alternate scroll is on by default in the model.
+                "\x1b[?1007;1$y",
+                "\x1b[?1;2c",
+                "\x1b[3;7R",
+                "\x1b]10;rgb:d7d7/dcdc/e2e2\x1b\\",
+                "\x1b]11;rgb:1010/1313/1818\x07",
+            ]
+        );
+        assert_eq!(model.take_replies(), Vec::<String>::new());
+    }
+
+    /// A query cut by a frame boundary is answered once, when it ends; the
+    /// cursor report gives the cursor where the query stands in the stream,
+    /// counted from the region's top in origin mode; a colour the program
+    /// set is the one reported.
+    #[test]
+    fn answers_follow_the_stream() {
+        let mut model = ScreenModel::new(20, 10);
+        model.feed(&[frame(1, 0, "ab\x1b[6"), frame(2, 7, "nc\x1b[5n")]);
+        assert_eq!(model.take_replies(), ["\x1b[1;3R", "\x1b[0n"]);
+        let mut model = ScreenModel::new(20, 10);
+        let stream = "\x1b[3;8r\x1b[?6h\x1b[2;4H\x1b[6n\x1b]4;1;rgb:12/34/56\x07\x1b]4;1;?\x07";
+        model.feed(&[frame(1, 0, stream)]);
+        assert_eq!(
+            model.take_replies(),
+            ["\x1b[2;4R", "\x1b]4;1;rgb:1212/3434/5656\x07"]
+        );
     }
 
     /// A terminal that saw `before`, then gets the model's repaint.
