@@ -477,19 +477,8 @@ fn draw_row(
         }
         skip_blanks(out, pen, blanks);
         blanks = 0;
-        if wraps && column + 1 == columns && cell.c == '\t' {
-            // A tab's mark in the last column cannot be left with the
-            // cursor waiting to wrap there (a tab there wraps): the wrap
-            // wins, the mark (kept only for copying) is a blank.
-            write_cell(
-                out,
-                &Cell {
-                    c: ' ',
-                    ..cell.clone()
-                },
-                column,
-                pen,
-            );
+        if wraps && column + 1 == columns {
+            write_cell_before_wait(out, cell, column, pen);
         } else {
             write_cell(out, cell, column, pen);
         }
@@ -537,6 +526,26 @@ fn write_cell(out: &mut String, cell: &Cell, column: usize, pen: &mut Pen) {
     }
     if let Some(zero_width) = cell.zerowidth() {
         out.extend(zero_width.iter());
+    }
+}
+
+/// Draws `cell`, after which the cursor waits to wrap (a soft wrap or a
+/// pending one): a tab's mark cannot be left there (a tab there wraps), so
+/// the wait wins and the mark, kept only for copying, is the blank it
+/// shows as.
+fn write_cell_before_wait(out: &mut String, cell: &Cell, column: usize, pen: &mut Pen) {
+    if cell.c == '\t' {
+        write_cell(
+            out,
+            &Cell {
+                c: ' ',
+                ..cell.clone()
+            },
+            column,
+            pen,
+        );
+    } else {
+        write_cell(out, cell, column, pen);
     }
 }
 
@@ -831,20 +840,8 @@ fn write_waiting_cell(
         blank.select(pen, out);
         *pen = blank;
         out.push(' ');
-    } else if cell.c == '\t' {
-        // A tab's mark cannot be left under a waiting cursor (a tab there
-        // wraps): a blank, as in `draw_row`.
-        write_cell(
-            out,
-            &Cell {
-                c: ' ',
-                ..cell.clone()
-            },
-            start,
-            pen,
-        );
     } else {
-        write_cell(out, cell, start, pen);
+        write_cell_before_wait(out, cell, start, pen);
     }
 }
 
