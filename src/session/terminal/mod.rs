@@ -14,6 +14,7 @@
 mod compare;
 mod emulator;
 mod pen;
+mod preceding_char;
 mod queries;
 mod repaint;
 mod unfinished_sequence;

@@ -24,6 +24,7 @@ use alacritty_terminal::vte::ansi::{
 
 use super::emulator::Emulator;
 use super::pen::Pen;
+use super::preceding_char::{self, last_printed, PrecedingRedraw};
 
 /// Held while the repaint draws, so a viewer never renders it half done.
 const BEGIN_SYNCHRONIZED: &str = "\x1b[?2026h";
@@ -82,7 +83,7 @@ pub fn repaint(emulator: &Emulator) -> String {
         let mapped = grid.cursor.charsets[observed.active_charset].map(c);
         (c, mapped)
     });
-    redraw_preceding_char(&mut out, grid, preceding, &mut pen);
+    preceding_char::redraw(&mut out, grid, preceding, &mut pen);
 
     if let Some((top, bottom)) = observed.scroll_region_request {
         let _ = write!(out, "\x1b[{top};{bottom}r");
@@ -305,7 +306,7 @@ fn is_blank(cell: &Cell) -> bool {
 
 /// What erasing leaves, in any background: ECH with that background
 /// (`Pen::of` the cell) makes it again.
-fn is_erased(cell: &Cell) -> bool {
+pub(super) fn is_erased(cell: &Cell) -> bool {
     cell.c == ' '
         && (cell.flags - Flags::WRAPLINE).is_empty()
         && cell.fg == Color::Named(NamedColor::Foreground)
@@ -348,7 +349,7 @@ fn draw_cells(out: &mut String, grid: &Grid<Cell>) -> Pen {
 }
 
 /// Whether `row` ends in a soft wrap onto the row below.
-fn soft_wraps(grid: &Grid<Cell>, row: usize) -> bool {
+pub(super) fn soft_wraps(grid: &Grid<Cell>, row: usize) -> bool {
     grid[Line(row as i32)][Column(grid.columns() - 1)]
         .flags
         .contains(Flags::WRAPLINE)
@@ -509,7 +510,7 @@ fn skip_blanks(out: &mut String, pen: &mut Pen, count: usize) {
 }
 
 /// Draws `cell`, which sits in `column`, at the cursor.
-fn write_cell(out: &mut String, cell: &Cell, column: usize, pen: &mut Pen) {
+pub(super) fn write_cell(out: &mut String, cell: &Cell, column: usize, pen: &mut Pen) {
     if !pen.draws(cell) {
         let look = Pen::of(cell);
         look.select(pen, out);
@@ -581,159 +582,6 @@ fn write_alternate_saved_cursor(out: &mut String, columns: usize, saved: &Cursor
     out.push_str("\x1b7\x1b[?1049l\x1b[0m\x1b(B\x1b)B\x1b*B\x1b+B");
 }
 
-/// Makes `preceding` the last character the viewer printed, as it is the
-/// model's: REP (`CSI n b`, which ncurses uses for runs of one character)
-/// repeats it. Redraws a cell that holds it, in the last column only on a
-/// row that does not soft-wrap (the write would take the mark off; the
-/// pending wrap it sets ends with the cursor's move). When none holds it,
-/// prints it on an erased cell and erases that again.
-/// `preceding` is the character as printed and as the charset maps it: a
-/// cell holds the second, and either repeats the same under that charset.
-fn redraw_preceding_char(
-    out: &mut String,
-    grid: &Grid<Cell>,
-    preceding: Option<(char, char)>,
-    pen: &mut Pen,
-) {
-    let Some((printed, mapped)) = preceding else {
-        return;
-    };
-    match plan_preceding_redraw(grid, printed, mapped) {
-        PrecedingRedraw::Cell { line, column } => {
-            let _ = write!(out, "\x1b[{};{}H", line + 1, column + 1);
-            let cell = &grid[Line(line as i32)][Column(column)];
-            if cell.c == mapped && mapped != printed {
-                // Printed through DEC line drawing, the only charset that
-                // maps: printed so again, since REP maps what it repeats
-                // anew.
-                let look = Pen::of(cell);
-                look.select(pen, out);
-                *pen = look;
-                let _ = write!(out, "\x1b(0{printed}\x1b(B");
-            } else {
-                write_cell(out, cell, column, pen);
-            }
-        }
-        PrecedingRedraw::Erased {
-            line,
-            column,
-            width,
-        } => {
-            let erased = Pen::of(&grid[Line(line as i32)][Column(column)]);
-            erased.select(pen, out);
-            *pen = erased;
-            let _ = write!(
-                out,
-                "\x1b[{row};{col}H{printed}\x1b[{row};{col}H\x1b[{width}X",
-                row = line + 1,
-                col = column + 1
-            );
-        }
-        PrecedingRedraw::Alignment => {
-            let _ = write!(out, "{printed}\x1b#8");
-        }
-        PrecedingRedraw::Nothing | PrecedingRedraw::Lost => {}
-    }
-}
-
-/// How a repaint makes the last character printed its own last one.
-enum PrecedingRedraw {
-    /// Redraw the cell that holds it.
-    Cell { line: usize, column: usize },
-    /// Print it on erased cells (two for a wide character), then erase
-    /// them again in their background, which prints nothing.
-    Erased {
-        line: usize,
-        column: usize,
-        width: usize,
-    },
-    /// DECALN (`ESC # 8`) filled the screen and printed nothing: print it
-    /// anywhere, then fill the screen again.
-    Alignment,
-    /// A control character: the DEL the repaint ends with stands for it.
-    Nothing,
-    /// No way without a trace: REP will repeat another character.
-    Lost,
-}
-
-/// `printed` is the character as printed, `mapped` as the charset in use
-/// mapped it: a cell holds the second, and either repeats the same under
-/// that charset.
-fn plan_preceding_redraw(grid: &Grid<Cell>, printed: char, mapped: char) -> PrecedingRedraw {
-    if printed.is_control() {
-        return PrecedingRedraw::Nothing;
-    }
-    let columns = grid.columns();
-    let found = (0..grid.screen_lines()).rev().find_map(|line| {
-        let row = &grid[Line(line as i32)];
-        let end = if soft_wraps(grid, line) {
-            columns - 1
-        } else {
-            columns
-        };
-        (0..end)
-            .rev()
-            .find(|&column| {
-                let cell = &row[Column(column)];
-                // Writing the first column of a row takes a leading spacer
-                // off the row above, so those cells are left alone.
-                let after_leading_spacer = column == 0
-                    && line > 0
-                    && grid[Line(line as i32 - 1)][Column(columns - 1)]
-                        .flags
-                        .contains(Flags::LEADING_WIDE_CHAR_SPACER);
-                let holds_mapped =
-                    printed != mapped && cell.c == mapped && cell.zerowidth().is_none();
-                (last_printed(cell) == printed || holds_mapped)
-                    && !(cell.flags.contains(Flags::WIDE_CHAR) && column + 2 > end)
-                    && !after_leading_spacer
-            })
-            .map(|column| PrecedingRedraw::Cell { line, column })
-    });
-    if let Some(cell) = found {
-        return cell;
-    }
-    let zero_width = matches!(printed, '\u{300}'..='\u{36f}' | '\u{200b}'..='\u{200f}' | '\u{fe00}'..='\u{fe0f}');
-    if zero_width {
-        return PrecedingRedraw::Lost;
-    }
-    // Characters before U+1100 take one column (wide ones start there).
-    let width = if printed < '\u{1100}' { 1 } else { 2 };
-    let erased = (0..grid.screen_lines()).find_map(|line| {
-        let row = &grid[Line(line as i32)];
-        // Erasing the last column would take a soft-wrap mark with it.
-        let end = columns.saturating_sub(if soft_wraps(grid, line) { 2 } else { 1 });
-        (0..end)
-            .find(|&column| {
-                let cell = &row[Column(column)];
-                is_erased(cell)
-                    && (width == 1 || {
-                        let next = &row[Column(column + 1)];
-                        is_erased(next) && next.bg == cell.bg
-                    })
-            })
-            .map(|column| PrecedingRedraw::Erased {
-                line,
-                column,
-                width,
-            })
-    });
-    match erased {
-        Some(erased) => erased,
-        None if is_alignment_pattern(grid) => PrecedingRedraw::Alignment,
-        None => PrecedingRedraw::Lost,
-    }
-}
-
-/// The character a redraw of `cell` prints last: its zero-width ones come
-/// after it.
-fn last_printed(cell: &Cell) -> char {
-    cell.zerowidth()
-        .and_then(<[char]>::last)
-        .copied()
-        .unwrap_or(cell.c)
-}
-
 /// Why a repaint of this state would not be exact, if it would not: the
 /// states that no writes reach without leaving a trace. Rare in practice
 /// (the round-trip properties and the fuzz target skip them, and count).
@@ -749,7 +597,7 @@ pub fn inexact(emulator: &Emulator) -> Option<&'static str> {
     }
     let printed = emulator.observed.preceding_char?;
     let mapped = cursor.charsets[emulator.observed.active_charset].map(printed);
-    if let PrecedingRedraw::Lost = plan_preceding_redraw(grid, printed, mapped) {
+    if let PrecedingRedraw::Lost = preceding_char::plan(grid, printed, mapped) {
         return Some("no cell holds the last character printed and none is erased to print it on, so REP would repeat another");
     }
     if waits_at_end && !printed.is_control() {
@@ -762,19 +610,6 @@ pub fn inexact(emulator: &Emulator) -> Option<&'static str> {
         }
     }
     None
-}
-
-/// Whether every cell is what the screen alignment pattern (DECALN) left:
-/// an `E` in the default pen, on rows that do not wrap.
-fn is_alignment_pattern(grid: &Grid<Cell>) -> bool {
-    let alignment_cell = Cell {
-        c: 'E',
-        ..Cell::default()
-    };
-    (0..grid.screen_lines()).all(|line| {
-        let row = &grid[Line(line as i32)];
-        (0..grid.columns()).all(|column| row[Column(column)] == alignment_cell)
-    })
 }
 
 /// Puts the viewer's cursor where `cursor` is on `grid`, waiting to wrap
