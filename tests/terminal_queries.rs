@@ -1,34 +1,99 @@
-//! The daemon is the terminal its children talk to: a child's terminal
-//! queries are answered by the daemon's screen model, once each, from the
-//! state at that point of the stream (issue 12). For now it answers only
-//! while no viewer is attached (the viewers' terminals still answer the
-//! queries they see): a session nobody watches is answered at all.
+//! The daemon is the terminal its children talk to: the queries a child
+//! writes are taken out of what viewers get and answered by the daemon, once
+//! each, from the screen at that point of the stream (issue 12) — with no
+//! viewer, and with viewers attached before and after.
 
 mod common;
 
 use common::*;
 use serde_json::json;
 
+/// The queries the query-asker fixture writes, as a viewer would see them.
+const QUERIES: [&str; 8] = [
+    "\x1b[>0q",
+    "\x1b[c",
+    "\x1b[?u",
+    "\x1b[?1007$p",
+    "\x1b[c",
+    "\x1b[6n",
+    "\x1b]10;?\x1b\\",
+    "\x1b]11;?\x07",
+];
+
+/// One answer per query, in order; `row` is where the cursor stood.
+fn answers(row: u16) -> String {
+    [
+        format!("\x1bP>|ptyhub {}\x1b\\", env!("CARGO_PKG_VERSION")),
+        "\x1b[?1;2c".to_owned(),
+        "\x1b[?0u".to_owned(),
+        // Alternate scroll is on by default in the model.
+        "\x1b[?1007;1$y".to_owned(),
+        "\x1b[?1;2c".to_owned(),
+        format!("\x1b[{row};1R"),
+        "\x1b]10;rgb:d7d7/dcdc/e2e2\x1b\\".to_owned(),
+        "\x1b]11;rgb:1010/1313/1818\x07".to_owned(),
+    ]
+    .concat()
+}
+
 /// The hex the query-asker fixture reported, from its complete `HEX:` lines.
-fn answered_hex(screen: &str) -> String {
-    screen
+fn answered_hex(output: &str) -> String {
+    output
         .split("HEX:")
         .skip(1)
-        .map(|rest| rest.split(['\r', '\n']).next().unwrap_or(""))
+        .filter_map(|rest| rest.split_once("\r\n").map(|(hex, _)| hex))
         .collect()
+}
+
+/// The same from the screen's text, whose rows cut long `HEX:` lines.
+fn answered_hex_on_screen(screen: &str) -> String {
+    screen
+        .replace('\n', "")
+        .split("HEX:")
+        .skip(1)
+        .flat_map(|rest| rest.chars().take_while(char::is_ascii_hexdigit))
+        .collect()
+}
+
+/// Waits until the child reported `hex` (in any number of reads).
+async fn wait_for_hex(client: &mut Client, attach: &str, hex: &str) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !answered_hex(&client.stream(attach).data).contains(hex) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child never read {hex}; it read {:?}",
+            answered_hex(&client.stream(attach).data)
+        );
+        client
+            .next_event(std::time::Duration::from_millis(200))
+            .await;
+    }
 }
 
 fn hex(text: &str) -> String {
     text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
+fn daemon() -> Daemon {
+    let asker = toml::Value::String(QUERY_ASKER.to_owned());
+    Daemon::start(&format!(
+        "[providers.asker]\ncommand = {asker}\n\n\
+         [providers.cued-asker]\ncommand = {asker}\nargs = [\"--on-cue\"]\n"
+    ))
+}
+
+fn assert_no_query_in(output: &str, who: &str) {
+    for query in QUERIES {
+        assert!(
+            !output.contains(query),
+            "{who} was sent the query {query:?}: {output:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_child_nobody_watches_gets_one_answer_per_query() {
-    let config = format!(
-        "[providers.asker]\ncommand = {}\n",
-        toml::Value::String(QUERY_ASKER.to_owned())
-    );
-    let daemon = Daemon::start(&config);
+    let daemon = daemon();
     let (mut client, _) = Client::connect_ready(&daemon).await;
     let created = client.create(json!({"mode": "asker"})).await;
     let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
@@ -41,19 +106,62 @@ async fn a_child_nobody_watches_gets_one_answer_per_query() {
         .body
     };
 
-    // DA1 as xterm.js answers it; the cursor after "ASKING\r\n".
-    let answers = hex("\x1b[?1;2c\x1b[2;1R");
+    // The cursor after "ASKING\r\n".
+    let answers = hex(&answers(2));
     wait_until("the child is answered", PATIENCE, || {
-        answered_hex(&screen()).contains(&answers)
+        answered_hex_on_screen(&screen()).contains(&answers)
     })
     .await;
 
-    // Input queues in order: whatever else the child was sent before this
+    // Input queues in order: anything else the child was sent before this
     // keystroke shows before it.
     let attach = client.attach(&terminal_id).await;
     client
         .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "z"}))
         .await;
     client.wait_for_text(&attach, "HEX:7a").await;
-    assert_eq!(answered_hex(&screen()), format!("{answers}7a"));
+    let output = &client.stream(&attach).data;
+    assert_eq!(answered_hex(output), format!("{answers}7a"));
+    assert_no_query_in(output, "a viewer attached after the queries");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewers_never_see_the_queries_and_the_child_hears_one_answer_each() {
+    let daemon = daemon();
+    let (mut typist, _) = Client::connect_ready(&daemon).await;
+    let (mut watcher, _) = Client::connect_ready(&daemon).await;
+    let created = typist.create(json!({"mode": "cued-asker"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let typed = typist.attach(&terminal_id).await;
+    let watched = watcher.attach(&terminal_id).await;
+    typist.wait_for_text(&typed, "WAITING").await;
+    watcher.wait_for_text(&watched, "WAITING").await;
+
+    // The cue, then a keystroke after the answers.
+    typist
+        .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "g"}))
+        .await;
+    // The cursor after "WAITING\r\nASKING\r\n".
+    let answers = hex(&answers(3));
+    wait_for_hex(&mut typist, &typed, &answers).await;
+    typist
+        .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "z"}))
+        .await;
+    typist.wait_for_text(&typed, "HEX:7a").await;
+    watcher.wait_for_text(&watched, "HEX:7a").await;
+
+    for (client, attach, who) in [
+        (&typist, &typed, "the typist"),
+        (&watcher, &watched, "the watcher"),
+    ] {
+        let output = &client.stream(attach).data;
+        assert_eq!(answered_hex(output), format!("{answers}7a"), "{who}");
+        assert_no_query_in(output, who);
+    }
+
+    // A viewer that arrives later replays the output without them too.
+    let (mut late, _) = Client::connect_ready(&daemon).await;
+    let replayed = late.attach(&terminal_id).await;
+    late.wait_for_text(&replayed, "HEX:7a").await;
+    assert_no_query_in(&late.stream(&replayed).data, "a late viewer");
 }

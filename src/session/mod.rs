@@ -12,6 +12,7 @@ mod framing;
 mod geometry;
 mod launch;
 mod pty_process;
+mod query_filter;
 mod replay_ring;
 mod screen_feed;
 mod terminal;
@@ -37,6 +38,7 @@ pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
 use pty_process::PtyProcess;
+use query_filter::{Piece, QueryFilter};
 // Public for benchmarks and tests of the hot paths; sessions use them internally.
 pub use replay_ring::{Checkpoint, ReplayRing};
 pub use screen_feed::SCREEN_REST_AFTER_QUIET_MS;
@@ -209,19 +211,41 @@ impl Session {
     fn read_output(self: &Arc<Self>, mut output: Box<dyn Read + Send>) {
         let mut buffer = vec![0u8; PTY_READ_BUFFER_BYTES];
         let mut decoder = Utf8Stream::new();
+        let mut queries = QueryFilter::new();
         loop {
             match output.read(&mut buffer) {
                 Ok(0) => break,
                 Ok(n) => {
                     let filled = self.gather_pending(&mut *output, &mut buffer, n);
-                    self.append_output(decoder.decode(&buffer[..filled]));
+                    let text = decoder.decode(&buffer[..filled]);
+                    self.take_output(queries.filter(text));
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                 // EIO: every slave fd is closed, the Linux PTY's end of file.
                 Err(_) => break,
             }
         }
-        self.append_output(decoder.finish());
+        let rest = queries.filter(decoder.finish());
+        self.take_output(rest);
+        self.take_output(queries.finish());
+    }
+
+    /// Output for viewers goes to the ring; each query the child asked its
+    /// terminal is answered here, once, from the screen model caught up to
+    /// just before it (so a cursor report gives the cursor at that point of
+    /// the stream), whatever viewers are attached.
+    fn take_output(self: &Arc<Self>, pieces: Vec<Piece>) {
+        for piece in pieces {
+            match piece {
+                Piece::Output(text) => self.append_output(text),
+                Piece::Query(query) => {
+                    let answer = self.up_to_date_screen().answer(&query);
+                    // Input the child reads in order with keystrokes; not
+                    // user activity.
+                    let _ = self.input.send(answer.into_bytes());
+                }
+            }
+        }
     }
 
     /// After a read of `filled` bytes, reads what the PTY already holds, up

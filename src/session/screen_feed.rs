@@ -97,23 +97,6 @@ impl Session {
         });
     }
 
-    /// Sends the model's answers to the child's terminal queries — for now
-    /// only while no viewer is attached: viewers' terminals still answer
-    /// the queries in the output they get (issue 12 removes those), and a
-    /// child must not hear two answers. A session nobody watches (started
-    /// by `ptyhub new`, the API, or left by its last tab) is answered
-    /// instead of waiting out its timeouts.
-    fn answer_queries(&self, replies: Vec<String>) {
-        if replies.is_empty() || self.viewer_count() > 0 {
-            return;
-        }
-        for reply in replies {
-            if self.input.send(reply.into_bytes()).is_err() {
-                break;
-            }
-        }
-    }
-
     /// Feeds the screen model every frame it has not seen yet.
     pub(super) fn catch_up_screen(&self) {
         drop(self.up_to_date_screen());
@@ -150,7 +133,6 @@ impl Session {
                 break;
             }
             screen.feed(&frames);
-            self.answer_queries(screen.take_replies());
             fed = true;
             let parsed = screen.parsed_through_offset();
             self.screen_parsed_offset.store(parsed, Ordering::Relaxed);

@@ -47,7 +47,8 @@ pub const TALLY_WRITER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtu
 pub const RAW_INPUT_DUMP: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/raw-input-dump");
 
-/// A child in raw mode that asks DA1 and CPR, then prints in hex what its input delivers.
+/// A child in raw mode that asks what coding agents ask at startup (`--on-cue`: after one
+/// read of input), then prints in hex what its input delivers.
 pub const QUERY_ASKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/query-asker");
 
 /// Terminal size used by the harness everywhere (config `initial_cols/rows` and attaches), so

@@ -28,8 +28,6 @@ use alacritty_terminal::vte::ansi::{
 };
 use parking_lot::Mutex;
 
-use super::queries;
-
 /// Default tab interval (terminfo `it`), as alacritty and xterm set it.
 const TAB_INTERVAL: usize = 8;
 
@@ -63,18 +61,10 @@ impl Dimensions for GridSize {
     }
 }
 
-/// What `Term` reports through events that the model keeps: the title,
-/// and the answers to the child's queries (see `queries.rs`).
+/// What `Term` reports through events that the model keeps: the title.
 #[derive(Clone, Default)]
 pub struct EventSink {
     title: Arc<Mutex<Option<String>>>,
-    replies: Arc<Mutex<Vec<String>>>,
-}
-
-impl EventSink {
-    fn reply(&self, text: impl Into<String>) {
-        self.replies.lock().push(text.into());
-    }
 }
 
 impl EventListener for EventSink {
@@ -88,10 +78,10 @@ impl EventListener for EventSink {
                     title.clear();
                 }
             }
-            // Answers `Term` makes itself: DECRQM, the kitty keyboard
-            // flags, the size in cells.
-            Event::PtyWrite(text) => self.reply(text),
-            // Everything else is about a window the model has not.
+            // Answers to queries: the daemon answers the ones it takes out
+            // of the output (`session/query_filter.rs`) from the model's
+            // state, and leaves the rest to viewers. Everything else is
+            // about a window the model has not.
             _ => {}
         }
     }
@@ -194,19 +184,12 @@ impl Emulator {
         let mut observer = Observer {
             term: &mut self.term,
             observed: &mut self.observed,
-            events: &self.events,
         };
         self.processor.advance(&mut observer, bytes);
     }
 
     pub fn title(&self) -> Option<String> {
         self.events.title.lock().clone()
-    }
-
-    /// The answers to the child's queries parsed since the last call, in
-    /// stream order.
-    pub fn take_replies(&self) -> Vec<String> {
-        std::mem::take(&mut *self.events.replies.lock())
     }
 
     /// Top (inclusive) and bottom (exclusive) rows of the scroll region:
@@ -251,13 +234,10 @@ impl Emulator {
     }
 }
 
-/// Passes every action to `Term`, noting on the way what `Term` will not
-/// tell, and answering the queries `Term` answers differently from the
-/// viewers' renderer or not at all.
+/// Passes every action to `Term`, noting on the way what `Term` will not tell.
 struct Observer<'a> {
     term: &'a mut Term<EventSink>,
     observed: &'a mut Observed,
-    events: &'a EventSink,
 }
 
 /// Forwards handler methods to `Term` unchanged.
@@ -295,6 +275,8 @@ impl Handler for Observer<'_> {
         fn set_cursor_shape(&mut self, shape: CursorShape);
         fn goto(&mut self, line: i32, col: usize);
         fn goto_line(&mut self, line: i32);
+        fn identify_terminal(&mut self, intermediate: Option<char>);
+        fn device_status(&mut self, arg: usize);
         fn goto_col(&mut self, col: usize);
         fn insert_blank(&mut self, count: usize);
         fn move_up(&mut self, count: usize);
@@ -333,12 +315,14 @@ impl Handler for Observer<'_> {
         fn unset_keypad_application_mode(&mut self);
         fn configure_charset(&mut self, index: CharsetIndex, charset: StandardCharset);
         fn set_color(&mut self, index: usize, color: Rgb);
+        fn dynamic_color_sequence(&mut self, prefix: String, index: usize, terminator: &str);
         fn reset_color(&mut self, index: usize);
         fn clipboard_store(&mut self, clipboard: u8, data: &[u8]);
         fn clipboard_load(&mut self, clipboard: u8, terminator: &str);
         fn decaln(&mut self);
         fn push_title(&mut self);
         fn pop_title(&mut self);
+        fn text_area_size_pixels(&mut self);
         fn text_area_size_chars(&mut self);
         fn set_hyperlink(&mut self, hyperlink: Option<Hyperlink>);
         fn set_mouse_cursor_icon(&mut self, icon: CursorIcon);
@@ -349,48 +333,6 @@ impl Handler for Observer<'_> {
         fn set_modify_other_keys(&mut self, mode: ModifyOtherKeys);
         fn report_modify_other_keys(&mut self);
         fn set_scp(&mut self, char_path: ScpCharPath, update_mode: ScpUpdateMode);
-    }
-
-    fn identify_terminal(&mut self, intermediate: Option<char>) {
-        match intermediate {
-            None => self.events.reply(queries::PRIMARY_DEVICE_ATTRIBUTES),
-            Some('>') => self.events.reply(queries::SECONDARY_DEVICE_ATTRIBUTES),
-            Some(_) => {}
-        }
-    }
-
-    fn device_status(&mut self, arg: usize) {
-        match arg {
-            5 => self.events.reply(queries::STATUS_OK),
-            6 => {
-                let point = self.term.grid().cursor.point;
-                let mut row = point.line.0.max(0) as usize;
-                if self.term.mode().contains(TermMode::ORIGIN) {
-                    // Counted from the region's top, as the cursor moves.
-                    let top = self
-                        .observed
-                        .scroll_region_request
-                        .map_or(0, |(top, _)| top);
-                    row = row.saturating_sub(top.saturating_sub(1));
-                }
-                let report = queries::cursor_position_report(row, point.column.0);
-                self.events.reply(report);
-            }
-            _ => {}
-        }
-    }
-
-    fn dynamic_color_sequence(&mut self, prefix: String, index: usize, terminator: &str) {
-        let color = self.term.colors()[index].unwrap_or_else(|| queries::default_color(index));
-        self.events
-            .reply(queries::color_reply(&prefix, color, terminator));
-    }
-
-    fn text_area_size_pixels(&mut self) {
-        let (width, height) = queries::CELL_PIXELS;
-        let rows = self.term.screen_lines() as u32 * u32::from(height);
-        let columns = self.term.columns() as u32 * u32::from(width);
-        self.events.reply(format!("\x1b[4;{rows};{columns}t"));
     }
 
     fn input(&mut self, c: char) {

@@ -27,6 +27,7 @@ use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::Flags;
 
 use super::frame::Frame;
+use super::query_filter::Query;
 use emulator::{Emulator, GridSize};
 use unfinished_sequence::UnfinishedSequence;
 
@@ -340,11 +341,10 @@ impl ScreenModel {
         compare::differences(&self.reading(), &other.reading())
     }
 
-    /// The answers to the child's terminal queries parsed since the last
-    /// call (from frames fed, in stream order): the daemon answers once,
-    /// whatever viewers are attached (see `queries.rs`).
-    pub fn take_replies(&mut self) -> Vec<String> {
-        self.emulator.take_replies()
+    /// The answer to a query the child wrote right after the output fed so
+    /// far (see `queries.rs`).
+    pub fn answer(&self, query: &Query) -> String {
+        queries::answer(&self.reading(), query)
     }
 
     /// Why this state's repaint would not be exact, if it would not (see
@@ -369,6 +369,7 @@ impl ScreenModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::query_filter::Terminator;
 
     fn frame(seq: u64, offset: u64, data: &str) -> Arc<Frame> {
         Arc::new(Frame::new(seq, offset, data.into()))
@@ -380,18 +381,35 @@ mod tests {
         model
     }
 
-    /// codex's startup queries (recorded from the npm package on a bare
-    /// PTY), answered once each, in order, from the model's own state.
+    /// codex's startup queries (as issue 12 lists them), answered from the
+    /// model's own state.
     #[test]
-    fn the_model_answers_codexs_startup_queries_in_order() {
-        let mut model = ScreenModel::new(80, 24);
-        let drawn = "\x1b[3;5Hhi";
-        let queries = "\x1b[?u\x1b[?1007$p\x1b[c\x1b[6n\x1b]10;?\x1b\\\x1b]11;?\x07";
-        model.feed(&[frame(1, 0, drawn)]);
-        assert_eq!(model.take_replies(), Vec::<String>::new());
-        model.feed(&[frame(2, drawn.len() as u64, queries)]);
+    fn the_model_answers_codexs_startup_queries() {
+        let model = model_fed(80, 24, "\x1b[3;5Hhi");
+        let answers: Vec<String> = [
+            Query::KeyboardFlags,
+            Query::Mode {
+                private: true,
+                mode: 1007,
+            },
+            Query::PrimaryAttributes,
+            Query::CursorPosition,
+            Query::Color {
+                prefix: "10".into(),
+                index: 256,
+                terminator: Terminator::StringTerminator,
+            },
+            Query::Color {
+                prefix: "11".into(),
+                index: 257,
+                terminator: Terminator::Bell,
+            },
+        ]
+        .iter()
+        .map(|query| model.answer(query))
+        .collect();
         assert_eq!(
-            model.take_replies(),
+            answers,
             [
                 "\x1b[?0u",
                 // Alternate scroll is on by default in the model.
@@ -402,25 +420,69 @@ mod tests {
                 "\x1b]11;rgb:1010/1313/1818\x07",
             ]
         );
-        assert_eq!(model.take_replies(), Vec::<String>::new());
     }
 
-    /// A query cut by a frame boundary is answered once, when it ends; the
-    /// cursor report gives the cursor where the query stands in the stream,
-    /// counted from the region's top in origin mode; a colour the program
-    /// set is the one reported.
+    /// Answers come from the state: the cursor counted from the region's
+    /// top in origin mode, a colour the program set, the modes and kitty
+    /// flags in force, the size, and a rested model answers as it would
+    /// awake.
     #[test]
-    fn answers_follow_the_stream() {
-        let mut model = ScreenModel::new(20, 10);
-        model.feed(&[frame(1, 0, "ab\x1b[6"), frame(2, 7, "nc\x1b[5n")]);
-        assert_eq!(model.take_replies(), ["\x1b[1;3R", "\x1b[0n"]);
-        let mut model = ScreenModel::new(20, 10);
-        let stream = "\x1b[3;8r\x1b[?6h\x1b[2;4H\x1b[6n\x1b]4;1;rgb:12/34/56\x07\x1b]4;1;?\x07";
-        model.feed(&[frame(1, 0, stream)]);
+    fn answers_follow_the_state() {
+        let stream =
+            "\x1b[3;8r\x1b[?6h\x1b[2;4H\x1b]4;1;rgb:12/34/56\x07\x1b[?2004h\x1b[4h\x1b[>5u";
+        let mut model = model_fed(20, 10, stream);
+        let asked = |model: &ScreenModel| {
+            [
+                Query::CursorPosition,
+                Query::ExtendedCursorPosition,
+                Query::Color {
+                    prefix: "4;1".into(),
+                    index: 1,
+                    terminator: Terminator::Bell,
+                },
+                Query::Mode {
+                    private: true,
+                    mode: 2004,
+                },
+                Query::Mode {
+                    private: true,
+                    mode: 6,
+                },
+                Query::Mode {
+                    private: true,
+                    mode: 9999,
+                },
+                Query::Mode {
+                    private: false,
+                    mode: 4,
+                },
+                Query::KeyboardFlags,
+                Query::WindowReport(18),
+                Query::WindowReport(14),
+            ]
+            .iter()
+            .map(|query| model.answer(query))
+            .collect::<Vec<_>>()
+        };
+        let awake = asked(&model);
         assert_eq!(
-            model.take_replies(),
-            ["\x1b[2;4R", "\x1b]4;1;rgb:1212/3434/5656\x07"]
+            awake,
+            [
+                "\x1b[2;4R",
+                "\x1b[?2;4;1R",
+                "\x1b]4;1;rgb:1212/3434/5656\x07",
+                "\x1b[?2004;1$y",
+                "\x1b[?6;1$y",
+                "\x1b[?9999;0$y",
+                "\x1b[4;1$y",
+                "\x1b[?5u",
+                "\x1b[8;10;20t",
+                "\x1b[4;170;160t",
+            ]
         );
+        model.rest();
+        assert!(model.is_resting());
+        assert_eq!(asked(&model), awake);
     }
 
     /// A terminal that saw `before`, then gets the model's repaint.

@@ -1,22 +1,31 @@
-//! The answers a program's terminal queries get from the model itself, in
-//! stream order: the terminal a session's child talks to is the daemon's
-//! model, not whichever viewers happen to be attached (issue 12).
+//! The answers to the terminal queries the daemon takes out of a child's
+//! output (`session/query_filter.rs`), from the model's state at that point
+//! of the stream: the terminal a session's child talks to is the daemon,
+//! not whichever viewers happen to be attached.
 //!
 //! | Query | Sequence | Answer |
 //! |---|---|---|
 //! | DA1 | `CSI c` | `CSI ? 1 ; 2 c` (what xterm.js, the viewers' renderer, answers) |
 //! | DA2 | `CSI > c` | `CSI > 0 ; 276 ; 0 c` (likewise) |
+//! | XTVERSION | `CSI > q` | `DCS > \| ptyhub <version> ST` |
 //! | DSR status | `CSI 5 n` | `CSI 0 n` |
-//! | CPR | `CSI 6 n` | the cursor at that point of the stream, from the region's top in origin mode |
-//! | DECRQM | `CSI ? n $ p`, `CSI n $ p` | the modes the model tracks; others "not recognized" (alacritty_terminal) |
-//! | Kitty keyboard flags | `CSI ? u` | the flags in force (alacritty_terminal) |
+//! | CPR | `CSI 6 n` | the cursor there, rows from the region's top in origin mode |
+//! | DECXCPR | `CSI ? 6 n` | the same, with page 1 |
+//! | DECRQM | `CSI ? Ps $ p`, `CSI Ps $ p` | set/reset for the modes the model tracks, else "not recognized" |
+//! | Kitty keyboard flags | `CSI ? u` | the flags in force |
 //! | Colours | `OSC 4;n;?`, `OSC 10/11/12;?` | a colour the program set, else the web client's theme |
-//! | Size | `CSI 18 t`, `CSI 14 t` | cells from the PTY size; pixels from `CELL_PIXELS` |
+//! | XTWINOPS | `CSI 14/16/18/19 t` | cells from the PTY size, pixels from `CELL_PIXELS` |
 //!
-//! Not answered yet: XTVERSION (`CSI > q`), DECXCPR (`CSI ? 6 n`), XTWINOPS
-//! 16t/19t, DECRQSS and XTGETTCAP — the parser (vte) does not report them.
+//! Every other query passes to the viewers, whose terminals answer it as
+//! before: DA3, DECRQSS and XTGETTCAP among them.
 
+use alacritty_terminal::grid::Dimensions;
+use alacritty_terminal::term::TermMode;
 use alacritty_terminal::vte::ansi::Rgb;
+
+use super::emulator::Emulator;
+use super::repaint::{kitty_keyboard_flags, DEC_MODES};
+use crate::session::query_filter::Query;
 
 /// Primary device attributes: a VT100 with advanced video, as xterm.js
 /// (the renderer every viewer uses) answers, consistent with
@@ -88,15 +97,91 @@ pub fn default_color(index: usize) -> Rgb {
     }
 }
 
+/// The answer to `query`, written right after the output the emulator has
+/// parsed.
+pub fn answer(emulator: &Emulator, query: &Query) -> String {
+    let term = &emulator.term;
+    match query {
+        Query::PrimaryAttributes => PRIMARY_DEVICE_ATTRIBUTES.to_owned(),
+        Query::SecondaryAttributes => SECONDARY_DEVICE_ATTRIBUTES.to_owned(),
+        Query::Version => format!("\x1bP>|ptyhub {}\x1b\\", env!("CARGO_PKG_VERSION")),
+        Query::Status => STATUS_OK.to_owned(),
+        Query::CursorPosition => {
+            let (row, column) = cursor_as_reported(emulator);
+            format!("\x1b[{row};{column}R")
+        }
+        Query::ExtendedCursorPosition => {
+            let (row, column) = cursor_as_reported(emulator);
+            format!("\x1b[?{row};{column};1R")
+        }
+        Query::Mode { private, mode } => {
+            let state = mode_state(emulator, *private, *mode);
+            let marker = if *private { "?" } else { "" };
+            format!("\x1b[{marker}{mode};{state}$y")
+        }
+        Query::KeyboardFlags => format!("\x1b[?{}u", kitty_keyboard_flags(*term.mode())),
+        Query::WindowReport(kind) => {
+            let (rows, columns) = (term.screen_lines(), term.columns());
+            let (cell_width, cell_height) = CELL_PIXELS;
+            let (cell_width, cell_height) = (usize::from(cell_width), usize::from(cell_height));
+            match kind {
+                14 => format!("\x1b[4;{};{}t", rows * cell_height, columns * cell_width),
+                16 => format!("\x1b[6;{cell_height};{cell_width}t"),
+                18 => format!("\x1b[8;{rows};{columns}t"),
+                _ => format!("\x1b[9;{rows};{columns}t"),
+            }
+        }
+        Query::Color {
+            prefix,
+            index,
+            terminator,
+        } => {
+            let color = term.colors()[*index].unwrap_or_else(|| default_color(*index));
+            color_reply(prefix, color, terminator.as_str())
+        }
+    }
+}
+
+/// The cursor as CPR reports it: 1-based, rows counted from the scroll
+/// region's top in origin mode (as the cursor is addressed there).
+fn cursor_as_reported(emulator: &Emulator) -> (usize, usize) {
+    let point = emulator.term.grid().cursor.point;
+    let mut row = point.line.0.max(0) as usize;
+    if emulator.term.mode().contains(TermMode::ORIGIN) {
+        row = row.saturating_sub(emulator.scroll_region().0);
+    }
+    (row + 1, point.column.0 + 1)
+}
+
+/// DECRQM's state: 1 set, 2 reset, 0 not recognized.
+fn mode_state(emulator: &Emulator, private: bool, mode: u16) -> u8 {
+    let term_mode = *emulator.term.mode();
+    let flag = |on: bool| if on { 1 } else { 2 };
+    if !private {
+        return match mode {
+            4 => flag(term_mode.contains(TermMode::INSERT)),
+            20 => flag(term_mode.contains(TermMode::LINE_FEED_NEW_LINE)),
+            _ => 0,
+        };
+    }
+    if let Some((tracked, _)) = DEC_MODES.iter().find(|(_, code)| *code == mode) {
+        return flag(term_mode.contains(*tracked));
+    }
+    match mode {
+        6 => flag(term_mode.contains(TermMode::ORIGIN)),
+        1049 => flag(term_mode.contains(TermMode::ALT_SCREEN)),
+        2026 => flag(emulator.observed.synchronized_output),
+        _ => match emulator.observed.foreign_private_modes.get(&mode) {
+            Some(on) => flag(*on),
+            None => 0,
+        },
+    }
+}
+
 /// The answer to a colour query (`OSC prefix ; ?`), in xterm's 16-bit form.
 pub fn color_reply(prefix: &str, color: Rgb, terminator: &str) -> String {
     let Rgb { r, g, b } = color;
     format!("\x1b]{prefix};rgb:{r:02x}{r:02x}/{g:02x}{g:02x}/{b:02x}{b:02x}{terminator}")
-}
-
-/// The answer to CPR: 1-based row and column.
-pub fn cursor_position_report(row: usize, column: usize) -> String {
-    format!("\x1b[{};{}R", row + 1, column + 1)
 }
 
 #[cfg(test)]

@@ -196,7 +196,7 @@ pub fn mode_preamble(emulator: &Emulator) -> String {
 }
 
 /// DEC private modes that are one flag each in `TermMode`, with their numbers.
-const DEC_MODES: [(TermMode, u16); 12] = [
+pub(super) const DEC_MODES: [(TermMode, u16); 12] = [
     (TermMode::APP_CURSOR, 1),
     (TermMode::LINE_WRAP, 7),
     (TermMode::SHOW_CURSOR, 25),
@@ -234,12 +234,18 @@ fn write_modes(out: &mut String, mode: TermMode) {
     if mode.contains(TermMode::INSERT) {
         out.push_str("\x1b[4h");
     }
-    let kitty = (mode & TermMode::KITTY_KEYBOARD_PROTOCOL).bits()
-        >> TermMode::DISAMBIGUATE_ESC_CODES.bits().trailing_zeros();
+    let kitty = kitty_keyboard_flags(mode);
     if kitty != 0 {
         // Pushed, as a program does (`CSI > flags u`), so its pop finds it.
         let _ = write!(out, "\x1b[>{kitty}u");
     }
+}
+
+/// The kitty keyboard protocol's flags in force, as `CSI > flags u` sets
+/// them and `CSI ? u` reports them.
+pub(super) fn kitty_keyboard_flags(mode: TermMode) -> u32 {
+    (mode & TermMode::KITTY_KEYBOARD_PROTOCOL).bits()
+        >> TermMode::DISAMBIGUATE_ESC_CODES.bits().trailing_zeros()
 }
 
 fn write_cursor_style(out: &mut String, emulator: &Emulator) {
