@@ -74,6 +74,9 @@ pub struct SessionsConfig {
     pub initial_rows: u16,
     /// Exited terminals remembered for the inventory (freshell: 200).
     pub max_exited_terminals: usize,
+    /// Which viewer's window size a shared PTY takes: `latest` (the viewer
+    /// that typed last, or the only one), `largest`, `smallest`, `manual`.
+    pub size_policy: crate::session::SizePolicy,
 }
 
 impl Default for SessionsConfig {
@@ -86,6 +89,7 @@ impl Default for SessionsConfig {
             initial_cols: 120,
             initial_rows: 30,
             max_exited_terminals: 200,
+            size_policy: crate::session::SizePolicy::default(),
         }
     }
 }

@@ -143,6 +143,7 @@ mod tests {
                 replay_ring_bytes: 1024,
                 frame_limit: crate::session::FrameLimit::utf8_bytes(1024),
                 kill_grace: std::time::Duration::from_millis(10),
+                size_policy: crate::session::SizePolicy::default(),
             },
         );
         let daemon = Daemon::new(

@@ -5,7 +5,9 @@
 //! tab and read it in another, drop a connection, reload, open a read-only tab, start an
 //! agent whose screen a new tab must get at once — and prints a JSON summary. This test
 //! holds the script to its word and adds what only the host can see: however many viewers
-//! came and went, the daemon ran exactly one process per session.
+//! came and went, the daemon ran exactly one process per session. A second script
+//! (`web-client/e2e/queries.mjs`) holds three tabs on a child that asks its terminal
+//! questions: no tab ever answers them.
 //!
 //! Needs `node`, `/usr/bin/chromium` and `web-client/node_modules` (`npm ci` in web-client);
 //! `.ci/run` installs them. Without them the test fails and says what is missing.
@@ -237,5 +239,112 @@ fn browser_tabs_share_one_process_per_session_and_read_only_tabs_cannot_type() {
     assert_eq!(
         children, running_pids,
         "the daemon's live children must be exactly one process per running session"
+    );
+}
+
+/// The hex the query-asker fixture reported, from its complete `HEX:` lines.
+fn answered_hex(output: &str) -> String {
+    output
+        .split("HEX:")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("\r\n").map(|(hex, _)| hex))
+        .collect()
+}
+
+/// Waits until the child reported hex ending with `tail`.
+async fn wait_for_hex_ending(client: &mut common::Client, attach: &str, tail: &str) {
+    let deadline = Instant::now() + common::PATIENCE;
+    while !answered_hex(&client.stream(attach).data).ends_with(tail) {
+        assert!(
+            Instant::now() < deadline,
+            "the child never read …{tail}; it read {:?}",
+            answered_hex(&client.stream(attach).data)
+        );
+        client.next_event(Duration::from_millis(200)).await;
+    }
+}
+
+/// Three xterm.js tabs in chromium watch a child that asks its terminal what coding agents
+/// ask at startup, and one of them reloads: the child hears exactly one answer per query (the
+/// daemon's), and nothing from any tab but the keystroke each types.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_tabs_never_answer_a_childs_queries() {
+    use std::io::{BufRead, BufReader};
+
+    if let Some(why) = missing_prerequisite() {
+        panic!("the browser test cannot run: {why} (.ci/run installs everything it needs)");
+    }
+    let asker = toml::Value::String(common::QUERY_ASKER.to_owned());
+    let daemon = Daemon::start(&format!(
+        "[providers.cued-asker]\ncommand = {asker}\nargs = [\"--on-cue\"]\n"
+    ));
+    let (mut client, _) = common::Client::connect_ready(&daemon).await;
+    let created = client
+        .create(serde_json::json!({"mode": "cued-asker"}))
+        .await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let watched = client.attach(&terminal_id).await;
+    client.wait_for_text(&watched, "WAITING").await;
+
+    let mut browser = Command::new("node")
+        .arg("e2e/queries.mjs")
+        .current_dir(web_client_dir())
+        .env("PTYHUB_URL", format!("http://127.0.0.1:{}", daemon.port))
+        .env("PTYHUB_TOKEN", &daemon.token)
+        .env("PTYHUB_TERMINAL", &terminal_id)
+        .env("PTYHUB_CHROMIUM", CHROMIUM)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start node");
+    let mut commands = browser.stdin.take().unwrap();
+    let (said, replies) = std::sync::mpsc::channel::<String>();
+    let stdout = browser.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if said.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let expect = |word: &str| {
+        let line = replies
+            .recv_timeout(BROWSER_RUN_DEADLINE)
+            .unwrap_or_else(|_| panic!("the browser script never said {word}"));
+        assert_eq!(line, word, "the browser script");
+    };
+    expect("READY");
+
+    // The cue: the child asks while three tabs watch.
+    client
+        .send_json(
+            &serde_json::json!({"type": "terminal.input", "terminalId": terminal_id, "data": "g"}),
+        )
+        .await;
+    let answers: String = [
+        format!("\x1bP>|ptyhub {}\x1b\\", env!("CARGO_PKG_VERSION")),
+        "\x1b[?1;2c\x1b[?0u\x1b[?1007;1$y\x1b[?1;2c\x1b[3;1R".to_owned(),
+        "\x1b]10;rgb:d7d7/dcdc/e2e2\x1b\\\x1b]11;rgb:1010/1313/1818\x07".to_owned(),
+    ]
+    .concat()
+    .bytes()
+    .map(|b| format!("{b:02x}"))
+    .collect();
+    wait_for_hex_ending(&mut client, &watched, &answers).await;
+
+    writeln!(commands, "reload").unwrap();
+    expect("RELOADED");
+    writeln!(commands, "type").unwrap();
+    expect("TYPED");
+    wait_for_hex_ending(&mut client, &watched, "797979").await;
+    writeln!(commands, "close").unwrap();
+    drop(commands);
+    let _ = browser.wait();
+
+    assert_eq!(
+        answered_hex(&client.stream(&watched).data),
+        format!("{answers}797979"),
+        "the child read something besides the daemon's answers and one keystroke per tab"
     );
 }

@@ -75,6 +75,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         replay_ring_bytes: config.sessions.replay_ring_bytes,
         frame_limit: freshell::frame_limit(),
         kill_grace: Duration::from_millis(config.sessions.kill_grace_ms),
+        size_policy: config.sessions.size_policy,
     };
     let registry = Registry::new(config.clone(), session_config);
     registry.enable_persistence(state_dir.path());

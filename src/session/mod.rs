@@ -15,6 +15,8 @@ mod pty_process;
 mod query_filter;
 mod replay_ring;
 mod screen_feed;
+mod shared_focus;
+mod size_policy;
 mod terminal;
 mod utf8_stream;
 mod viewer;
@@ -39,9 +41,12 @@ pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer,
 
 use pty_process::PtyProcess;
 use query_filter::{Piece, QueryFilter};
+use shared_focus::SharedFocus;
+use size_policy::SizeArbiter;
 // Public for benchmarks and tests of the hot paths; sessions use them internally.
 pub use replay_ring::{Checkpoint, ReplayRing};
 pub use screen_feed::SCREEN_REST_AFTER_QUIET_MS;
+pub use size_policy::SizePolicy;
 pub use terminal::ScreenModel;
 
 /// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
@@ -79,6 +84,8 @@ pub struct SessionConfig {
     pub frame_limit: FrameLimit,
     /// SIGHUP → SIGTERM → SIGKILL spacing when a session is killed.
     pub kill_grace: Duration,
+    /// Which viewer's window size the PTY takes.
+    pub size_policy: SizePolicy,
 }
 
 pub fn now_ms() -> u64 {
@@ -108,6 +115,8 @@ pub struct Session {
     viewers: Mutex<Vec<ViewerSlot>>,
     next_viewer_id: AtomicU64,
     geometry: Mutex<Geometry>,
+    sizes: Mutex<SizeArbiter>,
+    focus: Mutex<SharedFocus>,
     last_activity_ms: AtomicU64,
     /// Last input, or output that changed the screen's text noticeably.
     last_meaningful_activity_ms: AtomicU64,
@@ -154,6 +163,8 @@ impl Session {
             viewers: Mutex::new(Vec::new()),
             next_viewer_id: AtomicU64::new(1),
             geometry: Mutex::new(Geometry::new(spec.cols, spec.rows)),
+            sizes: Mutex::new(SizeArbiter::new(config.size_policy)),
+            focus: Mutex::new(SharedFocus::default()),
             last_activity_ms: AtomicU64::new(info.created_at_ms),
             last_meaningful_activity_ms: AtomicU64::new(info.created_at_ms),
             detached_since_ms: AtomicU64::new(info.created_at_ms),
@@ -411,8 +422,11 @@ impl Session {
         self.up_to_date_screen().mode_preamble()
     }
 
-    /// Queues input for the child, in order, without blocking the caller.
-    pub fn write_input(&self, bytes: Vec<u8>) -> bool {
+    /// Queues `owner`'s input for the child, in order, without blocking the
+    /// caller. Its focus reports become the session's one focus signal
+    /// (`shared_focus.rs`), and typing makes it the viewer whose window
+    /// size the PTY takes under the `latest` policy.
+    pub fn write_input(&self, owner: u64, bytes: Vec<u8>) -> bool {
         if !self.is_running() {
             return false;
         }
@@ -420,13 +434,34 @@ impl Session {
         self.last_activity_ms.store(now, Ordering::Relaxed);
         self.last_meaningful_activity_ms
             .store(now, Ordering::Relaxed);
+        let (bytes, focus_report) = self.focus.lock().take_reports(owner, bytes);
+        if let Some(report) = focus_report {
+            self.report_focus(report);
+        }
+        if bytes.is_empty() {
+            return true;
+        }
+        let owners = self.attached_owners_with(owner);
+        let typed = self.sizes.lock().typed(owner, &owners);
+        if let Some(size) = typed {
+            self.apply_size(size, owners.len() > 1);
+        }
         self.input.send(bytes).is_ok()
     }
 
-    /// Sets the PTY size on behalf of `owner` (last writer wins).
+    /// `owner`'s window is `cols`×`rows`; the PTY takes it if the size
+    /// policy picks it (see `size_policy.rs`).
     pub fn resize(&self, cols: u16, rows: u16, owner: u64) {
-        let others = self.has_viewers_of_other_owners(owner);
-        let changed = self.geometry.lock().record(cols, rows, others);
+        let owners = self.attached_owners_with(owner);
+        let picked = self.sizes.lock().wants(owner, (cols, rows), &owners);
+        if let Some(size) = picked {
+            self.apply_size(size, owners.len() > 1);
+        }
+    }
+
+    /// Sets the PTY's size (a no-op when it is the size already).
+    fn apply_size(&self, (cols, rows): (u16, u16), others_attached: bool) {
+        let changed = self.geometry.lock().record(cols, rows, others_attached);
         if changed {
             if let Err(err) = self.process.resize(cols, rows) {
                 tracing::warn!(terminal = %self.info.terminal_id, %err, "PTY resize failed");
@@ -435,6 +470,22 @@ impl Session {
             self.up_to_date_screen().resize(cols, rows);
             self.ring.lock().clear_checkpoints();
         }
+    }
+
+    /// Sends a focus report, if the child asked for them (mode 1004).
+    fn report_focus(&self, report: &[u8]) {
+        if self.up_to_date_screen().reports_focus() {
+            let _ = self.input.send(report.to_vec());
+        }
+    }
+
+    /// The distinct owners of attached viewers, and `owner`.
+    fn attached_owners_with(&self, owner: u64) -> Vec<u64> {
+        let mut owners: Vec<u64> = self.viewers.lock().iter().map(|v| v.owner).collect();
+        owners.push(owner);
+        owners.sort_unstable();
+        owners.dedup();
+        owners
     }
 
     /// Ends the child: SIGHUP to its process group, then SIGTERM, then
@@ -486,10 +537,30 @@ impl Session {
     }
 
     fn remove_viewer(&self, id: u64) {
-        let mut viewers = self.viewers.lock();
-        viewers.retain(|v| v.id != id);
-        if viewers.is_empty() {
-            self.detached_since_ms.store(now_ms(), Ordering::Relaxed);
+        let (owner, owners) = {
+            let mut viewers = self.viewers.lock();
+            let owner = viewers.iter().find(|v| v.id == id).map(|v| v.owner);
+            viewers.retain(|v| v.id != id);
+            if viewers.is_empty() {
+                self.detached_since_ms.store(now_ms(), Ordering::Relaxed);
+            }
+            let mut owners: Vec<u64> = viewers.iter().map(|v| v.owner).collect();
+            owners.sort_unstable();
+            owners.dedup();
+            (owner, owners)
+        };
+        // The owner's last viewer of this session: its window and its focus
+        // leave with it.
+        let Some(owner) = owner.filter(|owner| !owners.contains(owner)) else {
+            return;
+        };
+        let focus_report = self.focus.lock().left(owner);
+        if let Some(report) = focus_report {
+            self.report_focus(report);
+        }
+        let picked = self.sizes.lock().left(owner, &owners);
+        if let Some(size) = picked {
+            self.apply_size(size, owners.len() > 1);
         }
     }
 

@@ -51,6 +51,10 @@ pub const RAW_INPUT_DUMP: &str =
 /// read of input), then prints in hex what its input delivers.
 pub const QUERY_ASKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/query-asker");
 
+/// A child in raw mode that reports every SIGWINCH with the new size, numbered.
+pub const WINCH_COUNTER: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/winch-counter");
+
 /// Terminal size used by the harness everywhere (config `initial_cols/rows` and attaches), so
 /// that a viewer's screen model and the PTY always agree without a resize.
 pub const COLS: u16 = 80;

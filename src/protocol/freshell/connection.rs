@@ -565,7 +565,7 @@ impl Connection {
     fn on_input(&self, input: inbound::Input) -> Flow {
         match self.running_session(&input.terminal_id, input.expected_session_ref.as_ref()) {
             Ok(session) => {
-                session.write_input(input.data.into_bytes());
+                session.write_input(self.id, input.data.into_bytes());
                 Flow::Continue
             }
             Err(error) => self.reply_error(*error),

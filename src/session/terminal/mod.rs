@@ -25,6 +25,7 @@ use std::sync::Arc;
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::index::{Column, Line};
 use alacritty_terminal::term::cell::Flags;
+use alacritty_terminal::term::TermMode;
 
 use super::frame::Frame;
 use super::query_filter::Query;
@@ -339,6 +340,11 @@ impl ScreenModel {
     /// fuzzing of the repaint.
     pub fn differences_from(&self, other: &ScreenModel) -> Vec<String> {
         compare::differences(&self.reading(), &other.reading())
+    }
+
+    /// Whether the child asked for focus reports (mode 1004).
+    pub fn reports_focus(&self) -> bool {
+        self.reading().term.mode().contains(TermMode::FOCUS_IN_OUT)
     }
 
     /// The answer to a query the child wrote right after the output fed so

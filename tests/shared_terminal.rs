@@ -1,0 +1,144 @@
+//! One terminal, many viewers (issue 12): the PTY takes the size of the
+//! viewer that typed last (a viewer that only watches, attaches or reloads
+//! never resizes it), and focus reaches the child as one signal.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn daemon() -> Daemon {
+    let value = |path: &str| toml::Value::String(path.to_owned());
+    Daemon::start(&format!(
+        "[providers.winch]\ncommand = {}\n\n\
+         [providers.focus]\ncommand = {}\nargs = [\"--focus-reporting\"]\n",
+        value(WINCH_COUNTER),
+        value(RAW_INPUT_DUMP)
+    ))
+}
+
+async fn type_into(client: &mut Client, terminal_id: &str, data: &str) {
+    client
+        .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": data}))
+        .await;
+}
+
+async fn resize(client: &mut Client, terminal_id: &str, cols: u16, rows: u16) {
+    client
+        .send_json(&json!({"type": "terminal.resize", "terminalId": terminal_id, "cols": cols, "rows": rows}))
+        .await;
+}
+
+fn sized(cols: u16, rows: u16) -> Attach {
+    Attach {
+        cols,
+        rows,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_reloading_never_resizes_the_typists_pty_until_it_types() {
+    let daemon = daemon();
+    let (mut typist, _) = Client::connect_ready(&daemon).await;
+    let created = typist.create(json!({"mode": "winch"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    // Alone, the typist's window is the size.
+    let typed = typist.attach(&terminal_id).await;
+    typist
+        .wait_for_text(&typed, &format!("SIZE:{COLS}x{ROWS}"))
+        .await;
+    resize(&mut typist, &terminal_id, 100, 30).await;
+    typist.wait_for_text(&typed, "WINCH:1:100x30").await;
+    type_into(&mut typist, &terminal_id, "a").await;
+
+    // A smaller page reloads ten times: each load attaches at its size and
+    // fits its window again, as freshell's frontend does.
+    for _ in 0..10 {
+        let (mut watcher, _) = Client::connect_ready(&daemon).await;
+        let watched = watcher.attach_with(&terminal_id, sized(60, 20)).await;
+        watcher.wait_for_text(&watched, "WINCH:1:100x30").await;
+        resize(&mut watcher, &terminal_id, 60, 20).await;
+        resize(&mut watcher, &terminal_id, 61, 20).await;
+        watcher.ping(b"handled").await;
+        watcher.close().await;
+    }
+    let (mut watcher, _) = Client::connect_ready(&daemon).await;
+    let watched = watcher.attach_with(&terminal_id, sized(60, 20)).await;
+    watcher.wait_for_text(&watched, "WINCH:1:100x30").await;
+    watcher.ping(b"handled").await;
+    type_into(&mut typist, &terminal_id, "b").await;
+    typist.ping(b"handled").await;
+    assert_eq!(
+        typist.stream(&typed).data.matches("WINCH:").count(),
+        1,
+        "the watcher resized the PTY: {:?}",
+        typist.stream(&typed).data
+    );
+
+    // The watcher types: the PTY takes its size, once.
+    type_into(&mut watcher, &terminal_id, "w").await;
+    typist.wait_for_text(&typed, "WINCH:2:60x20").await;
+    type_into(&mut watcher, &terminal_id, "w").await;
+    watcher.ping(b"handled").await;
+    typist.ping(b"handled").await;
+    let output = &typist.stream(&typed).data;
+    assert_eq!(output.matches("WINCH:").count(), 2, "{output:?}");
+}
+
+/// The hex the raw-input-dump fixture reported.
+fn dumped_hex(output: &str) -> String {
+    output
+        .split("HEX:")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("\r\n").map(|(hex, _)| hex))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn focus_reaches_the_child_as_one_signal() {
+    let daemon = daemon();
+    let (mut first, _) = Client::connect_ready(&daemon).await;
+    let (mut second, _) = Client::connect_ready(&daemon).await;
+    let created = first.create(json!({"mode": "focus"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let seen = first.attach(&terminal_id).await;
+    first.wait_for_text(&seen, "RAW-READY").await;
+    second.attach(&terminal_id).await;
+
+    // Attaching is not focusing; the first focus-in is the session's.
+    type_into(&mut first, &terminal_id, "\x1b[I").await;
+    first.ping(b"handled").await;
+    type_into(&mut second, &terminal_id, "\x1b[I").await;
+    second.ping(b"handled").await;
+    type_into(&mut first, &terminal_id, "\x1b[O").await;
+    first.ping(b"handled").await;
+    // The last one to lose it takes it from the session.
+    type_into(&mut second, &terminal_id, "\x1b[O").await;
+    second.ping(b"handled").await;
+    type_into(&mut first, &terminal_id, "\x1b[I").await;
+    first.ping(b"handled").await;
+    // Leaving with the focus is losing it.
+    first.close().await;
+    let (mut marker, _) = Client::connect_ready(&daemon).await;
+    let watched = marker.attach(&terminal_id).await;
+    let want = "1b5b49".to_owned() + "1b5b4f" + "1b5b49" + "1b5b4f" + "7a";
+    let deadline = std::time::Instant::now() + PATIENCE;
+    // The focus-out of the socket that closed comes before this keystroke.
+    loop {
+        if dumped_hex(&marker.stream(&watched).data).contains("1b5b491b5b4f1b5b491b5b4f") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child read {:?}",
+            dumped_hex(&marker.stream(&watched).data)
+        );
+        marker
+            .next_event(std::time::Duration::from_millis(200))
+            .await;
+    }
+    type_into(&mut marker, &terminal_id, "z").await;
+    marker.wait_for_text(&watched, "HEX:7a").await;
+    assert_eq!(dumped_hex(&marker.stream(&watched).data), want);
+}
