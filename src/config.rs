@@ -220,6 +220,15 @@ mod tests {
     }
 
     #[test]
+    fn the_size_policy_is_named_in_lowercase_and_defaults_to_latest() {
+        use crate::session::SizePolicy;
+        assert_eq!(Config::default().sessions.size_policy, SizePolicy::Latest);
+        let config: Config = toml::from_str("[sessions]\nsize_policy = \"smallest\"\n").unwrap();
+        assert_eq!(config.sessions.size_policy, SizePolicy::Smallest);
+        assert!(toml::from_str::<Config>("[sessions]\nsize_policy = \"tallest\"\n").is_err());
+    }
+
+    #[test]
     fn unknown_keys_are_errors() {
         assert!(toml::from_str::<Config>("[server]\nmax_conections = 3\n").is_err());
     }
