@@ -18,6 +18,7 @@
 mod streams;
 
 mod encoding;
+mod queries;
 mod ring;
 mod screen;
 
@@ -69,6 +70,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = hot_paths;
     config = config();
-    targets = screen::ingest, screen::snapshot, encoding::framing, encoding::fan_out, ring::append, ring::poll, ring::plan_attach
+    targets = queries::filter, screen::ingest, screen::snapshot, encoding::framing, encoding::fan_out, ring::append, ring::poll, ring::plan_attach
 }
 criterion_main!(hot_paths);

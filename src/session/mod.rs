@@ -40,10 +40,11 @@ pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
 use pty_process::PtyProcess;
-use query_filter::{Piece, QueryFilter};
+
 use shared_focus::SharedFocus;
 use size_policy::SizeArbiter;
 // Public for benchmarks and tests of the hot paths; sessions use them internally.
+pub use query_filter::{Piece, Query, QueryFilter, Terminator};
 pub use replay_ring::{Checkpoint, ReplayRing};
 pub use screen_feed::SCREEN_REST_AFTER_QUIET_MS;
 pub use size_policy::SizePolicy;
