@@ -1,7 +1,7 @@
 //! The daemon is the terminal its children talk to: the queries a child
 //! writes are taken out of what viewers get and answered by the daemon, once
 //! each, from the screen at that point of the stream (issue 12) — with no
-//! viewer, and with viewers attached before and after.
+//! viewer, with two, with a hundred, and with one attached after.
 
 mod common;
 
@@ -137,17 +137,10 @@ async fn viewers_never_see_the_queries_and_the_child_hears_one_answer_each() {
     typist.wait_for_text(&typed, "WAITING").await;
     watcher.wait_for_text(&watched, "WAITING").await;
 
-    // The cue, then a keystroke after the answers.
-    typist
-        .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "g"}))
-        .await;
-    // The cursor after "WAITING\r\nASKING\r\n".
+    // The cue, then a keystroke after the answers; the cursor after
+    // "WAITING\r\nASKING\r\n".
+    type_cue_then_keystroke(&mut typist, &terminal_id, &typed).await;
     let answers = hex(&answers(3));
-    wait_for_hex(&mut typist, &typed, &answers).await;
-    typist
-        .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "z"}))
-        .await;
-    typist.wait_for_text(&typed, "HEX:7a").await;
     watcher.wait_for_text(&watched, "HEX:7a").await;
 
     for (client, attach, who) in [
@@ -164,4 +157,48 @@ async fn viewers_never_see_the_queries_and_the_child_hears_one_answer_each() {
     let replayed = late.attach(&terminal_id).await;
     late.wait_for_text(&replayed, "HEX:7a").await;
     assert_no_query_in(&late.stream(&replayed).data, "a late viewer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_viewers_change_nothing_the_child_hears() {
+    let asker = toml::Value::String(QUERY_ASKER.to_owned());
+    let daemon = Daemon::start(&format!(
+        "[server]\nmax_connections = 128\n\n\
+         [providers.cued-asker]\ncommand = {asker}\nargs = [\"--on-cue\"]\n"
+    ));
+    let (mut typist, _) = Client::connect_ready(&daemon).await;
+    let created = typist.create(json!({"mode": "cued-asker"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let typed = typist.attach(&terminal_id).await;
+    typist.wait_for_text(&typed, "WAITING").await;
+    let mut viewers = Vec::new();
+    for _ in 0..99 {
+        let (mut viewer, _) = Client::connect_ready(&daemon).await;
+        let attach = viewer.attach(&terminal_id).await;
+        viewer.wait_for_text(&attach, "WAITING").await;
+        viewers.push((viewer, attach));
+    }
+
+    type_cue_then_keystroke(&mut typist, &terminal_id, &typed).await;
+    let answers = hex(&answers(3));
+    assert_eq!(
+        answered_hex(&typist.stream(&typed).data),
+        format!("{answers}7a")
+    );
+    for (viewer, attach) in &mut viewers {
+        viewer.wait_for_text(attach, "HEX:7a").await;
+        assert_no_query_in(&viewer.stream(attach).data, "one of a hundred viewers");
+    }
+}
+
+/// Sends the cue, waits for the answers, then types "z" and waits for it.
+async fn type_cue_then_keystroke(client: &mut Client, terminal_id: &str, attach: &str) {
+    client
+        .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "g"}))
+        .await;
+    wait_for_hex(client, attach, &hex(&answers(3))).await;
+    client
+        .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "z"}))
+        .await;
+    client.wait_for_text(attach, "HEX:7a").await;
 }
