@@ -766,32 +766,12 @@ fn control_characters_reach_the_child<'a>(
         probe
             .send_json(&json!({"type": "terminal.input", "terminalId": terminal, "data": data}))
             .await;
-        let want: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let got = dumped_hex(&probe.stream(&attach).data);
-            if got.contains(&want) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the child never read {want}; it read {got:?}"
-            );
-            probe
-                .next_event(std::time::Duration::from_millis(200))
-                .await;
-        }
+        let want = hex(&data);
+        probe
+            .wait_for_reported_hex(&attach, &want, |read| read.contains(&want))
+            .await;
         format!("the child read all {} bytes intact", bytes.len())
     })
-}
-
-/// The bytes the raw-input-dump fixture reported, in hex, from its complete `HEX:` lines.
-fn dumped_hex(output: &str) -> String {
-    output
-        .split("HEX:")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("\r\n").map(|(hex, _)| hex))
-        .collect()
 }
 
 /// spec §5.6: freshell has no terminal ownership; any authenticated socket may kill.

@@ -86,15 +86,6 @@ async fn a_watcher_reloading_never_resizes_the_typists_pty_until_it_types() {
     assert_eq!(output.matches("WINCH:").count(), 2, "{output:?}");
 }
 
-/// The hex the raw-input-dump fixture reported.
-fn dumped_hex(output: &str) -> String {
-    output
-        .split("HEX:")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("\r\n").map(|(hex, _)| hex))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn focus_reaches_the_child_as_one_signal() {
     let daemon = daemon();
@@ -123,22 +114,12 @@ async fn focus_reaches_the_child_as_one_signal() {
     let (mut marker, _) = Client::connect_ready(&daemon).await;
     let watched = marker.attach(&terminal_id).await;
     let want = "1b5b49".to_owned() + "1b5b4f" + "1b5b49" + "1b5b4f" + "7a";
-    let deadline = std::time::Instant::now() + PATIENCE;
     // The focus-out of the socket that closed comes before this keystroke.
-    loop {
-        if dumped_hex(&marker.stream(&watched).data).contains("1b5b491b5b4f1b5b491b5b4f") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the child read {:?}",
-            dumped_hex(&marker.stream(&watched).data)
-        );
-        marker
-            .next_event(std::time::Duration::from_millis(200))
-            .await;
-    }
+    let reports = "1b5b491b5b4f1b5b491b5b4f";
+    marker
+        .wait_for_reported_hex(&watched, reports, |read| read.contains(reports))
+        .await;
     type_into(&mut marker, &terminal_id, "z").await;
     marker.wait_for_text(&watched, "HEX:7a").await;
-    assert_eq!(dumped_hex(&marker.stream(&watched).data), want);
+    assert_eq!(reported_hex(&marker.stream(&watched).data), want);
 }

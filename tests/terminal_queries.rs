@@ -36,16 +36,7 @@ fn answers(row: u16) -> String {
     .concat()
 }
 
-/// The hex the query-asker fixture reported, from its complete `HEX:` lines.
-fn answered_hex(output: &str) -> String {
-    output
-        .split("HEX:")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("\r\n").map(|(hex, _)| hex))
-        .collect()
-}
-
-/// The same from the screen's text, whose rows cut long `HEX:` lines.
+/// What the fixture reported from the screen's text, whose rows cut long `HEX:` lines.
 fn answered_hex_on_screen(screen: &str) -> String {
     screen
         .replace('\n', "")
@@ -53,25 +44,6 @@ fn answered_hex_on_screen(screen: &str) -> String {
         .skip(1)
         .flat_map(|rest| rest.chars().take_while(char::is_ascii_hexdigit))
         .collect()
-}
-
-/// Waits until the child reported `hex` (in any number of reads).
-async fn wait_for_hex(client: &mut Client, attach: &str, hex: &str) {
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while !answered_hex(&client.stream(attach).data).contains(hex) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the child never read {hex}; it read {:?}",
-            answered_hex(&client.stream(attach).data)
-        );
-        client
-            .next_event(std::time::Duration::from_millis(200))
-            .await;
-    }
-}
-
-fn hex(text: &str) -> String {
-    text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 fn daemon() -> Daemon {
@@ -121,7 +93,7 @@ async fn a_child_nobody_watches_gets_one_answer_per_query() {
         .await;
     client.wait_for_text(&attach, "HEX:7a").await;
     let output = &client.stream(&attach).data;
-    assert_eq!(answered_hex(output), format!("{answers}7a"));
+    assert_eq!(reported_hex(output), format!("{answers}7a"));
     assert_no_query_in(output, "a viewer attached after the queries");
 }
 
@@ -148,7 +120,7 @@ async fn viewers_never_see_the_queries_and_the_child_hears_one_answer_each() {
         (&watcher, &watched, "the watcher"),
     ] {
         let output = &client.stream(attach).data;
-        assert_eq!(answered_hex(output), format!("{answers}7a"), "{who}");
+        assert_eq!(reported_hex(output), format!("{answers}7a"), "{who}");
         assert_no_query_in(output, who);
     }
 
@@ -182,7 +154,7 @@ async fn a_hundred_viewers_change_nothing_the_child_hears() {
     type_cue_then_keystroke(&mut typist, &terminal_id, &typed).await;
     let answers = hex(&answers(3));
     assert_eq!(
-        answered_hex(&typist.stream(&typed).data),
+        reported_hex(&typist.stream(&typed).data),
         format!("{answers}7a")
     );
     for (viewer, attach) in &mut viewers {
@@ -196,7 +168,10 @@ async fn type_cue_then_keystroke(client: &mut Client, terminal_id: &str, attach:
     client
         .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "g"}))
         .await;
-    wait_for_hex(client, attach, &hex(&answers(3))).await;
+    let answers = hex(&answers(3));
+    client
+        .wait_for_reported_hex(attach, "the answers", |read| read.contains(&answers))
+        .await;
     client
         .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "z"}))
         .await;

@@ -242,28 +242,6 @@ fn browser_tabs_share_one_process_per_session_and_read_only_tabs_cannot_type() {
     );
 }
 
-/// The hex the query-asker fixture reported, from its complete `HEX:` lines.
-fn answered_hex(output: &str) -> String {
-    output
-        .split("HEX:")
-        .skip(1)
-        .filter_map(|rest| rest.split_once("\r\n").map(|(hex, _)| hex))
-        .collect()
-}
-
-/// Waits until the child reported hex ending with `tail`.
-async fn wait_for_hex_ending(client: &mut common::Client, attach: &str, tail: &str) {
-    let deadline = Instant::now() + common::PATIENCE;
-    while !answered_hex(&client.stream(attach).data).ends_with(tail) {
-        assert!(
-            Instant::now() < deadline,
-            "the child never read …{tail}; it read {:?}",
-            answered_hex(&client.stream(attach).data)
-        );
-        client.next_event(Duration::from_millis(200)).await;
-    }
-}
-
 /// Three xterm.js tabs in chromium watch a child that asks its terminal what coding agents
 /// ask at startup, and one of them reloads: the child hears exactly one answer per query (the
 /// daemon's), and nothing from any tab but the keystroke each types.
@@ -327,23 +305,27 @@ async fn browser_tabs_never_answer_a_childs_queries() {
         "\x1b[?1;2c\x1b[?0u\x1b[?1007;1$y\x1b[?1;2c\x1b[3;1R".to_owned(),
         "\x1b]10;rgb:d7d7/dcdc/e2e2\x1b\\\x1b]11;rgb:1010/1313/1818\x07".to_owned(),
     ]
-    .concat()
-    .bytes()
-    .map(|b| format!("{b:02x}"))
-    .collect();
-    wait_for_hex_ending(&mut client, &watched, &answers).await;
+    .concat();
+    let answers = common::hex(&answers);
+    client
+        .wait_for_reported_hex(&watched, "the answers", |read| read.ends_with(&answers))
+        .await;
 
     writeln!(commands, "reload").unwrap();
     expect("RELOADED");
     writeln!(commands, "type").unwrap();
     expect("TYPED");
-    wait_for_hex_ending(&mut client, &watched, "797979").await;
+    client
+        .wait_for_reported_hex(&watched, "a keystroke from each tab", |read| {
+            read.ends_with("797979")
+        })
+        .await;
     writeln!(commands, "close").unwrap();
     drop(commands);
     let _ = browser.wait();
 
     assert_eq!(
-        answered_hex(&client.stream(&watched).data),
+        common::reported_hex(&client.stream(&watched).data),
         format!("{answers}797979"),
         "the child read something besides the daemon's answers and one keystroke per tab"
     );

@@ -452,6 +452,28 @@ impl Client {
         }
     }
 
+    /// Reads until the input a reporting fixture shows in attach `attach_request_id`
+    /// (`reported_hex`) passes `condition`; `what` names it in the failure.
+    pub async fn wait_for_reported_hex(
+        &mut self,
+        attach_request_id: &str,
+        what: &str,
+        condition: impl Fn(&str) -> bool,
+    ) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let read = super::reported_hex(&self.stream(attach_request_id).data);
+            if condition(&read) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the child never read {what}; it read {read:?}"
+            );
+            self.next_event(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Reads until attach `attach_request_id` has received (or been told it lost) `seq`.
     pub async fn wait_for_seq(&mut self, attach_request_id: &str, seq: u64) {
         let deadline = Instant::now() + PATIENCE;

@@ -55,6 +55,21 @@ pub const QUERY_ASKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtur
 pub const WINCH_COUNTER: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/winch-counter");
 
+/// What a fixture that reports its input (`raw-input-dump`, `query-asker`) has read, in
+/// hex, from its complete `HEX:` lines in `output`.
+pub fn reported_hex(output: &str) -> String {
+    output
+        .split("HEX:")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("\r\n").map(|(hex, _)| hex))
+        .collect()
+}
+
+/// `text`'s bytes in hex, as `reported_hex` gives them.
+pub fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Terminal size used by the harness everywhere (config `initial_cols/rows` and attaches), so
 /// that a viewer's screen model and the PTY always agree without a resize.
 pub const COLS: u16 = 80;
