@@ -319,6 +319,45 @@ fn attach_draws_the_current_screen_at_once_and_typing_reaches_the_session() {
     assert_eq!(session(&daemon, &id)["viewers"], 1, "the CLI is one viewer");
 }
 
+/// tmux answers the terminal queries it is sent, as any terminal does: the attach CLI in a
+/// tmux pane must never pass it one, so the child hears the daemon's answers alone.
+#[test]
+fn a_terminal_running_attach_never_answers_the_childs_queries() {
+    let asker = toml::Value::String(common::QUERY_ASKER.to_owned());
+    let daemon = Daemon::start(&format!(
+        "[providers.cued-asker]\ncommand = {asker}\nargs = [\"--on-cue\"]\n"
+    ));
+    let id = new_session(&daemon, &["--mode", "cued-asker"]);
+    let pane = Pane::start();
+    pane.run_ptyhub(&daemon, &format!("attach {id}"));
+    pane.wait_for_text("WAITING");
+
+    ptyhub_ok(&daemon, &["send", &id, "g"]);
+    let answers = common::hex(&common::query_asker_answers(3));
+    poll("the child is answered", || {
+        let reported = common::answered_hex_on_screen(&snapshot(&daemon, &id));
+        if reported.contains(&answers) {
+            Ok(())
+        } else {
+            Err(reported)
+        }
+    });
+    pane.press(&["y"]);
+    let reported = poll("the keystroke from the pane arrives", || {
+        let reported = common::answered_hex_on_screen(&snapshot(&daemon, &id));
+        if reported.ends_with("79") {
+            Ok(reported)
+        } else {
+            Err(reported)
+        }
+    });
+    assert_eq!(
+        reported,
+        format!("{answers}79"),
+        "the child read something besides the daemon's answers and the pane's keystroke"
+    );
+}
+
 #[test]
 fn the_detach_key_leaves_the_session_running_and_the_terminal_sane() {
     let daemon = Daemon::start("");

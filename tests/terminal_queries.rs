@@ -9,7 +9,7 @@ use common::*;
 use serde_json::json;
 
 /// The queries the query-asker fixture writes, as a viewer would see them.
-const QUERIES: [&str; 8] = [
+const QUERIES: [&str; 10] = [
     "\x1b[>0q",
     "\x1b[c",
     "\x1b[?u",
@@ -18,33 +18,9 @@ const QUERIES: [&str; 8] = [
     "\x1b[6n",
     "\x1b]10;?\x1b\\",
     "\x1b]11;?\x07",
+    "\x1bP$qm\x1b\\",
+    "\x1bP+q544e\x1b\\",
 ];
-
-/// One answer per query, in order; `row` is where the cursor stood.
-fn answers(row: u16) -> String {
-    [
-        format!("\x1bP>|ptyhub {}\x1b\\", env!("CARGO_PKG_VERSION")),
-        "\x1b[?1;2c".to_owned(),
-        "\x1b[?0u".to_owned(),
-        // Alternate scroll is on by default in the model.
-        "\x1b[?1007;1$y".to_owned(),
-        "\x1b[?1;2c".to_owned(),
-        format!("\x1b[{row};1R"),
-        "\x1b]10;rgb:d7d7/dcdc/e2e2\x1b\\".to_owned(),
-        "\x1b]11;rgb:1010/1313/1818\x07".to_owned(),
-    ]
-    .concat()
-}
-
-/// What the fixture reported from the screen's text, whose rows cut long `HEX:` lines.
-fn answered_hex_on_screen(screen: &str) -> String {
-    screen
-        .replace('\n', "")
-        .split("HEX:")
-        .skip(1)
-        .flat_map(|rest| rest.chars().take_while(char::is_ascii_hexdigit))
-        .collect()
-}
 
 fn daemon() -> Daemon {
     let asker = toml::Value::String(QUERY_ASKER.to_owned());
@@ -79,7 +55,7 @@ async fn a_child_nobody_watches_gets_one_answer_per_query() {
     };
 
     // The cursor after "ASKING\r\n".
-    let answers = hex(&answers(2));
+    let answers = hex(&query_asker_answers(2));
     wait_until("the child is answered", PATIENCE, || {
         answered_hex_on_screen(&screen()).contains(&answers)
     })
@@ -112,7 +88,7 @@ async fn viewers_never_see_the_queries_and_the_child_hears_one_answer_each() {
     // The cue, then a keystroke after the answers; the cursor after
     // "WAITING\r\nASKING\r\n".
     type_cue_then_keystroke(&mut typist, &terminal_id, &typed).await;
-    let answers = hex(&answers(3));
+    let answers = hex(&query_asker_answers(3));
     watcher.wait_for_text(&watched, "HEX:7a").await;
 
     for (client, attach, who) in [
@@ -152,7 +128,7 @@ async fn a_hundred_viewers_change_nothing_the_child_hears() {
     }
 
     type_cue_then_keystroke(&mut typist, &terminal_id, &typed).await;
-    let answers = hex(&answers(3));
+    let answers = hex(&query_asker_answers(3));
     assert_eq!(
         reported_hex(&typist.stream(&typed).data),
         format!("{answers}7a")
@@ -163,12 +139,65 @@ async fn a_hundred_viewers_change_nothing_the_child_hears() {
     }
 }
 
+/// Every way a viewer comes back — a reconnect resuming with `sinceSeq`, a replay from the
+/// start, an attach whose replay budget is too small (a repaint) — neither shows it a query
+/// nor makes anything else reach the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnects_resumes_and_repaints_never_replay_a_query() {
+    let daemon = daemon();
+    let (mut typist, _) = Client::connect_ready(&daemon).await;
+    let created = typist.create(json!({"mode": "cued-asker"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let typed = typist.attach(&terminal_id).await;
+    typist.wait_for_text(&typed, "WAITING").await;
+    let seq_before_the_queries = typist.stream(&typed).next_seq;
+    type_cue_then_keystroke(&mut typist, &terminal_id, &typed).await;
+    typist.close().await;
+
+    let comebacks = [
+        (
+            "a reconnect resuming from before the queries",
+            Attach {
+                intent: "transport_reconnect",
+                since_seq: seq_before_the_queries - 1,
+                ..Attach::default()
+            },
+        ),
+        ("a replay from the start", Attach::default()),
+        (
+            "an attach repainted for want of budget",
+            Attach {
+                max_replay_bytes: Some(16),
+                ..Attach::default()
+            },
+        ),
+    ];
+    for (who, attach) in comebacks {
+        let (mut viewer, _) = Client::connect_ready(&daemon).await;
+        let attach = viewer.attach_with(&terminal_id, attach).await;
+        viewer.wait_for_text(&attach, "HEX:7a").await;
+        assert_no_query_in(&viewer.stream(&attach).data, who);
+        viewer.close().await;
+    }
+
+    // The child heard the answers and the keystroke, and nothing since.
+    let (mut last, _) = Client::connect_ready(&daemon).await;
+    let replayed = last.attach(&terminal_id).await;
+    last.send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "q"}))
+        .await;
+    last.wait_for_text(&replayed, "HEX:71").await;
+    assert_eq!(
+        reported_hex(&last.stream(&replayed).data),
+        format!("{}7a71", hex(&query_asker_answers(3)))
+    );
+}
+
 /// Sends the cue, waits for the answers, then types "z" and waits for it.
 async fn type_cue_then_keystroke(client: &mut Client, terminal_id: &str, attach: &str) {
     client
         .send_json(&json!({"type": "terminal.input", "terminalId": terminal_id, "data": "g"}))
         .await;
-    let answers = hex(&answers(3));
+    let answers = hex(&query_asker_answers(3));
     client
         .wait_for_reported_hex(attach, "the answers", |read| read.contains(&answers))
         .await;

@@ -300,13 +300,7 @@ async fn browser_tabs_never_answer_a_childs_queries() {
             &serde_json::json!({"type": "terminal.input", "terminalId": terminal_id, "data": "g"}),
         )
         .await;
-    let answers: String = [
-        format!("\x1bP>|ptyhub {}\x1b\\", env!("CARGO_PKG_VERSION")),
-        "\x1b[?1;2c\x1b[?0u\x1b[?1007;1$y\x1b[?1;2c\x1b[3;1R".to_owned(),
-        "\x1b]10;rgb:d7d7/dcdc/e2e2\x1b\\\x1b]11;rgb:1010/1313/1818\x07".to_owned(),
-    ]
-    .concat();
-    let answers = common::hex(&answers);
+    let answers = common::hex(&common::query_asker_answers(3));
     client
         .wait_for_reported_hex(&watched, "the answers", |read| read.ends_with(&answers))
         .await;

@@ -15,6 +15,8 @@ pub enum Query {
     PrimaryAttributes,
     /// DA2: `CSI > c`, `CSI > 0 c`.
     SecondaryAttributes,
+    /// DA3: `CSI = c`, `CSI = 0 c`.
+    TertiaryAttributes,
     /// XTVERSION: `CSI > q`, `CSI > 0 q`.
     Version,
     /// DSR: `CSI 5 n`.
@@ -38,6 +40,11 @@ pub enum Query {
         index: usize,
         terminator: Terminator,
     },
+    /// DECRQSS: `DCS $ q Pt ST`, the setting `Pt` names (`m`, `r`, ` q`).
+    Setting(String),
+    /// XTGETTCAP: `DCS + q Pt ST`, `Pt` the capability names in hex,
+    /// separated by `;`.
+    Capabilities(Vec<String>),
 }
 
 /// How an OSC query ended; its answer ends the same way.
@@ -155,6 +162,7 @@ fn sequence_at(text: &str) -> Sequence {
         None => Sequence::Unfinished,
         Some(b'[') => control_sequence_at(text),
         Some(b']') => operating_system_command_at(text),
+        Some(b'P') => device_control_string_at(text),
         Some(_) => Sequence::Other(1),
     }
 }
@@ -193,6 +201,7 @@ fn control_sequence_at(text: &str) -> Sequence {
     let query = match (marker, intermediates, last) {
         (None, "", b'c') if default_or_zero => Query::PrimaryAttributes,
         (Some(b'>'), "", b'c') if default_or_zero => Query::SecondaryAttributes,
+        (Some(b'='), "", b'c') if default_or_zero => Query::TertiaryAttributes,
         (Some(b'>'), "", b'q') if default_or_zero => Query::Version,
         (None, "", b'n') if params == "5" => Query::Status,
         (None, "", b'n') if params == "6" => Query::CursorPosition,
@@ -238,6 +247,42 @@ fn operating_system_command_at(text: &str) -> Sequence {
         Some(query) => Sequence::Query(query, len),
         None => Sequence::Other(len),
     }
+}
+
+/// `ESC P`, its text, then ST; only DECRQSS and XTGETTCAP are ours.
+fn device_control_string_at(text: &str) -> Sequence {
+    let body = &text[2..];
+    let Some(end) = body.find('\x1b') else {
+        return if could_become_setting_query(body) {
+            Sequence::Unfinished
+        } else {
+            Sequence::Other(2)
+        };
+    };
+    match body.as_bytes().get(end + 1) {
+        Some(b'\\') => {}
+        Some(_) => return Sequence::Other(2),
+        None if could_become_setting_query(&body[..end]) => return Sequence::Unfinished,
+        None => return Sequence::Other(2),
+    }
+    let len = 2 + end + 2;
+    let body = &body[..end];
+    let query = if let Some(setting) = body.strip_prefix("$q") {
+        Query::Setting(setting.to_owned())
+    } else if let Some(names) = body.strip_prefix("+q") {
+        Query::Capabilities(names.split(';').map(str::to_owned).collect())
+    } else {
+        return Sequence::Other(len);
+    };
+    Sequence::Query(query, len)
+}
+
+/// Whether a DCS's text so far may still end as DECRQSS or XTGETTCAP.
+fn could_become_setting_query(body: &str) -> bool {
+    body.len() <= MAX_HELD_BYTES
+        && ["$q", "+q"]
+            .iter()
+            .any(|prefix| prefix.starts_with(body) || body.starts_with(prefix))
 }
 
 fn color_query(body: &str, terminator: Terminator) -> Option<Query> {
@@ -329,6 +374,24 @@ mod tests {
                 output("c"),
             ]
         );
+    }
+
+    #[test]
+    fn settings_and_capabilities_queries_are_taken_out() {
+        assert_eq!(
+            filtered(&["a\x1bP$qm\x1b\\b\x1bP+q", "544e;436f\x1b", "\\c\x1b[=c"]),
+            [
+                output("a"),
+                Piece::Query(Query::Setting("m".into())),
+                output("b"),
+                Piece::Query(Query::Capabilities(vec!["544e".into(), "436f".into()])),
+                output("c"),
+                Piece::Query(Query::TertiaryAttributes),
+            ]
+        );
+        // Sixel and other device control strings pass whole.
+        let sixel = "\x1bPq#0;2;0;0;0#0~~\x1b\\";
+        assert_eq!(filtered(&[sixel]), [output(sixel)]);
     }
 
     #[test]

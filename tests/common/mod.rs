@@ -51,6 +51,36 @@ pub const RAW_INPUT_DUMP: &str =
 /// read of input), then prints in hex what its input delivers.
 pub const QUERY_ASKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/query-asker");
 
+/// The daemon's answers to the query-asker's queries, one per query in order; `row` is
+/// where the cursor stood when it asked.
+pub fn query_asker_answers(row: u16) -> String {
+    [
+        format!("\x1bP>|ptyhub {}\x1b\\", env!("CARGO_PKG_VERSION")),
+        "\x1b[?1;2c".to_owned(),
+        "\x1b[?0u".to_owned(),
+        // Alternate scroll is on by default in the model.
+        "\x1b[?1007;1$y".to_owned(),
+        "\x1b[?1;2c".to_owned(),
+        format!("\x1b[{row};1R"),
+        "\x1b]10;rgb:d7d7/dcdc/e2e2\x1b\\".to_owned(),
+        "\x1b]11;rgb:1010/1313/1818\x07".to_owned(),
+        "\x1bP1$r0m\x1b\\".to_owned(),
+        // "xterm-256color", in hex.
+        "\x1bP1+r544e=787465726D2D323536636F6C6F72\x1b\\".to_owned(),
+    ]
+    .concat()
+}
+
+/// What the fixture reported from the screen's text, whose rows cut long `HEX:` lines.
+pub fn answered_hex_on_screen(screen: &str) -> String {
+    screen
+        .replace('\n', "")
+        .split("HEX:")
+        .skip(1)
+        .flat_map(|rest| rest.chars().take_while(char::is_ascii_hexdigit))
+        .collect()
+}
+
 /// A child in raw mode that reports every SIGWINCH with the new size, numbered.
 pub const WINCH_COUNTER: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/winch-counter");

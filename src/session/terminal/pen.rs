@@ -86,7 +86,21 @@ impl Pen {
     }
 
     fn write_sgr(&self, out: &mut String) {
-        out.push_str("\x1b[0");
+        out.push_str("\x1b[");
+        self.write_sgr_parameters(out);
+        out.push('m');
+    }
+
+    /// The SGR parameters that select this pen from scratch (`0;1;31`), as
+    /// a repaint writes them and DECRQSS reports them.
+    pub fn sgr_parameters(&self) -> String {
+        let mut parameters = String::new();
+        self.write_sgr_parameters(&mut parameters);
+        parameters
+    }
+
+    fn write_sgr_parameters(&self, out: &mut String) {
+        out.push('0');
         let flags = self.flags;
         for (flag, code) in [
             (Flags::BOLD, "1"),
@@ -125,7 +139,6 @@ impl Pen {
         if let Some(color) = self.underline_color {
             write_color(out, color, ColorSlot::Underline);
         }
-        out.push('m');
     }
 }
 

@@ -15,16 +15,20 @@
 //! | Kitty keyboard flags | `CSI ? u` | the flags in force |
 //! | Colours | `OSC 4;n;?`, `OSC 10/11/12;?` | a colour the program set, else the web client's theme |
 //! | XTWINOPS | `CSI 14/16/18/19 t` | cells from the PTY size, pixels from `CELL_PIXELS` |
+//! | DA3 | `CSI = c` | `DCS ! \| 00000000 ST`, as xterm answers |
+//! | DECRQSS | `DCS $ q Pt ST` | `m` (the pen), `r` (the scroll region), ` q` (the cursor style); others "invalid" |
+//! | XTGETTCAP | `DCS + q Pt ST` | `TN` (`xterm-256color`), `Co` and `colors` (`256`); others "invalid", one answer per name |
 //!
 //! Every other query passes to the viewers, whose terminals answer it as
-//! before: DA3, DECRQSS and XTGETTCAP among them.
+//! before.
 
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::term::TermMode;
 use alacritty_terminal::vte::ansi::Rgb;
 
 use super::emulator::Emulator;
-use super::repaint::{kitty_keyboard_flags, DEC_MODES};
+use super::pen::Pen;
+use super::repaint::{cursor_style_code, kitty_keyboard_flags, DEC_MODES};
 use crate::session::query_filter::Query;
 
 /// Primary device attributes: a VT100 with advanced video, as xterm.js
@@ -34,6 +38,12 @@ pub const PRIMARY_DEVICE_ATTRIBUTES: &str = "\x1b[?1;2c";
 
 /// Secondary device attributes, as xterm.js answers.
 pub const SECONDARY_DEVICE_ATTRIBUTES: &str = "\x1b[>0;276;0c";
+
+/// Tertiary device attributes: the unit id xterm reports.
+pub const TERTIARY_DEVICE_ATTRIBUTES: &str = "\x1bP!|00000000\x1b\\";
+
+/// What `TERM` says the daemon is, for XTGETTCAP's `TN`.
+pub const TERMINAL_NAME: &str = "xterm-256color";
 
 /// The device status report "ready".
 pub const STATUS_OK: &str = "\x1b[0n";
@@ -104,6 +114,7 @@ pub fn answer(emulator: &Emulator, query: &Query) -> String {
     match query {
         Query::PrimaryAttributes => PRIMARY_DEVICE_ATTRIBUTES.to_owned(),
         Query::SecondaryAttributes => SECONDARY_DEVICE_ATTRIBUTES.to_owned(),
+        Query::TertiaryAttributes => TERTIARY_DEVICE_ATTRIBUTES.to_owned(),
         Query::Version => format!("\x1bP>|ptyhub {}\x1b\\", env!("CARGO_PKG_VERSION")),
         Query::Status => STATUS_OK.to_owned(),
         Query::CursorPosition => {
@@ -139,7 +150,56 @@ pub fn answer(emulator: &Emulator, query: &Query) -> String {
             let color = term.colors()[*index].unwrap_or_else(|| default_color(*index));
             color_reply(prefix, color, terminator.as_str())
         }
+        Query::Setting(setting) => match setting_value(emulator, setting) {
+            Some(value) => format!("\x1bP1$r{value}{setting}\x1b\\"),
+            None => "\x1bP0$r\x1b\\".to_owned(),
+        },
+        Query::Capabilities(names) => names
+            .iter()
+            .map(|name| match capability(name) {
+                Some(value) => format!("\x1bP1+r{name}={}\x1b\\", hex_encode(value)),
+                None => format!("\x1bP0+r{name}\x1b\\"),
+            })
+            .collect(),
     }
+}
+
+/// A DECRQSS setting's current parameters, for the settings the model
+/// tracks.
+fn setting_value(emulator: &Emulator, setting: &str) -> Option<String> {
+    match setting {
+        "m" => Some(Pen::of(&emulator.term.grid().cursor.template).sgr_parameters()),
+        "r" => {
+            let (top, bottom) = emulator.scroll_region();
+            Some(format!("{};{}", top + 1, bottom))
+        }
+        " q" => Some(cursor_style_code(emulator).to_string()),
+        _ => None,
+    }
+}
+
+/// An XTGETTCAP capability's value; `hex_name` as the query spells it.
+fn capability(hex_name: &str) -> Option<&'static str> {
+    match hex_decode(hex_name)?.as_str() {
+        "TN" | "name" => Some(TERMINAL_NAME),
+        "Co" | "colors" => Some("256"),
+        _ => None,
+    }
+}
+
+fn hex_decode(hex: &str) -> Option<String> {
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(hex.get(at..at + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
+}
+
+fn hex_encode(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02X}")).collect()
 }
 
 /// The cursor as CPR reports it: 1-based, rows counted from the scroll
@@ -197,6 +257,43 @@ mod tests {
         assert_eq!(default_color(232), rgb(8, 8, 8));
         assert_eq!(default_color(255), rgb(238, 238, 238));
         assert_eq!(default_color(257), BACKGROUND);
+    }
+
+    fn answered_after(output: &str, query: Query) -> String {
+        let mut emulator =
+            Emulator::new(super::super::emulator::GridSize { cols: 80, rows: 24 }, 0);
+        emulator.advance(output.as_bytes());
+        answer(&emulator, &query)
+    }
+
+    #[test]
+    fn decrqss_reports_the_pen_region_and_cursor_style_in_force() {
+        let setting = |s: &str| Query::Setting(s.into());
+        assert_eq!(
+            answered_after("\x1b[1;31m", setting("m")),
+            "\x1bP1$r0;1;31m\x1b\\"
+        );
+        assert_eq!(
+            answered_after("\x1b[3;20r", setting("r")),
+            "\x1bP1$r3;20r\x1b\\"
+        );
+        assert_eq!(answered_after("", setting("r")), "\x1bP1$r1;24r\x1b\\");
+        assert_eq!(
+            answered_after("\x1b[5 q", setting(" q")),
+            "\x1bP1$r5 q\x1b\\"
+        );
+        assert_eq!(answered_after("", setting("s")), "\x1bP0$r\x1b\\");
+    }
+
+    #[test]
+    fn xtgettcap_answers_each_name_on_its_own() {
+        let names = Query::Capabilities(vec!["544E".into(), "436f".into(), "6B6275".into()]);
+        assert_eq!(
+            answered_after("", names),
+            "\x1bP1+r544E=787465726D2D323536636F6C6F72\x1b\\\
+             \x1bP1+r436f=323536\x1b\\\
+             \x1bP0+r6B6275\x1b\\"
+        );
     }
 
     #[test]

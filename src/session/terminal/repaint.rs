@@ -249,18 +249,23 @@ pub(super) fn kitty_keyboard_flags(mode: TermMode) -> u32 {
 }
 
 fn write_cursor_style(out: &mut String, emulator: &Emulator) {
-    let style = emulator.term.cursor_style();
-    if style == Config::default().default_cursor_style {
+    if emulator.term.cursor_style() == Config::default().default_cursor_style {
         out.push_str("\x1b[0 q");
         return;
     }
+    let _ = write!(out, "\x1b[{} q", cursor_style_code(emulator));
+}
+
+/// The cursor's style as DECSCUSR numbers it (1 blinking block … 6 steady
+/// bar).
+pub(super) fn cursor_style_code(emulator: &Emulator) -> u8 {
+    let style = emulator.term.cursor_style();
     let steady = u8::from(!style.blinking);
-    let code = match style.shape {
+    match style.shape {
         CursorShape::Underline => 3 + steady,
         CursorShape::Beam => 5 + steady,
         _ => 1 + steady,
-    };
-    let _ = write!(out, "\x1b[{code} q");
+    }
 }
 
 fn write_colors(out: &mut String, colors: &Colors) {
