@@ -188,7 +188,7 @@ fn capability(hex_name: &str) -> Option<&'static str> {
 }
 
 fn hex_decode(hex: &str) -> Option<String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     let bytes = (0..hex.len())
