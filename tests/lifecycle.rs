@@ -55,6 +55,25 @@ async fn child_exiting_right_after_a_burst_delivers_every_byte_before_terminal_e
     assert_eq!(exit_code, 3);
 }
 
+/// A child a signal ends by itself (a crash, an OOM kill) reports 128 + the signal, as a
+/// shell would, not the 1 it used to nor the 0 of a requested kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_ended_by_a_signal_reports_128_plus_the_signal() {
+    let daemon = Daemon::start("");
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGSEGV, 139)] {
+        let FakeAgent { terminal_id, .. } = client.start_fake_agent().await;
+        client
+            .type_line(&terminal_id, &format!("die {signal}"))
+            .await;
+        assert_eq!(
+            client.wait_for_exit(&terminal_id).await,
+            code,
+            "signal {signal}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_ends_the_child_and_every_viewer_is_told() {
     let daemon = Daemon::start("");
@@ -73,8 +92,9 @@ async fn kill_ends_the_child_and_every_viewer_is_told() {
     killer
         .send_json(&json!({"type": "terminal.kill", "terminalId": terminal_id}))
         .await;
-    killer.wait_for_exit(terminal_id).await;
-    onlooker.wait_for_exit(terminal_id).await;
+    // freshell reports a terminal someone killed as exit 0, whatever signal ended it.
+    assert_eq!(killer.wait_for_exit(terminal_id).await, 0);
+    assert_eq!(onlooker.wait_for_exit(terminal_id).await, 0);
     wait_until("the killed child is gone from /proc", PATIENCE, || {
         daemon.live_agents_mentioning(&session_id).is_empty()
     })

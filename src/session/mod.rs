@@ -7,6 +7,7 @@
 //! ring through its own cursor (`viewer`), so a slow viewer costs nothing to
 //! the PTY or to other viewers.
 
+mod exit_status;
 mod frame;
 mod framing;
 mod geometry;
@@ -39,6 +40,7 @@ pub use terminal::ScreenSnapshot;
 pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
+use exit_status::reported_exit_code;
 use pty_process::PtyProcess;
 
 use shared_focus::SharedFocus;
@@ -129,6 +131,8 @@ pub struct Session {
     input: mpsc::UnboundedSender<Vec<u8>>,
     /// `None` while running; the exit code once every byte is in the ring.
     exit_code: watch::Sender<Option<i32>>,
+    /// Someone asked for this session to end (its exit then reports 0).
+    kill_requested: AtomicBool,
     runtime: tokio::runtime::Handle,
 }
 
@@ -173,6 +177,7 @@ impl Session {
             viewer_skipped_bytes: AtomicU64::new(0),
             input: input_tx,
             exit_code: watch::Sender::new(None),
+            kill_requested: AtomicBool::new(false),
             runtime: tokio::runtime::Handle::current(),
             info,
         });
@@ -281,7 +286,7 @@ impl Session {
         reader_done: Arc<AtomicBool>,
     ) {
         let code = match child.wait() {
-            Ok(status) => i32::try_from(status.exit_code()).unwrap_or(-1),
+            Ok(status) => reported_exit_code(&status, self.kill_requested.load(Ordering::SeqCst)),
             Err(err) => {
                 tracing::warn!(terminal = %self.info.terminal_id, %err, "waiting for the child failed");
                 -1
@@ -495,6 +500,7 @@ impl Session {
         if !self.is_running() {
             return;
         }
+        self.kill_requested.store(true, Ordering::SeqCst);
         self.process.signal_group(libc::SIGHUP);
         let session = Arc::clone(self);
         let grace = self.config.kill_grace;
