@@ -182,6 +182,21 @@ fn default_shell() -> String {
         .unwrap_or_else(|| "/bin/sh".to_owned())
 }
 
+/// What claude is started with so that it rings the terminal's bell when a
+/// turn completes (a Stop hook writing BEL to its terminal), as freshell
+/// starts it: the bell is how the daemon knows the agent waits for its user
+/// (`session/turn_tracker.rs`). The hook is a constant, never client text.
+const CLAUDE_STOP_HOOK_SETTINGS: &str = r#"{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"sh -c \"printf '\\a' > /dev/tty 2>/dev/null || true\""}]}]}}"#;
+
+/// What codex is started with so that it rings the bell when a turn
+/// completes, as freshell starts it.
+const CODEX_BELL_ON_TURN_COMPLETE: [&str; 4] = [
+    "-c",
+    "tui.notification_method=bel",
+    "-c",
+    "tui.notifications=['agent-turn-complete']",
+];
+
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -205,7 +220,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             mode: "claude".into(),
             title: "Claude CLI".into(),
             program: env_command("CLAUDE_CMD", "claude"),
-            leading_args: Vec::new(),
+            leading_args: strings(&["--settings", CLAUDE_STOP_HOOK_SETTINGS]),
             fresh_args: strings(&["--session-id", "{session_id}"]),
             resume_args: Some(strings(&["--resume", "{session_id}"])),
             session_ids: SessionIdRule::Uuid,
@@ -215,7 +230,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             mode: "codex".into(),
             title: "Codex CLI".into(),
             program: env_command("CODEX_CMD", "codex"),
-            leading_args: Vec::new(),
+            leading_args: strings(&CODEX_BELL_ON_TURN_COMPLETE),
             fresh_args: Vec::new(),
             resume_args: Some(strings(&["resume", "{session_id}"])),
             session_ids: SessionIdRule::Uuid,
@@ -327,12 +342,29 @@ mod tests {
             session_id: "0b6c5e5e-3f7c-4c39-9d8e-3f3b8e1f2a11".into(),
         };
         let spec = claude.launch_spec(&request(&kind));
+        assert!(spec.args.ends_with(&[
+            OsString::from("--resume"),
+            OsString::from("0b6c5e5e-3f7c-4c39-9d8e-3f3b8e1f2a11")
+        ]));
+    }
+
+    #[test]
+    fn claude_starts_with_a_stop_hook_that_rings_the_bell() {
+        let providers = Providers::from_config(&BTreeMap::new());
+        let kind = LaunchKind::Fresh { session_id: None };
+        let spec = providers
+            .get("claude")
+            .unwrap()
+            .launch_spec(&request(&kind));
+        assert_eq!(spec.args[0], "--settings");
+        let settings: serde_json::Value =
+            serde_json::from_str(spec.args[1].to_str().unwrap()).expect("the settings are JSON");
+        let hook = settings["hooks"]["Stop"][0]["hooks"][0]["command"]
+            .as_str()
+            .unwrap();
         assert_eq!(
-            spec.args,
-            vec![
-                OsString::from("--resume"),
-                OsString::from("0b6c5e5e-3f7c-4c39-9d8e-3f3b8e1f2a11")
-            ]
+            hook,
+            r#"sh -c "printf '\a' > /dev/tty 2>/dev/null || true""#
         );
     }
 

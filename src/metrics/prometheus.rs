@@ -13,7 +13,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry as Metrics;
 
 use crate::registry::{LabeledCounter, Registry};
-use crate::session::now_ms;
+use crate::session::{now_ms, Phase, TRACKED_MODES};
 
 type Labels = Vec<(String, String)>;
 
@@ -84,6 +84,9 @@ struct ProviderFigures {
     pss_bytes: i64,
     detached: i64,
     without_session_ref: i64,
+    /// Tracked agents working on a turn, and waiting for their user.
+    busy: i64,
+    waiting: i64,
 }
 
 pub fn render(registry: &Registry) -> String {
@@ -114,6 +117,11 @@ pub fn render(registry: &Registry) -> String {
         figures.viewers += session.viewer_count() as i64;
         if info.session_ref.is_none() {
             figures.without_session_ref += 1;
+        }
+        match session.activity().map(|a| a.phase) {
+            Some(Phase::Busy) => figures.busy += 1,
+            Some(Phase::Idle) => figures.waiting += 1,
+            None => {}
         }
         if let Some(since) = session.detached_since_ms() {
             figures.detached += 1;
@@ -175,6 +183,11 @@ pub fn render(registry: &Registry) -> String {
         "ptyhub_sessions_without_session_ref",
         "Running sessions with no provider session id (not resumable, not deduped)",
     );
+    let agents = gauge_family(
+        &mut metrics,
+        "ptyhub_agents",
+        "Agents whose turns are tracked, by state: busy (working on a turn) or waiting (for their user)",
+    );
     for (mode, figures) in &by_provider {
         let provider = labels(&[("provider", mode)]);
         let mut running = provider.clone();
@@ -192,6 +205,13 @@ pub fn render(registry: &Registry) -> String {
         unbound
             .get_or_create(&provider)
             .set(figures.without_session_ref);
+        if TRACKED_MODES.contains(&mode.as_str()) {
+            for (state, count) in [("busy", figures.busy), ("waiting", figures.waiting)] {
+                let mut by_state = provider.clone();
+                by_state.push(("state".into(), state.into()));
+                agents.get_or_create(&by_state).set(count);
+            }
+        }
     }
     sessions
         .get_or_create(&labels(&[("provider", "all"), ("status", "exited")]))

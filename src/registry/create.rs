@@ -208,8 +208,13 @@ impl Registry {
             created_at_ms: now_ms(),
             terminal_id,
         };
-        let session = Session::spawn(info, &spec, self.session_config)
-            .map_err(|e| CreateError::SpawnFailed(e.to_string()))?;
+        let session = Session::spawn(
+            info,
+            &spec,
+            self.session_config,
+            Some(self.activity.clone()),
+        )
+        .map_err(|e| CreateError::SpawnFailed(e.to_string()))?;
         tracing::info!(
             terminal = %session.terminal_id(),
             mode = %provider.mode,

@@ -5,6 +5,7 @@
 //! terminal live in `session`, and wire formats in `protocol`.
 
 mod accounting;
+mod activity_sweep;
 mod admission;
 mod counters;
 mod create;
@@ -25,7 +26,7 @@ use tokio::sync::broadcast;
 
 use crate::config::Config;
 use crate::providers::Providers;
-use crate::session::{Session, SessionConfig, SessionRef};
+use crate::session::{activity_channel, ActivityEvent, Session, SessionConfig, SessionRef};
 
 pub use accounting::Accounting;
 pub use admission::{MemoryPicture, Refusal};
@@ -64,6 +65,8 @@ pub struct Registry {
     accounting: accounting::AccountingState,
     persistence: persistence::PersistenceState,
     changes: broadcast::Sender<TerminalsChanged>,
+    /// Every tracked agent's activity changes (`session/activity.rs`).
+    activity: broadcast::Sender<ActivityEvent>,
     shutting_down: AtomicBool,
 }
 
@@ -88,6 +91,7 @@ impl Registry {
             accounting: accounting::AccountingState::default(),
             persistence: persistence::PersistenceState::default(),
             changes,
+            activity: activity_channel(),
             shutting_down: AtomicBool::new(false),
         })
     }
@@ -133,6 +137,11 @@ impl Registry {
 
     pub fn subscribe(&self) -> broadcast::Receiver<TerminalsChanged> {
         self.changes.subscribe()
+    }
+
+    /// Activity changes of every tracked agent, from now on.
+    pub fn subscribe_activity(&self) -> broadcast::Receiver<ActivityEvent> {
+        self.activity.subscribe()
     }
 
     pub fn announce_change(&self, recoverable_terminal_ids: Vec<String>) {

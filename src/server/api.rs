@@ -48,6 +48,10 @@ pub struct SessionRecord {
     /// repaint instead of an emulator (restored on its next output).
     #[serde(default)]
     pub screen_resting: bool,
+    /// For agents whose turns are tracked: `busy` (working on a turn) or
+    /// `idle` (waiting for their user).
+    #[serde(default)]
+    pub activity: Option<String>,
 }
 
 impl SessionRecord {
@@ -79,6 +83,7 @@ impl SessionRecord {
             detached_since: session.detached_since_ms().filter(|_| session.is_running()),
             resumable: !session.is_running() && info.session_ref.is_some(),
             screen_resting: session.screen_is_resting(),
+            activity: session.activity().map(|a| a.phase.as_str().to_owned()),
         }
     }
 
@@ -102,6 +107,7 @@ impl SessionRecord {
             detached_since: None,
             resumable: true,
             screen_resting: false,
+            activity: None,
         }
     }
 }

@@ -84,6 +84,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     registry.start_accounting();
     registry.start_reaper();
     registry.start_resting_quiet_screens();
+    registry.start_activity_sweep();
     let upstream = match &options.freshell_upstream {
         Some(url) => Some(Upstream::new(
             UpstreamAddress::parse(url).map_err(anyhow::Error::msg)?,

@@ -7,6 +7,7 @@
 //! ring through its own cursor (`viewer`), so a slow viewer costs nothing to
 //! the PTY or to other viewers.
 
+mod activity;
 mod exit_status;
 mod frame;
 mod framing;
@@ -19,6 +20,7 @@ mod screen_feed;
 mod shared_focus;
 mod size_policy;
 mod terminal;
+mod turn_tracker;
 mod utf8_stream;
 mod viewer;
 
@@ -31,6 +33,7 @@ use parking_lot::Mutex;
 use portable_pty::Child;
 use tokio::sync::{mpsc, watch, Notify};
 
+pub use activity::{activity_channel, Activity, ActivityChange, ActivityEvent, TRACKED_MODES};
 pub use frame::Frame;
 pub use framing::FrameLimit;
 pub use geometry::{Geometry, GeometryAuthority};
@@ -51,6 +54,7 @@ pub use replay_ring::{Checkpoint, ReplayRing};
 pub use screen_feed::SCREEN_REST_AFTER_QUIET_MS;
 pub use size_policy::SizePolicy;
 pub use terminal::ScreenModel;
+pub use turn_tracker::{Phase, TurnChange};
 
 /// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
 /// larger buffer lets a burst arrive in fewer frames when it can.
@@ -133,6 +137,10 @@ pub struct Session {
     exit_code: watch::Sender<Option<i32>>,
     /// Someone asked for this session to end (its exit then reports 0).
     kill_requested: AtomicBool,
+    /// The agent's turns, for the modes that ring a bell when one completes.
+    turns: Option<Mutex<turn_tracker::TurnTracker>>,
+    /// Where activity changes go (`None`: nowhere, as in benchmarks).
+    activity_events: Option<tokio::sync::broadcast::Sender<ActivityEvent>>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -154,6 +162,7 @@ impl Session {
         info: SessionInfo,
         spec: &LaunchSpec,
         config: SessionConfig,
+        activity_events: Option<tokio::sync::broadcast::Sender<ActivityEvent>>,
     ) -> Result<Arc<Session>, SpawnError> {
         let spawned = PtyProcess::spawn(spec)?;
         let (input_tx, input_rx) = mpsc::unbounded_channel();
@@ -178,6 +187,10 @@ impl Session {
             input: input_tx,
             exit_code: watch::Sender::new(None),
             kill_requested: AtomicBool::new(false),
+            turns: TRACKED_MODES
+                .contains(&info.mode.as_str())
+                .then(|| Mutex::new(turn_tracker::TurnTracker::new(info.created_at_ms))),
+            activity_events,
             runtime: tokio::runtime::Handle::current(),
             info,
         });
@@ -310,6 +323,7 @@ impl Session {
         if text.is_empty() {
             return;
         }
+        self.track_output(&text);
         let appended = {
             let mut ring = self.ring.lock();
             for piece in self.config.frame_limit.split(text) {
@@ -344,6 +358,7 @@ impl Session {
         self.catch_up_screen();
         self.exit_code.send_replace(Some(code));
         self.wake_viewers();
+        self.publish_gone();
         tracing::info!(terminal = %self.info.terminal_id, code, "session exited");
     }
 
@@ -452,6 +467,7 @@ impl Session {
         if let Some(size) = typed {
             self.apply_size(size, owners.len() > 1);
         }
+        self.track_input(&bytes);
         self.input.send(bytes).is_ok()
     }
 

@@ -12,11 +12,12 @@ use futures_util::StreamExt;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
+use super::activity_messages::activity_list_response;
 use super::create_rate::CreateRate;
 use super::inbound::{self, ActivityProvider, AttachIntent, ClientMessage, Rejection};
 use super::outbound::{
-    self, ActivityListResponse, AttachReady, Created, ErrorCode, ErrorMessage, Inventory,
-    InventoryTerminal, ModesSync, OutputGap, Pong, Ready,
+    self, AttachReady, Created, ErrorCode, ErrorMessage, Inventory, InventoryTerminal, ModesSync,
+    OutputGap, Pong, Ready,
 };
 use super::output_encoding::{json_string, OutputEnvelope, Source};
 use super::replies::{create_error, exited_summary, identity_mismatch, inventory_record};
@@ -617,10 +618,14 @@ impl Connection {
     }
 
     fn on_activity_list(&self, provider: ActivityProvider, request_id: String) -> Flow {
-        self.send(&ActivityListResponse {
-            kind: provider.response_type(),
-            request_id,
-            terminals: Vec::new(),
-        })
+        let sessions = self.daemon.registry.list();
+        if self
+            .outbox
+            .send(activity_list_response(provider, &request_id, &sessions))
+        {
+            Flow::Continue
+        } else {
+            Flow::Close
+        }
     }
 }

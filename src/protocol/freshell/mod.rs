@@ -5,11 +5,13 @@
 //! - `inbound`: client messages and their validation;
 //! - `outbound`: server messages (shapes from freshell's frozen contract);
 //! - `output_encoding`: `terminal.output` encoded once, spliced per viewer;
+//! - `activity_messages`: agent activity (busy/idle, turns) in freshell's shapes;
 //! - `connection`: one socket's handshake and message dispatch;
 //! - `socket_writer`: the socket's ordered writer and its attachments;
 //! - `upstream_link`: with `--freshell-upstream`, the socket's companion
 //!   socket to freshell for everything outside the terminal family.
 
+mod activity_messages;
 mod connection;
 mod create_rate;
 pub mod inbound;

@@ -243,16 +243,6 @@ pub struct Pong {
     pub timestamp: String,
 }
 
-/// An empty `*.activity.list.response`: ptyhub tracks no agent activity.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ActivityListResponse {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub request_id: String,
-    pub terminals: Vec<serde_json::Value>,
-}
-
 /// Serializes a message; the types above cannot fail to serialize.
 pub fn to_json(message: &impl Serialize) -> String {
     serde_json::to_string(message).unwrap_or_else(|err| {

@@ -17,10 +17,11 @@ use futures_util::stream::SplitSink;
 use futures_util::{FutureExt, SinkExt};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
+use super::activity_messages::activity_message;
 use super::outbound::{self, Detached, Exit, OutputGap, TerminalsChanged};
 use super::output_encoding::{pack_runs, OutputEnvelope, Source};
 use crate::registry;
-use crate::session::now_ms;
+use crate::session::{now_ms, ActivityEvent};
 use crate::session::{Resync, SkipReason, Viewer, ViewerEvent};
 
 /// Output pulled from one attachment before moving to the next, so panes on
@@ -140,16 +141,24 @@ pub struct SocketWriter {
     attachments: VecDeque<Attachment>,
     wake: Arc<Notify>,
     registry: Arc<registry::Registry>,
-    changes: Option<broadcast::Receiver<registry::TerminalsChanged>>,
+    /// Daemon-wide news, once the client is authenticated.
+    news: Option<News>,
     ping_interval: Duration,
     awaiting_pong: Arc<AtomicBool>,
     shutdown: watch::Receiver<bool>,
 }
 
+/// What every authenticated client hears: list changes and agent activity.
+struct News {
+    changes: broadcast::Receiver<registry::TerminalsChanged>,
+    activity: broadcast::Receiver<ActivityEvent>,
+}
+
 /// Something other than output or a command that the writer must act on.
 enum Event {
     PingDue,
-    Changed(Option<registry::TerminalsChanged>),
+    Changed(registry::TerminalsChanged),
+    Activity(ActivityEvent),
     Shutdown,
 }
 
@@ -182,7 +191,7 @@ impl SocketWriter {
             attachments: VecDeque::new(),
             wake,
             registry,
-            changes: None,
+            news: None,
             ping_interval,
             awaiting_pong,
             shutdown,
@@ -229,8 +238,7 @@ impl SocketWriter {
                 // A continuous flood must not starve pings, list changes or
                 // shutdown: look at them without waiting, then go on.
                 if let Some(event) =
-                    Self::next_event(&mut ping, &mut self.changes, &mut self.shutdown)
-                        .now_or_never()
+                    Self::next_event(&mut ping, &mut self.news, &mut self.shutdown).now_or_never()
                 {
                     self.on_event(event).await?;
                 }
@@ -244,7 +252,7 @@ impl SocketWriter {
                     None => return Err(Stop::Closed),
                 },
                 () = self.wake.notified() => {}
-                event = Self::next_event(&mut ping, &mut self.changes, &mut self.shutdown) => {
+                event = Self::next_event(&mut ping, &mut self.news, &mut self.shutdown) => {
                     self.on_event(event).await?;
                 }
             }
@@ -254,12 +262,12 @@ impl SocketWriter {
     /// The next timer, list change or shutdown, whichever comes first.
     async fn next_event(
         ping: &mut tokio::time::Interval,
-        changes: &mut Option<broadcast::Receiver<registry::TerminalsChanged>>,
+        news: &mut Option<News>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Event {
         tokio::select! {
             _ = ping.tick() => Event::PingDue,
-            change = recv_change(changes) => Event::Changed(change),
+            news = recv_news(news) => news,
             _ = shutdown.changed() => Event::Shutdown,
         }
     }
@@ -273,7 +281,7 @@ impl SocketWriter {
                 }
                 self.write(Message::Ping(Default::default())).await
             }
-            Event::Changed(Some(change)) => {
+            Event::Changed(change) => {
                 let message = outbound::to_json(&TerminalsChanged {
                     kind: "terminals.changed",
                     revision: change.revision,
@@ -281,7 +289,7 @@ impl SocketWriter {
                 });
                 self.write_text(message).await
             }
-            Event::Changed(None) => Ok(()),
+            Event::Activity(event) => self.write_text(activity_message(&event)).await,
             Event::Shutdown => {
                 self.close(4009, "Server shutting down").await;
                 Err(Stop::Closed)
@@ -317,8 +325,11 @@ impl SocketWriter {
                 Err(Stop::Closed)
             }
             Outgoing::Authenticated => {
-                if self.changes.is_none() {
-                    self.changes = Some(self.registry.subscribe());
+                if self.news.is_none() {
+                    self.news = Some(News {
+                        changes: self.registry.subscribe(),
+                        activity: self.registry.subscribe_activity(),
+                    });
                 }
                 Ok(())
             }
@@ -415,17 +426,24 @@ impl SocketWriter {
     }
 }
 
-async fn recv_change(
-    changes: &mut Option<broadcast::Receiver<registry::TerminalsChanged>>,
-) -> Option<registry::TerminalsChanged> {
-    let Some(receiver) = changes else {
+/// The next piece of news (a client that fell behind skips what it missed:
+/// the list is re-read on the next change, activity on the next list).
+async fn recv_news(news: &mut Option<News>) -> Event {
+    let Some(News { changes, activity }) = news else {
         return std::future::pending().await;
     };
     loop {
-        match receiver.recv().await {
-            Ok(change) => return Some(change),
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
-            Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+        tokio::select! {
+            change = changes.recv() => match change {
+                Ok(change) => return Event::Changed(change),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+            },
+            event = activity.recv() => match event {
+                Ok(event) => return Event::Activity(event),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+            },
         }
     }
 }
