@@ -491,3 +491,97 @@ async fn other_websocket_upgrades_are_tunnelled_to_freshell() {
         assert_eq!(reply, Message::text(format!("echo: {text}")));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The front never harms freshell's page (issue 13)
+// ---------------------------------------------------------------------------------------------
+
+/// freshell's page stores whatever token its URL carries as its own: a read-only link opened
+/// there would log the whole browser profile out of freshell. It goes to ptyhub's client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_link_on_freshells_page_opens_ptyhubs_own_client() {
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+    let view_token = daemon.view_token();
+
+    let target = format!("/?token={view_token}&view=readonly");
+    let reply = http(&daemon, "GET", &target, &[], Vec::new()).await;
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    assert_eq!(
+        reply.values("location"),
+        [format!("/ptyhub/?token={view_token}&view=readonly")]
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| !r.query.as_deref().unwrap_or("").contains(&view_token)),
+        "the view token reached freshell"
+    );
+    let own = http(
+        &daemon,
+        "GET",
+        &reply.values("location")[0],
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(own.status, 200);
+    assert!(
+        !own.served_by_freshell(),
+        "ptyhub's client, not freshell's page"
+    );
+
+    // The full token still opens freshell's page, as freshell's own link does.
+    let full = http(
+        &daemon,
+        "GET",
+        &format!("/?token={}", daemon.token),
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert!(full.served_by_freshell());
+}
+
+/// A page opened while freshell restarts must not be stuck on a raw 502: it gets a page that
+/// says so and reloads itself; API calls keep freshell's JSON error shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_opened_while_freshell_is_down_waits_for_it_and_apis_keep_their_502() {
+    let mut fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+    fake.stop();
+
+    let navigation: &[(&str, &[u8])] = &[
+        ("sec-fetch-mode", b"navigate"),
+        ("accept", b"text/html,application/xhtml+xml"),
+    ];
+    let page = http(&daemon, "GET", "/", navigation, Vec::new()).await;
+    assert_eq!(page.status, 503, "{}", page.text());
+    assert_eq!(page.values("content-type"), ["text/html; charset=utf-8"]);
+    assert_eq!(page.values("retry-after"), ["2"]);
+    let html = page.text();
+    assert!(html.contains("freshell is restarting"), "{html}");
+    assert!(
+        html.contains(r#"<meta http-equiv="refresh" content="2">"#),
+        "the page reloads itself: {html}"
+    );
+    // An older browser's navigation: a GET that accepts HTML.
+    let old = http(&daemon, "GET", "/", &[("accept", b"text/html")], Vec::new()).await;
+    assert_eq!(old.status, 503);
+
+    let api = http(
+        &daemon,
+        "GET",
+        "/api/settings",
+        &[auth(&daemon), ("sec-fetch-mode", b"cors")],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(api.status, 502, "{}", api.text());
+    assert!(api.json()["error"].is_string());
+
+    fake.restart();
+    let back = http(&daemon, "GET", "/", navigation, Vec::new()).await;
+    assert_eq!(back.status, 200);
+    assert!(back.served_by_freshell(), "the app once freshell is back");
+}

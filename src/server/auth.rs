@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::daemon::Daemon;
 
-fn query_token(query: &str) -> Option<String> {
+/// The `token` parameter of a query string, decoded.
+pub fn query_token(query: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|pair| pair.strip_prefix("token="))

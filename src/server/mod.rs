@@ -138,8 +138,15 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let app = routes::router(Arc::clone(&daemon));
     // The one line scripts and tests wait for.
     println!("ptyhub ready: {ready_url}");
+    // In front of freshell, `/` is freshell's page, which must never see the
+    // view token: the link opens ptyhub's own client.
+    let own_client = if options.freshell_upstream.is_some() {
+        format!("{url}ptyhub/")
+    } else {
+        url.clone()
+    };
     println!(
-        "ptyhub read-only link (watch, never type): {url}?token={}&view=readonly",
+        "ptyhub read-only link (watch, never type): {own_client}?token={}&view=readonly",
         daemon.view_token()
     );
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");

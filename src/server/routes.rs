@@ -12,14 +12,14 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, patch, post};
 use axum::Router;
 
 use axum::middleware;
 
 use super::{api, auth, web_client, websocket};
-use crate::daemon::Daemon;
+use crate::daemon::{Access, Daemon};
 use crate::upstream::terminals_api;
 
 pub fn router(daemon: Arc<Daemon>) -> Router {
@@ -79,8 +79,24 @@ async fn to_upstream(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
-    match &daemon.upstream {
-        Some(upstream) => upstream.proxy.forward(request, peer).await,
-        None => StatusCode::NOT_FOUND.into_response(),
+    let Some(upstream) = &daemon.upstream else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if let Some(redirect) = view_link_to_own_client(&daemon, &request) {
+        return redirect;
     }
+    upstream.proxy.forward(request, peer).await
+}
+
+/// A read-only link opened on freshell's page (`/?token=<view token>`, an
+/// old bookmark) goes to ptyhub's own client instead: freshell's page would
+/// store the view token as its own, logging the whole browser profile out of
+/// freshell.
+fn view_link_to_own_client(daemon: &Daemon, request: &Request) -> Option<Response> {
+    let query = request.uri().query()?;
+    let token = auth::query_token(query)?;
+    if daemon.access_for(&token) != Some(Access::ReadOnly) {
+        return None;
+    }
+    Some(Redirect::to(&format!("/ptyhub/?{query}")).into_response())
 }

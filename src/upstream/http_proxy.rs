@@ -86,6 +86,7 @@ impl HttpProxy {
             Ok(uri) => uri,
             Err(err) => return bad_gateway(format!("cannot address {path} upstream: {err}")),
         };
+        let navigation = is_page_navigation(&request, &path);
         *request.uri_mut() = target;
         add_forwarded_for(request.headers_mut(), peer);
         let upgrade = is_upgrade(request.headers());
@@ -98,6 +99,10 @@ impl HttpProxy {
                 let (mut parts, body) = response.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
                 Response::from_parts(parts, Body::new(body))
+            }
+            Err(err) if navigation => {
+                tracing::warn!(upstream = %self.base, %err, "freshell is unreachable; a page waits for it");
+                restarting_page()
             }
             Err(err) => bad_gateway(format!(
                 "freshell upstream {} is unreachable: {err}",
@@ -148,6 +153,49 @@ fn add_forwarded_for(headers: &mut HeaderMap, peer: SocketAddr) {
     if let Ok(value) = HeaderValue::from_str(&value) {
         headers.insert(X_FORWARDED_FOR, value);
     }
+}
+
+/// Whether the browser is opening a page (rather than its script calling an
+/// API): a navigation, by `Sec-Fetch-Mode` or, from older clients, a GET
+/// that accepts HTML outside `/api/`.
+fn is_page_navigation(request: &Request, path: &str) -> bool {
+    let headers = request.headers();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(mode) = header("sec-fetch-mode") {
+        return mode == "navigate";
+    }
+    request.method() == axum::http::Method::GET
+        && !path.starts_with("/api/")
+        && header("accept").is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// How often the restarting page tries again.
+const RESTARTING_PAGE_RETRY_SECONDS: u32 = 2;
+
+/// What a page opened while freshell is down shows: a note that freshell is
+/// restarting, which reloads itself until freshell answers (a page that got
+/// a raw 502 would stay on it).
+fn restarting_page() -> Response {
+    let retry = RESTARTING_PAGE_RETRY_SECONDS;
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"{retry}\">\
+         <title>freshell is restarting</title></head>\
+         <body style=\"font-family:sans-serif;background:#101318;color:#d7dce2;padding:2em\">\
+         <h1>freshell is restarting</h1>\
+         <p>Your terminals are safe with ptyhub. This page reloads by itself when freshell is back.</p>\
+         </body></html>"
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::RETRY_AFTER, retry.to_string()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        page,
+    )
+        .into_response()
 }
 
 /// freshell's error shape, so its UI shows the reason.

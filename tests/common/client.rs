@@ -291,10 +291,9 @@ impl Client {
                 m["type"] == "claude.activity.list.response" && m["requestId"] == request_id
             })
             .await;
-        assert_eq!(
-            reply["terminals"],
-            json!([]),
-            "no activity is tracked: {reply}"
+        assert!(
+            reply["terminals"].is_array(),
+            "an activity list lists terminals: {reply}"
         );
     }
 
