@@ -123,3 +123,77 @@ async fn focus_reaches_the_child_as_one_signal() {
     marker.wait_for_text(&watched, "HEX:7a").await;
     assert_eq!(reported_hex(&marker.stream(&watched).data), want);
 }
+
+/// A session's size policy changes over the API (full token only) and picks at once among
+/// the attached viewers; the session list shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_size_policy_changes_over_the_api() {
+    use common::raw_http::http;
+
+    let daemon = daemon();
+    let (mut large, _) = Client::connect_ready(&daemon).await;
+    let created = large.create(json!({"mode": "winch"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let seen = large.attach_with(&terminal_id, sized(100, 30)).await;
+    large.wait_for_text(&seen, "100x30").await;
+    let (mut small, _) = Client::connect_ready(&daemon).await;
+    small.attach_with(&terminal_id, sized(60, 20)).await;
+    small.ping(b"handled").await;
+    assert_eq!(
+        http::api_session(&daemon, &terminal_id).unwrap()["sizePolicy"],
+        "latest"
+    );
+
+    let target = format!("/ptyhub/api/sessions/{terminal_id}");
+    let bearer = format!("Bearer {}", daemon.token);
+    let full: &[(&str, &[u8])] = &[("authorization", bearer.as_bytes())];
+    let changed = http(
+        &daemon,
+        "PATCH",
+        &target,
+        full,
+        br#"{"sizePolicy":"smallest"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    assert_eq!(changed.json()["sizePolicy"], "smallest");
+    large.wait_for_text(&seen, ":60x20").await;
+    let resizes = large.stream(&seen).data.matches("WINCH:").count();
+
+    let view = format!("Bearer {}", daemon.view_token());
+    let refused = http(
+        &daemon,
+        "PATCH",
+        &target,
+        &[("authorization", view.as_bytes())],
+        br#"{"sizePolicy":"largest"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    let bad = http(
+        &daemon,
+        "PATCH",
+        &target,
+        full,
+        br#"{"sizePolicy":"huge"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    let unknown = http(
+        &daemon,
+        "PATCH",
+        "/ptyhub/api/sessions/no-such-terminal",
+        full,
+        br#"{"sizePolicy":"manual"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+
+    // Neither the refused nor the bad change took effect.
+    large.ping(b"handled").await;
+    assert_eq!(large.stream(&seen).data.matches("WINCH:").count(), resizes);
+    assert_eq!(
+        http::api_session(&daemon, &terminal_id).unwrap()["sizePolicy"],
+        "smallest"
+    );
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::daemon::Daemon;
 use crate::registry::{Accounting, Registry, RememberedSession};
-use crate::session::{Session, SessionRef};
+use crate::session::{Session, SessionRef, SizePolicy};
 
 /// One terminal as the API and `ptyhub ls --json` describe it.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -52,6 +52,9 @@ pub struct SessionRecord {
     /// `idle` (waiting for their user).
     #[serde(default)]
     pub activity: Option<String>,
+    /// Which viewer's size the PTY takes (running sessions).
+    #[serde(default)]
+    pub size_policy: Option<SizePolicy>,
 }
 
 impl SessionRecord {
@@ -84,6 +87,7 @@ impl SessionRecord {
             resumable: !session.is_running() && info.session_ref.is_some(),
             screen_resting: session.screen_is_resting(),
             activity: session.activity().map(|a| a.phase.as_str().to_owned()),
+            size_policy: session.is_running().then(|| session.size_policy()),
         }
     }
 
@@ -108,6 +112,7 @@ impl SessionRecord {
             resumable: true,
             screen_resting: false,
             activity: None,
+            size_policy: None,
         }
     }
 }
@@ -129,6 +134,44 @@ pub fn all_records(registry: &Registry) -> Vec<SessionRecord> {
 pub async fn sessions(State(daemon): State<Arc<Daemon>>) -> Response {
     let records = all_records(&daemon.registry);
     Json(records).into_response()
+}
+
+/// What `PATCH /ptyhub/api/sessions/{terminalId}` may change.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionChange {
+    size_policy: Option<SizePolicy>,
+}
+
+/// `PATCH /ptyhub/api/sessions/{terminalId}` (full token): changes a running
+/// session's `sizePolicy`; answers with its record.
+pub async fn change_session(
+    State(daemon): State<Arc<Daemon>>,
+    axum::extract::Path(terminal_id): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let change: SessionChange = match serde_json::from_slice(&body) {
+        Ok(change) => change,
+        Err(err) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"sizePolicy\": \"latest\"|\"largest\"|\"smallest\"|\"manual\"}}: {err}"),
+            )
+                .into_response()
+        }
+    };
+    let Some(session) = daemon.registry.get(&terminal_id).filter(|s| s.is_running()) else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("no running terminal {terminal_id}"),
+        )
+            .into_response();
+    };
+    if let Some(policy) = change.size_policy {
+        session.set_size_policy(policy);
+    }
+    let record = SessionRecord::of(&daemon.registry, &daemon.registry.accounting(), &session);
+    Json(record).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,17 +1,17 @@
 //! The token gate for ptyhub's own HTTP routes: `Authorization: Bearer` or
-//! `?token=`. One layer guards every API route, so none can forget it. The
-//! routes only read, so the read-only token passes too.
+//! `?token=`. One layer guards every API route, so none can forget it:
+//! reads pass with the read-only token too, changes need the full token.
 //! (`/ws` checks the token in `hello`, as freshell does; the web client's
 //! static files carry no data and load before the page has a token.)
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::daemon::Daemon;
+use crate::daemon::{Access, Daemon};
 
 /// The `token` parameter of a query string, decoded.
 pub fn query_token(query: &str) -> Option<String> {
@@ -38,11 +38,19 @@ pub async fn require_token(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let presented = bearer.or_else(|| request.uri().query().and_then(query_token));
-    if presented.is_some_and(|token| daemon.access_for(&token).is_some()) {
-        next.run(request).await
-    } else {
-        (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response()
+    match presented.and_then(|token| daemon.access_for(&token)) {
+        None => (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response(),
+        Some(Access::ReadOnly) if !is_read(&request) => (
+            StatusCode::FORBIDDEN,
+            "the read-only token can only read; this needs the full token",
+        )
+            .into_response(),
+        Some(_) => next.run(request).await,
     }
+}
+
+fn is_read(request: &Request) -> bool {
+    matches!(*request.method(), Method::GET | Method::HEAD)
 }
 
 #[cfg(test)]

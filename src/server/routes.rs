@@ -26,6 +26,10 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
     let guarded = Router::new()
         .route("/ptyhub/api/sessions", get(api::sessions))
         .route(
+            "/ptyhub/api/sessions/{terminal_id}",
+            patch(api::change_session),
+        )
+        .route(
             "/ptyhub/api/sessions/{terminal_id}/screen",
             get(api::screen),
         )

@@ -481,6 +481,25 @@ impl Session {
         }
     }
 
+    pub fn size_policy(&self) -> SizePolicy {
+        self.sizes.lock().policy()
+    }
+
+    /// Changes which viewer's size this session's PTY takes; the new policy
+    /// picks among the attached viewers at once.
+    pub fn set_size_policy(&self, policy: SizePolicy) {
+        let owners: Vec<u64> = {
+            let mut owners: Vec<u64> = self.viewers.lock().iter().map(|v| v.owner).collect();
+            owners.sort_unstable();
+            owners.dedup();
+            owners
+        };
+        let picked = self.sizes.lock().set_policy(policy, &owners);
+        if let Some(size) = picked {
+            self.apply_size(size, owners.len() > 1);
+        }
+    }
+
     /// Sets the PTY's size (a no-op when it is the size already).
     fn apply_size(&self, (cols, rows): (u16, u16), others_attached: bool) {
         let changed = self.geometry.lock().record(cols, rows, others_attached);

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-/// `[sessions] size_policy`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+/// `[sessions] size_policy`, and per session over the API.
+#[derive(Clone, Copy, Debug, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SizePolicy {
     /// The size of the viewer that most recently sent input, or of the only
@@ -47,6 +47,16 @@ impl SizeArbiter {
     /// `owner`). Returns the size the PTY takes now, if the policy picks one.
     pub fn wants(&mut self, owner: u64, size: Size, attached: &[u64]) -> Option<Size> {
         self.wanted.insert(owner, size);
+        self.pick(attached)
+    }
+
+    pub fn policy(&self) -> SizePolicy {
+        self.policy
+    }
+
+    /// Changes the policy; returns the size it picks now among `attached`.
+    pub fn set_policy(&mut self, policy: SizePolicy, attached: &[u64]) -> Option<Size> {
+        self.policy = policy;
         self.pick(attached)
     }
 
@@ -133,6 +143,11 @@ mod tests {
         let mut smallest = SizeArbiter::new(SizePolicy::Smallest);
         smallest.wants(TYPIST, (100, 20), &both);
         assert_eq!(smallest.wants(WATCHER, (60, 40), &both), Some((60, 20)));
+        // A policy changed on a live session picks at once.
+        assert_eq!(
+            smallest.set_policy(SizePolicy::Largest, &both),
+            Some((100, 40))
+        );
         let mut manual = SizeArbiter::new(SizePolicy::Manual);
         assert_eq!(manual.wants(TYPIST, (100, 20), &[TYPIST]), None);
         assert_eq!(manual.typed(TYPIST, &[TYPIST]), None);
