@@ -124,12 +124,28 @@ async fn focus_reaches_the_child_as_one_signal() {
     assert_eq!(reported_hex(&marker.stream(&watched).data), want);
 }
 
+/// `PATCH /ptyhub/api/sessions/{terminal_id}` with `body`, as the bearer of `token`.
+async fn patch_session(
+    daemon: &Daemon,
+    terminal_id: &str,
+    token: &str,
+    body: &str,
+) -> common::raw_http::HttpReply {
+    let bearer = format!("Bearer {token}");
+    common::raw_http::http(
+        daemon,
+        "PATCH",
+        &format!("/ptyhub/api/sessions/{terminal_id}"),
+        &[("authorization", bearer.as_bytes())],
+        body.as_bytes().to_vec(),
+    )
+    .await
+}
+
 /// A session's size policy changes over the API (full token only) and picks at once among
 /// the attached viewers; the session list shows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sessions_size_policy_changes_over_the_api() {
-    use common::raw_http::http;
-
     let daemon = daemon();
     let (mut large, _) = Client::connect_ready(&daemon).await;
     let created = large.create(json!({"mode": "winch"})).await;
@@ -144,47 +160,23 @@ async fn a_sessions_size_policy_changes_over_the_api() {
         "latest"
     );
 
-    let target = format!("/ptyhub/api/sessions/{terminal_id}");
-    let bearer = format!("Bearer {}", daemon.token);
-    let full: &[(&str, &[u8])] = &[("authorization", bearer.as_bytes())];
-    let changed = http(
-        &daemon,
-        "PATCH",
-        &target,
-        full,
-        br#"{"sizePolicy":"smallest"}"#.to_vec(),
-    )
-    .await;
+    let full = daemon.token.clone();
+    let changed = patch_session(&daemon, &terminal_id, &full, r#"{"sizePolicy":"smallest"}"#).await;
     assert_eq!(changed.status, 200, "{}", changed.text());
     assert_eq!(changed.json()["sizePolicy"], "smallest");
     large.wait_for_text(&seen, ":60x20").await;
     let resizes = large.stream(&seen).data.matches("WINCH:").count();
 
-    let view = format!("Bearer {}", daemon.view_token());
-    let refused = http(
-        &daemon,
-        "PATCH",
-        &target,
-        &[("authorization", view.as_bytes())],
-        br#"{"sizePolicy":"largest"}"#.to_vec(),
-    )
-    .await;
+    let view = daemon.view_token();
+    let refused = patch_session(&daemon, &terminal_id, &view, r#"{"sizePolicy":"largest"}"#).await;
     assert_eq!(refused.status, 403, "{}", refused.text());
-    let bad = http(
-        &daemon,
-        "PATCH",
-        &target,
-        full,
-        br#"{"sizePolicy":"huge"}"#.to_vec(),
-    )
-    .await;
+    let bad = patch_session(&daemon, &terminal_id, &full, r#"{"sizePolicy":"huge"}"#).await;
     assert_eq!(bad.status, 400, "{}", bad.text());
-    let unknown = http(
+    let unknown = patch_session(
         &daemon,
-        "PATCH",
-        "/ptyhub/api/sessions/no-such-terminal",
-        full,
-        br#"{"sizePolicy":"manual"}"#.to_vec(),
+        "no-such-terminal",
+        &full,
+        r#"{"sizePolicy":"manual"}"#,
     )
     .await;
     assert_eq!(unknown.status, 404);

@@ -488,12 +488,7 @@ impl Session {
     /// Changes which viewer's size this session's PTY takes; the new policy
     /// picks among the attached viewers at once.
     pub fn set_size_policy(&self, policy: SizePolicy) {
-        let owners: Vec<u64> = {
-            let mut owners: Vec<u64> = self.viewers.lock().iter().map(|v| v.owner).collect();
-            owners.sort_unstable();
-            owners.dedup();
-            owners
-        };
+        let owners = self.attached_owners();
         let picked = self.sizes.lock().set_policy(policy, &owners);
         if let Some(size) = picked {
             self.apply_size(size, owners.len() > 1);
@@ -522,8 +517,16 @@ impl Session {
 
     /// The distinct owners of attached viewers, and `owner`.
     fn attached_owners_with(&self, owner: u64) -> Vec<u64> {
+        let mut owners = self.attached_owners();
+        if let Err(at) = owners.binary_search(&owner) {
+            owners.insert(at, owner);
+        }
+        owners
+    }
+
+    /// The distinct owners of attached viewers, sorted.
+    fn attached_owners(&self) -> Vec<u64> {
         let mut owners: Vec<u64> = self.viewers.lock().iter().map(|v| v.owner).collect();
-        owners.push(owner);
         owners.sort_unstable();
         owners.dedup();
         owners

@@ -170,7 +170,12 @@ impl Connection {
     }
 
     fn send(&self, message: &impl serde::Serialize) -> Flow {
-        if self.outbox.send(outbound::to_json(message)) {
+        self.send_encoded(outbound::to_json(message))
+    }
+
+    /// Sends a message already encoded as JSON.
+    fn send_encoded(&self, json: String) -> Flow {
+        if self.outbox.send(json) {
             Flow::Continue
         } else {
             Flow::Close
@@ -619,13 +624,6 @@ impl Connection {
 
     fn on_activity_list(&self, provider: ActivityProvider, request_id: String) -> Flow {
         let sessions = self.daemon.registry.list();
-        if self
-            .outbox
-            .send(activity_list_response(provider, &request_id, &sessions))
-        {
-            Flow::Continue
-        } else {
-            Flow::Close
-        }
+        self.send_encoded(activity_list_response(provider, &request_id, &sessions))
     }
 }
