@@ -585,3 +585,148 @@ async fn a_page_opened_while_freshell_is_down_waits_for_it_and_apis_keep_their_5
     assert_eq!(back.status, 200);
     assert!(back.served_by_freshell(), "the app once freshell is back");
 }
+
+/// Every freshell route ptyhub answers sits behind one token layer: no token or a wrong one is
+/// freshell's 401, the view token reads but never changes, the full token changes and the
+/// change reads back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freshells_terminal_routes_share_one_token_layer_and_changes_read_back() {
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+    let mut browser = Browser::open(&daemon).await;
+    browser.handshake().await;
+    let terminal_id = browser.create_shell().await;
+    let view = daemon.view_token();
+    let json_type: (&str, &[u8]) = ("content-type", b"application/json");
+    let routes = [
+        ("GET", "/api/terminals".to_owned(), ""),
+        ("GET", "/api/terminals?priority=visible".to_owned(), ""),
+        (
+            "GET",
+            format!("/api/terminals/{terminal_id}/search?query=x"),
+            "",
+        ),
+        (
+            "PATCH",
+            format!("/api/terminals/{terminal_id}"),
+            r#"{"titleOverride":"sneaky"}"#,
+        ),
+        ("DELETE", format!("/api/terminals/{terminal_id}"), ""),
+        (
+            "POST",
+            format!("/api/ai/terminals/{terminal_id}/summary"),
+            "{}",
+        ),
+    ];
+    for (method, target, body) in &routes {
+        for (case, headers) in [
+            ("no token", vec![json_type]),
+            (
+                "a wrong token",
+                vec![
+                    json_type,
+                    ("x-auth-token", b"wrong-token-0123456789".as_slice()),
+                ],
+            ),
+        ] {
+            let refused = http(&daemon, method, target, &headers, body.as_bytes().to_vec()).await;
+            assert_eq!(refused.status, 401, "{method} {target}, {case}");
+            assert!(!refused.served_by_freshell(), "{method} {target}, {case}");
+            assert_eq!(refused.json(), json!({"error": "Unauthorized"}));
+        }
+        let with_view = http(
+            &daemon,
+            method,
+            target,
+            &[json_type, ("x-auth-token", view.as_bytes())],
+            body.as_bytes().to_vec(),
+        )
+        .await;
+        let expected = if *method == "GET" { 200 } else { 403 };
+        assert_eq!(
+            with_view.status, expected,
+            "{method} {target} with the view token"
+        );
+    }
+    let listed = http(
+        &daemon,
+        "GET",
+        "/api/terminals",
+        &[auth(&daemon)],
+        Vec::new(),
+    )
+    .await;
+    let item = listed
+        .json()
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|t| t["terminalId"] == terminal_id.as_str())
+                .cloned()
+        })
+        .expect("the terminal is still listed: nothing refused changed it");
+    assert_ne!(item["title"], "sneaky");
+
+    let patched = http(
+        &daemon,
+        "PATCH",
+        &format!("/api/terminals/{terminal_id}"),
+        &[auth(&daemon), json_type],
+        br#"{"titleOverride":"build box","descriptionOverride":"runs the build"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    assert_eq!(
+        patched.json(),
+        json!({"titleOverride": "build box", "descriptionOverride": "runs the build"})
+    );
+    let listed = http(
+        &daemon,
+        "GET",
+        "/api/terminals",
+        &[auth(&daemon)],
+        Vec::new(),
+    )
+    .await;
+    let item = listed
+        .json()
+        .as_array()
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|t| t["terminalId"] == terminal_id.as_str())
+                .cloned()
+        })
+        .expect("listed");
+    assert_eq!(item["title"], "build box");
+    assert_eq!(item["description"], "runs the build");
+
+    let hidden = http(
+        &daemon,
+        "DELETE",
+        &format!("/api/terminals/{terminal_id}"),
+        &[auth(&daemon)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(hidden.json(), json!({"ok": true}));
+    let listed = http(
+        &daemon,
+        "GET",
+        "/api/terminals",
+        &[auth(&daemon)],
+        Vec::new(),
+    )
+    .await;
+    assert!(
+        !listed.text().contains(&terminal_id),
+        "a hidden terminal is not listed: {}",
+        listed.text()
+    );
+    assert!(
+        common::http::api_session(&daemon, &terminal_id).is_some(),
+        "hiding does not kill"
+    );
+    assert!(fake.requests_under("/api/terminals").is_empty());
+}

@@ -3,8 +3,9 @@
 //! ptyhub's own routes live under `/ptyhub/` (its web client and API), plus
 //! `/ws` and `/healthz`. Standalone, the web client is also served at `/`.
 //! In front of freshell (`--freshell-upstream`), `/` and every path that is
-//! not ptyhub's go to freshell, except freshell's terminal routes, which
-//! ptyhub answers from its own sessions.
+//! not ptyhub's go to freshell, except freshell's terminal routes and its
+//! agent API, which ptyhub answers from its own sessions (behind one token
+//! layer, as its own API is).
 
 use std::sync::Arc;
 
@@ -20,7 +21,7 @@ use axum::middleware;
 
 use super::{api, auth, web_client, websocket};
 use crate::daemon::{Access, Daemon};
-use crate::upstream::terminals_api;
+use crate::upstream::{agent_api, freshell_auth, terminals_api};
 
 pub fn router(daemon: Arc<Daemon>) -> Router {
     let guarded = Router::new()
@@ -64,12 +65,19 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
                 get(terminals_api::search).fallback(terminals_api::not_found),
             )
             .fallback(terminals_api::not_found);
-        own.nest("/api/terminals", terminals)
+        // freshell's routes that ptyhub answers, all behind one token layer.
+        let freshells = Router::new()
+            .nest("/api/terminals", terminals)
             .route(
                 "/api/ai/terminals/{terminal_id}/summary",
                 post(terminals_api::summary),
             )
-            .fallback(to_upstream)
+            .merge(agent_api::routes())
+            .route_layer(middleware::from_fn_with_state(
+                Arc::clone(&daemon),
+                freshell_auth::require_token,
+            ));
+        own.merge(freshells).fallback(to_upstream)
     } else {
         own.route("/", get(web_client::index))
             .route("/app.js", get(web_client::app_js))

@@ -8,11 +8,20 @@
 //!   freshell, streamed both ways, upgrades included;
 //! - `terminals_api`: the terminal routes freshell's UI calls over HTTP,
 //!   answered from ptyhub's sessions in freshell's shapes;
+//! - `agent_api`: freshell's agent API (`/api/run`, `/api/tabs`,
+//!   `/api/panes/…`), creating and driving ptyhub's terminals, with the
+//!   layout left to the browsers (`ui_commands`);
+//! - `freshell_auth`: the one token layer over the routes ptyhub answers;
 //! - the `/ws` bridge lives with the freshell adapter
 //!   (`protocol::freshell::upstream_link`).
 
+pub mod agent_api;
+pub mod freshell_auth;
 pub mod http_proxy;
 pub mod terminals_api;
+pub mod ui_commands;
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, Uri};
@@ -54,12 +63,21 @@ impl UpstreamAddress {
 pub struct Upstream {
     pub address: UpstreamAddress,
     pub proxy: http_proxy::HttpProxy,
+    /// The browsers' layout, for the agent API's pane targets.
+    pub layout: Arc<agent_api::layout::LayoutMirror>,
+    /// Layout changes for every browser.
+    pub ui_commands: ui_commands::UiCommands,
 }
 
 impl Upstream {
     pub fn new(address: UpstreamAddress) -> Upstream {
         let proxy = http_proxy::HttpProxy::new(&address.http_base);
-        Upstream { address, proxy }
+        Upstream {
+            address,
+            proxy,
+            layout: Arc::default(),
+            ui_commands: ui_commands::UiCommands::default(),
+        }
     }
 
     /// Tells freshell a session was renamed (its sidebar names sessions, not

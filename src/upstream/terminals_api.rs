@@ -3,14 +3,15 @@
 //! sidebar, overview, renames and terminal search of freshell's UI work on
 //! ptyhub's terminals.
 //!
-//! Authentication is freshell's: the `x-auth-token` header or the
-//! `freshell-auth` cookie. ptyhub and freshell share one token.
+//! Authentication is freshell's (the `x-auth-token` header or the
+//! `freshell-auth` cookie; ptyhub and freshell share one token), checked by
+//! the one layer over these routes (`upstream::freshell_auth`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -40,33 +41,6 @@ fn invalid(details: &str) -> Response {
         Json(json!({ "error": "Invalid request", "details": [{ "message": details }] })),
     )
         .into_response()
-}
-
-/// The token from `x-auth-token`, else from the `freshell-auth` cookie.
-fn presented_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(token) = headers.get("x-auth-token").and_then(|v| v.to_str().ok()) {
-        return Some(token.to_owned());
-    }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix("freshell-auth="))
-        .map(|value| {
-            percent_encoding::percent_decode_str(value)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .next()
-}
-
-fn authorized(daemon: &Daemon, headers: &HeaderMap) -> bool {
-    presented_token(headers).is_some_and(|token| daemon.token_matches(&token))
-}
-
-fn unauthorized() -> Response {
-    error(StatusCode::UNAUTHORIZED, "Unauthorized")
 }
 
 /// Output as the lines freshell's search and summaries see: escapes
@@ -155,12 +129,8 @@ fn cursor_of(session: &Session) -> String {
 /// `GET /api/terminals`: the flat list, or a page when paging keys are present.
 pub async fn list(
     State(daemon): State<Arc<Daemon>>,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if !authorized(&daemon, &headers) {
-        return unauthorized();
-    }
     let sessions = directory(&daemon);
     let paged = ["priority", "cursor", "revision", "limit"]
         .iter()
@@ -244,12 +214,8 @@ fn optional_text(
 pub async fn patch(
     State(daemon): State<Arc<Daemon>>,
     Path(terminal_id): Path<String>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if !authorized(&daemon, &headers) {
-        return unauthorized();
-    }
     let body: Map<String, Value> = if body.is_empty() {
         Map::new()
     } else {
@@ -306,14 +272,7 @@ pub async fn patch(
 }
 
 /// `DELETE /api/terminals/{id}`: hide from listings; the terminal keeps running.
-pub async fn hide(
-    State(daemon): State<Arc<Daemon>>,
-    Path(terminal_id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if !authorized(&daemon, &headers) {
-        return unauthorized();
-    }
+pub async fn hide(State(daemon): State<Arc<Daemon>>, Path(terminal_id): Path<String>) -> Response {
     if daemon.registry.get(&terminal_id).is_some() {
         daemon
             .registry
@@ -327,12 +286,8 @@ pub async fn hide(
 pub async fn search(
     State(daemon): State<Arc<Daemon>>,
     Path(terminal_id): Path<String>,
-    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if !authorized(&daemon, &headers) {
-        return unauthorized();
-    }
     let Some(needle) = query.get("query").filter(|q| !q.is_empty()) else {
         return invalid("query is required");
     };
@@ -376,11 +331,7 @@ pub async fn search(
 pub async fn summary(
     State(daemon): State<Arc<Daemon>>,
     Path(terminal_id): Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    if !authorized(&daemon, &headers) {
-        return unauthorized();
-    }
     let Some(session) = daemon.registry.get(&terminal_id) else {
         return error(StatusCode::NOT_FOUND, "Terminal not found");
     };
@@ -408,18 +359,6 @@ pub async fn not_found() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_token_comes_from_the_header_or_the_freshell_cookie() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            "a=1; freshell-auth=tok%2Ben; b=2".parse().expect("header"),
-        );
-        assert_eq!(presented_token(&headers).as_deref(), Some("tok+en"));
-        headers.insert("x-auth-token", "direct".parse().expect("header"));
-        assert_eq!(presented_token(&headers).as_deref(), Some("direct"));
-    }
 
     #[test]
     fn plain_lines_drop_escapes_and_carriage_returns() {

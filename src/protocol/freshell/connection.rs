@@ -43,6 +43,7 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
             sink,
             Arc::clone(&wake),
             Arc::clone(&daemon.registry),
+            daemon.upstream.as_ref().map(|u| u.ui_commands.clone()),
             daemon.config.server.ping_interval(),
             Arc::clone(&awaiting_pong),
             daemon.shutdown_signal(),
@@ -252,7 +253,15 @@ impl Connection {
             }
             ClientMessage::Tolerated(kind) => {
                 match &self.upstream {
-                    Some(upstream) => upstream.forward(text),
+                    Some(upstream) => {
+                        if kind == "ui.layout.sync" && !self.read_only() {
+                            // The agent API's pane targets (`upstream::agent_api`).
+                            if let Some(front) = &self.daemon.upstream {
+                                front.layout.update_from_browser(text);
+                            }
+                        }
+                        upstream.forward(text)
+                    }
                     None => tracing::trace!(kind, "ignoring a non-terminal message"),
                 }
                 Flow::Continue

@@ -23,6 +23,7 @@ use super::output_encoding::{pack_runs, OutputEnvelope, Source};
 use crate::registry;
 use crate::session::{now_ms, ActivityEvent};
 use crate::session::{Resync, SkipReason, Viewer, ViewerEvent};
+use crate::upstream::ui_commands::UiCommands;
 
 /// Output pulled from one attachment before moving to the next, so panes on
 /// one socket share it fairly.
@@ -141,6 +142,8 @@ pub struct SocketWriter {
     attachments: VecDeque<Attachment>,
     wake: Arc<Notify>,
     registry: Arc<registry::Registry>,
+    /// In front of freshell: layout changes for the browser.
+    ui_commands: Option<UiCommands>,
     /// Daemon-wide news, once the client is authenticated.
     news: Option<News>,
     ping_interval: Duration,
@@ -148,10 +151,12 @@ pub struct SocketWriter {
     shutdown: watch::Receiver<bool>,
 }
 
-/// What every authenticated client hears: list changes and agent activity.
+/// What every authenticated client hears: list changes, agent activity
+/// and, in front of freshell, layout commands.
 struct News {
     changes: broadcast::Receiver<registry::TerminalsChanged>,
     activity: broadcast::Receiver<ActivityEvent>,
+    ui_commands: Option<broadcast::Receiver<String>>,
 }
 
 /// Something other than output or a command that the writer must act on.
@@ -159,6 +164,8 @@ enum Event {
     PingDue,
     Changed(registry::TerminalsChanged),
     Activity(ActivityEvent),
+    /// A pre-encoded `ui.command`.
+    UiCommand(String),
     Shutdown,
 }
 
@@ -173,6 +180,7 @@ impl SocketWriter {
         sink: SplitSink<WebSocket, Message>,
         wake: Arc<Notify>,
         registry: Arc<registry::Registry>,
+        ui_commands: Option<UiCommands>,
         ping_interval: Duration,
         awaiting_pong: Arc<AtomicBool>,
         shutdown: watch::Receiver<bool>,
@@ -191,6 +199,7 @@ impl SocketWriter {
             attachments: VecDeque::new(),
             wake,
             registry,
+            ui_commands,
             news: None,
             ping_interval,
             awaiting_pong,
@@ -290,6 +299,7 @@ impl SocketWriter {
                 self.write_text(message).await
             }
             Event::Activity(event) => self.write_text(activity_message(&event)).await,
+            Event::UiCommand(text) => self.write_text(text).await,
             Event::Shutdown => {
                 self.close(4009, "Server shutting down").await;
                 Err(Stop::Closed)
@@ -329,6 +339,7 @@ impl SocketWriter {
                     self.news = Some(News {
                         changes: self.registry.subscribe(),
                         activity: self.registry.subscribe_activity(),
+                        ui_commands: self.ui_commands.as_ref().map(UiCommands::subscribe),
                     });
                 }
                 Ok(())
@@ -429,7 +440,12 @@ impl SocketWriter {
 /// The next piece of news (a client that fell behind skips what it missed:
 /// the list is re-read on the next change, activity on the next list).
 async fn recv_news(news: &mut Option<News>) -> Event {
-    let Some(News { changes, activity }) = news else {
+    let Some(News {
+        changes,
+        activity,
+        ui_commands,
+    }) = news
+    else {
         return std::future::pending().await;
     };
     loop {
@@ -444,7 +460,22 @@ async fn recv_news(news: &mut Option<News>) -> Event {
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
             },
+            command = recv_optional(ui_commands) => match command {
+                Ok(text) => return Event::UiCommand(text),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+            },
         }
+    }
+}
+
+/// The next message of a channel a client may not have.
+async fn recv_optional(
+    receiver: &mut Option<broadcast::Receiver<String>>,
+) -> Result<String, broadcast::error::RecvError> {
+    match receiver {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 
