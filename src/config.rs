@@ -18,6 +18,28 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub reaper: ReaperConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
+    pub freshell: FreshellConfig,
+}
+
+/// In front of freshell (`--freshell-upstream`): how agents reach
+/// freshell's MCP tool, which freshell itself gives every claude and codex.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FreshellConfig {
+    /// freshell's MCP server script (`dist/server/mcp/server.js` in its
+    /// built checkout). Unset: agents start without freshell's tool.
+    pub mcp_server: Option<String>,
+    /// The program that runs it.
+    pub node: String,
+}
+
+impl Default for FreshellConfig {
+    fn default() -> Self {
+        Self {
+            mcp_server: None,
+            node: "node".to_owned(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -79,6 +79,16 @@ pub enum LaunchKind {
     Resume { session_id: String },
 }
 
+/// How a mode's program is given an MCP server on its command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum McpStyle {
+    None,
+    /// A JSON config file named by this flag (claude's `--mcp-config`).
+    ConfigFileFlag(&'static str),
+    /// TOML overrides `-c mcp_servers.<name>.…` (codex).
+    CodexOverrides,
+}
+
 #[derive(Clone, Debug)]
 pub struct Provider {
     pub mode: String,
@@ -91,6 +101,8 @@ pub struct Provider {
     pub session_ids: SessionIdRule,
     /// The server picks the session id of a fresh start (claude's `--session-id`).
     pub server_assigns_session_id: bool,
+    /// How the program takes an MCP server (freshell's tool, in front mode).
+    pub mcp_style: McpStyle,
 }
 
 /// What the caller knows about the terminal being launched.
@@ -102,6 +114,11 @@ pub struct LaunchRequest<'a> {
     pub pane_id: Option<&'a str>,
     pub cols: u16,
     pub rows: u16,
+    /// Arguments after the leading ones, before the fresh/resume tail
+    /// (freshell's MCP tool, in front mode).
+    pub extra_args: &'a [String],
+    /// Environment on top of ptyhub's own (`FRESHELL_URL`, … in front mode).
+    pub extra_env: &'a [(OsString, OsString)],
 }
 
 impl Provider {
@@ -122,6 +139,7 @@ impl Provider {
             ),
         };
         let mut args: Vec<OsString> = self.leading_args.iter().map(OsString::from).collect();
+        args.extend(request.extra_args.iter().map(OsString::from));
         for arg in tail {
             match session_id {
                 Some(id) => args.push(arg.replace("{session_id}", id).into()),
@@ -144,6 +162,7 @@ impl Provider {
         if let Some(pane) = request.pane_id {
             env_set.push(("FRESHELL_PANE_ID".into(), pane.into()));
         }
+        env_set.extend(request.extra_env.iter().cloned());
         LaunchSpec {
             program: self.program.clone().into(),
             args,
@@ -215,6 +234,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             resume_args: None,
             session_ids: SessionIdRule::Token,
             server_assigns_session_id: false,
+            mcp_style: McpStyle::None,
         },
         "claude" => Provider {
             mode: "claude".into(),
@@ -225,6 +245,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             resume_args: Some(strings(&["--resume", "{session_id}"])),
             session_ids: SessionIdRule::Uuid,
             server_assigns_session_id: true,
+            mcp_style: McpStyle::ConfigFileFlag("--mcp-config"),
         },
         "codex" => Provider {
             mode: "codex".into(),
@@ -235,6 +256,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             resume_args: Some(strings(&["resume", "{session_id}"])),
             session_ids: SessionIdRule::Uuid,
             server_assigns_session_id: false,
+            mcp_style: McpStyle::CodexOverrides,
         },
         "opencode" => Provider {
             mode: "opencode".into(),
@@ -245,6 +267,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             resume_args: Some(strings(&["--session", "{session_id}"])),
             session_ids: SessionIdRule::Token,
             server_assigns_session_id: false,
+            mcp_style: McpStyle::None,
         },
         _ => return None,
     };
@@ -294,6 +317,7 @@ fn custom_provider(mode: &str) -> Provider {
         resume_args: None,
         session_ids: SessionIdRule::Token,
         server_assigns_session_id: false,
+        mcp_style: McpStyle::None,
     }
 }
 
@@ -331,6 +355,8 @@ mod tests {
             pane_id: None,
             cols: 80,
             rows: 24,
+            extra_args: &[],
+            extra_env: &[],
         }
     }
 

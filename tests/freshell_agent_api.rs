@@ -374,7 +374,9 @@ async fn agent_panes_of_one_session_share_one_process() {
 
     assert_eq!(split["terminalId"], first["terminalId"]);
     assert_eq!(again["terminalId"], first["terminalId"]);
-    // Every process was started before the last answer; each is alive now.
+    // Every process was started before the last answer: once one has written its ledger
+    // line, a second would be alive too.
+    started_with(&daemon, session_id).await;
     assert_eq!(
         daemon.live_agents_mentioning(session_id).len(),
         1,
@@ -468,4 +470,122 @@ async fn agent_terminals_survive_a_restart_of_freshell() {
     )
     .await;
     assert_ptyhubs_child(&daemon, tab["terminalId"].as_str().unwrap());
+}
+
+/// Waits for the fake agent's ledger to show a start whose argv mentions `marker`.
+async fn started_with(daemon: &Daemon, marker: &str) -> LedgerEntry {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(entry) = daemon.spawns_mentioning(marker).into_iter().next() {
+            return entry;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no start mentioning {marker}: {:#?}",
+            daemon.ledger()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminals_reach_the_agent_api_through_their_environment_as_in_freshell() {
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+
+    // A shell started through the API finds the API in its environment and opens a tab with
+    // it, as freshell's CLI and MCP tool do from inside a pane.
+    let script = r#"import json, os, urllib.request
+request = urllib.request.Request(os.environ["FRESHELL_URL"] + "/api/tabs", method="POST",
+    data=json.dumps({"name": "from-inside"}).encode(),
+    headers={"x-auth-token": os.environ["FRESHELL_TOKEN"], "content-type": "application/json"})
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+print("inner-tab", json.load(opener.open(request))["data"]["terminalId"])"#;
+    std::fs::write(daemon.scratch_dir("inside").join("open_tab.py"), script).unwrap();
+    let command = format!(
+        "echo \"fresh=$FRESHELL url=$FRESHELL_URL\"; python3 {}",
+        daemon.scratch_dir("inside").join("open_tab.py").display()
+    );
+    let data = ok(
+        &daemon,
+        "POST",
+        "/api/run",
+        json!({"command": command, "capture": true}),
+    )
+    .await;
+    let output = data["output"].as_str().unwrap();
+    assert!(
+        output.contains(&format!("fresh=1 url=http://127.0.0.1:{}", daemon.port)),
+        "FRESHELL and FRESHELL_URL point at ptyhub: {output:?}"
+    );
+    let inner = output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("inner-tab "))
+        .unwrap_or_else(|| panic!("the inner call answered: {output:?}"));
+    assert_ptyhubs_child(&daemon, inner);
+    nothing_reached_freshell_under(&fake, &["/api/tabs", "/api/run"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_and_codex_get_freshells_mcp_tool_when_it_is_configured() {
+    let fake = FakeFreshell::start();
+    let config = r#"
+[freshell]
+mcp_server = "/opt/freshell/dist/server/mcp/server.js"
+"#;
+    let daemon = Daemon::start_with_args_and_token(
+        config,
+        &["--freshell-upstream", &fake.url()],
+        &fake.token(),
+    );
+
+    let claude = ok(&daemon, "POST", "/api/tabs", json!({"mode": "claude"})).await;
+    let claude_id = claude["terminalId"].as_str().unwrap();
+    let started = started_with(&daemon, "--mcp-config").await;
+    let flag = started
+        .argv
+        .iter()
+        .position(|a| a == "--mcp-config")
+        .unwrap();
+    let config_file = std::path::PathBuf::from(&started.argv[flag + 1]);
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_file).unwrap()).unwrap();
+    assert_eq!(
+        written,
+        json!({"mcpServers": {"freshell": {"command": "node", "args": ["/opt/freshell/dist/server/mcp/server.js"]}}})
+    );
+    assert!(
+        config_file.to_string_lossy().contains(claude_id),
+        "one file per terminal: {config_file:?}"
+    );
+
+    ok(&daemon, "POST", "/api/tabs", json!({"mode": "codex"})).await;
+    let codex = started_with(&daemon, "mcp_servers.freshell.args=").await;
+    assert!(
+        codex
+            .argv
+            .iter()
+            .any(|a| a == "mcp_servers.freshell.args=[\"/opt/freshell/dist/server/mcp/server.js\"]"),
+        "{:?}",
+        codex.argv
+    );
+
+    // The file goes with the terminal.
+    let mut browser = Browser::open(&daemon).await;
+    browser.handshake().await;
+    browser
+        .send(&json!({"type": "terminal.kill", "terminalId": claude_id}))
+        .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while config_file.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{config_file:?} outlived its terminal"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        common::http::api_session(&daemon, claude_id).is_none_or(|s| s["status"] == "exited"),
+        "the terminal is gone"
+    );
 }

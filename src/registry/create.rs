@@ -190,6 +190,18 @@ impl Registry {
     ) -> Result<Arc<Session>, CreateError> {
         let terminal_id = uuid::Uuid::new_v4().simple().to_string();
         let sessions = &self.config.sessions;
+        let (extra_args, extra_env) = match self.agent_api_link.get() {
+            Some(link) => (
+                link.mcp_args(provider.mcp_style, &terminal_id)
+                    .map_err(|e| {
+                        CreateError::SpawnFailed(format!(
+                            "cannot write the MCP config for freshell's tool: {e}"
+                        ))
+                    })?,
+                link.env(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         let spec = provider.launch_spec(&LaunchRequest {
             kind: launch,
             cwd: request.cwd.as_deref(),
@@ -198,7 +210,10 @@ impl Registry {
             pane_id: request.pane_id.as_deref(),
             cols: sessions.initial_cols,
             rows: sessions.initial_rows,
+            extra_args: &extra_args,
+            extra_env: &extra_env,
         });
+        let info_terminal_id = terminal_id.clone();
         let info = SessionInfo {
             stream_id: format!("stream-{}", uuid::Uuid::new_v4().simple()),
             mode: provider.mode.clone(),
@@ -214,7 +229,12 @@ impl Registry {
             self.session_config,
             Some(self.activity.clone()),
         )
-        .map_err(|e| CreateError::SpawnFailed(e.to_string()))?;
+        .map_err(|e| {
+            if let Some(link) = self.agent_api_link.get() {
+                link.forget(&info_terminal_id);
+            }
+            CreateError::SpawnFailed(e.to_string())
+        })?;
         tracing::info!(
             terminal = %session.terminal_id(),
             mode = %provider.mode,

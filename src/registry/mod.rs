@@ -7,6 +7,7 @@
 mod accounting;
 mod activity_sweep;
 mod admission;
+mod agent_api_link;
 mod counters;
 mod create;
 mod labels;
@@ -30,6 +31,7 @@ use crate::session::{activity_channel, ActivityEvent, Session, SessionConfig, Se
 
 pub use accounting::Accounting;
 pub use admission::{MemoryPicture, Refusal};
+pub use agent_api_link::{AgentApiLink, McpServer};
 pub use counters::{Counters, LabeledCounter};
 pub use create::{CreateError, CreateOutcome, CreateRequest};
 pub use labels::TerminalLabels;
@@ -68,6 +70,8 @@ pub struct Registry {
     /// Every tracked agent's activity changes (`session/activity.rs`).
     activity: broadcast::Sender<ActivityEvent>,
     shutting_down: AtomicBool,
+    /// In front of freshell: how terminals reach its agent API.
+    agent_api_link: std::sync::OnceLock<AgentApiLink>,
 }
 
 impl Registry {
@@ -93,7 +97,14 @@ impl Registry {
             changes,
             activity: activity_channel(),
             shutting_down: AtomicBool::new(false),
+            agent_api_link: std::sync::OnceLock::new(),
         })
+    }
+
+    /// From now on, terminals get what reaches freshell's agent API
+    /// (`agent_api_link.rs`). Set once, before serving.
+    pub fn link_agent_api(&self, link: AgentApiLink) {
+        let _ = self.agent_api_link.set(link);
     }
 
     pub fn config(&self) -> &Config {
@@ -182,6 +193,9 @@ impl Registry {
     /// Releases an exited terminal's dedupe keys and retires old records.
     fn on_exit(&self, session: &Arc<Session>) {
         let id = session.terminal_id();
+        if let Some(link) = self.agent_api_link.get() {
+            link.forget(id);
+        }
         if let Some(session_ref) = &session.info().session_ref {
             self.owners.remove_if(session_ref, |_, owner| owner == id);
         }

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::daemon::{Daemon, Tokens};
 use crate::protocol::freshell;
 use crate::registry::Registry;
+use crate::registry::{AgentApiLink, McpServer};
 use crate::session::SessionConfig;
 use crate::state_dir::{DaemonRecord, StateDir};
 use crate::upstream::{Upstream, UpstreamAddress};
@@ -127,6 +128,24 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", options.listen))?;
     let bound = listener.local_addr()?;
     let url = format!("http://{bound}/");
+    if daemon.upstream.is_some() {
+        // Terminals reach freshell's agent API as freshell's own do, at
+        // ptyhub's address (which answers it).
+        registry.link_agent_api(AgentApiLink {
+            url: format!("http://{bound}"),
+            token: daemon.token().to_owned(),
+            mcp_server: daemon
+                .config
+                .freshell
+                .mcp_server
+                .as_ref()
+                .map(|script| McpServer {
+                    command: daemon.config.freshell.node.clone(),
+                    args: vec![script.clone()],
+                }),
+            mcp_config_dir: state_dir.path().join("mcp"),
+        });
+    }
     let ready_url = format!("{url}?token={}", daemon.token());
     state_dir
         .write_daemon_record(&DaemonRecord {
