@@ -5,6 +5,8 @@
 //! else. Client strings (session ids, cwd, tab ids) only ever become single
 //! argv entries or environment values — never shell text.
 
+pub mod codex_sessions;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -79,6 +81,16 @@ pub enum LaunchKind {
     Resume { session_id: String },
 }
 
+/// Where a CLI that picks its own session id writes it down, so the
+/// terminal can be bound to its session later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionFinder {
+    /// Fresh starts are launched with their id, or have no sessions.
+    None,
+    /// codex's rollout files (`codex_sessions.rs`).
+    CodexRollouts,
+}
+
 /// How a mode's program is given an MCP server on its command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum McpStyle {
@@ -103,6 +115,8 @@ pub struct Provider {
     pub server_assigns_session_id: bool,
     /// How the program takes an MCP server (freshell's tool, in front mode).
     pub mcp_style: McpStyle,
+    /// How a fresh start's session is found when the CLI picks its id.
+    pub session_finder: SessionFinder,
 }
 
 /// What the caller knows about the terminal being launched.
@@ -235,6 +249,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             session_ids: SessionIdRule::Token,
             server_assigns_session_id: false,
             mcp_style: McpStyle::None,
+            session_finder: SessionFinder::None,
         },
         "claude" => Provider {
             mode: "claude".into(),
@@ -246,6 +261,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             session_ids: SessionIdRule::Uuid,
             server_assigns_session_id: true,
             mcp_style: McpStyle::ConfigFileFlag("--mcp-config"),
+            session_finder: SessionFinder::None,
         },
         "codex" => Provider {
             mode: "codex".into(),
@@ -257,6 +273,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             session_ids: SessionIdRule::Uuid,
             server_assigns_session_id: false,
             mcp_style: McpStyle::CodexOverrides,
+            session_finder: SessionFinder::CodexRollouts,
         },
         "opencode" => Provider {
             mode: "opencode".into(),
@@ -268,6 +285,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             session_ids: SessionIdRule::Token,
             server_assigns_session_id: false,
             mcp_style: McpStyle::None,
+            session_finder: SessionFinder::None,
         },
         _ => return None,
     };
@@ -318,6 +336,7 @@ fn custom_provider(mode: &str) -> Provider {
         session_ids: SessionIdRule::Token,
         server_assigns_session_id: false,
         mcp_style: McpStyle::None,
+        session_finder: SessionFinder::None,
     }
 }
 

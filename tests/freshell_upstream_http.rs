@@ -730,3 +730,107 @@ async fn freshells_terminal_routes_share_one_token_layer_and_changes_read_back()
     );
     assert!(fake.requests_under("/api/terminals").is_empty());
 }
+
+/// freshell's session directory and directory suggestions come from freshell, with ptyhub's
+/// terminals in them: an indexed session running in ptyhub is marked running, an agent
+/// terminal freshell has not indexed is a live-only entry, running terminals' directories
+/// are suggested first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_directory_and_candidate_dirs_show_ptyhubs_terminals() {
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+    let json_type: (&str, &[u8]) = ("content-type", b"application/json");
+    let workdir = daemon.scratch_dir("codex-project");
+    let workdir = workdir.to_str().unwrap();
+    let create = |body: serde_json::Value| {
+        let daemon = &daemon;
+        async move {
+            let reply = http(
+                daemon,
+                "POST",
+                "/api/tabs",
+                &[auth(daemon), json_type],
+                body.to_string().into_bytes(),
+            )
+            .await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            reply.json()["data"]["terminalId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let claude = create(json!({"mode": "claude", "sessionRef": {"provider": "claude", "sessionId": INDEXED_CLAUDE_SESSION}})).await;
+    let codex = create(json!({"mode": "codex", "cwd": workdir})).await;
+    create(json!({"mode": "shell"})).await;
+
+    let page = http(
+        &daemon,
+        "GET",
+        "/api/session-directory?priority=visible",
+        &[auth(&daemon)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.served_by_freshell(), "freshell's answer, amended");
+    let page = page.json();
+    let items = page["items"].as_array().expect("items");
+    let find = |session_id: &str| {
+        items
+            .iter()
+            .find(|i| i["sessionId"] == session_id)
+            .unwrap_or_else(|| panic!("{session_id} listed: {items:#?}"))
+    };
+    assert_eq!(find(INDEXED_CLAUDE_SESSION)["isRunning"], true);
+    assert_eq!(
+        find(INDEXED_CLAUDE_SESSION)["runningTerminalId"],
+        claude.as_str()
+    );
+    assert_eq!(find(INDEXED_IDLE_SESSION)["isRunning"], false);
+    let live = find(&format!("terminal:{codex}"));
+    assert_eq!(live["liveTerminalOnly"], true);
+    assert_eq!(live["provider"], "codex");
+    assert_eq!(live["runningTerminalId"], codex.as_str());
+    assert_eq!(live["cwd"], workdir);
+    assert_eq!(
+        items.len(),
+        3,
+        "no entry for a shell, none twice: {items:#?}"
+    );
+    assert_eq!(page["revision"], 7, "freshell's other fields are kept");
+
+    let later = http(
+        &daemon,
+        "GET",
+        "/api/session-directory?priority=visible&cursor=c1",
+        &[auth(&daemon)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(
+        later.json()["items"].as_array().unwrap().len(),
+        2,
+        "live-only entries on the first page only"
+    );
+
+    let dirs = http(
+        &daemon,
+        "GET",
+        "/api/files/candidate-dirs",
+        &[auth(&daemon)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(dirs.status, 200, "{}", dirs.text());
+    let dirs: Vec<String> = serde_json::from_value(dirs.json()["directories"].clone()).unwrap();
+    let at = |dir: &str| {
+        dirs.iter()
+            .position(|d| d == dir)
+            .unwrap_or_else(|| panic!("{dir} in {dirs:?}"))
+    };
+    assert!(at(workdir) < at(INDEXED_PROJECT), "{dirs:?}");
+    at("/srv/recent");
+    let unique: std::collections::HashSet<&String> = dirs.iter().collect();
+    assert_eq!(unique.len(), dirs.len(), "no directory twice: {dirs:?}");
+}

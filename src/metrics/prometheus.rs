@@ -115,7 +115,7 @@ pub fn render(registry: &Registry) -> String {
         let figures = by_provider.entry(info.mode.clone()).or_default();
         figures.sessions += 1;
         figures.viewers += session.viewer_count() as i64;
-        if info.session_ref.is_none() {
+        if session.session_ref().is_none() {
             figures.without_session_ref += 1;
         }
         match session.activity().map(|a| a.phase) {

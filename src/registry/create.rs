@@ -239,7 +239,7 @@ impl Registry {
             terminal = %session.terminal_id(),
             mode = %provider.mode,
             pid = ?session.pid(),
-            session_ref = ?session.info().session_ref,
+            session_ref = ?session.session_ref(),
             "spawned"
         );
         Ok(session)

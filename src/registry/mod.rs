@@ -11,6 +11,7 @@ mod agent_api_link;
 mod counters;
 mod create;
 mod labels;
+mod late_binding;
 mod periodic;
 mod persistence;
 mod reaper;
@@ -35,6 +36,7 @@ pub use agent_api_link::{AgentApiLink, McpServer};
 pub use counters::{Counters, LabeledCounter};
 pub use create::{CreateError, CreateOutcome, CreateRequest};
 pub use labels::TerminalLabels;
+pub use late_binding::Association;
 pub use persistence::RememberedSession;
 
 /// A change every connected client should hear about.
@@ -72,6 +74,8 @@ pub struct Registry {
     shutting_down: AtomicBool,
     /// In front of freshell: how terminals reach its agent API.
     agent_api_link: std::sync::OnceLock<AgentApiLink>,
+    /// Terminals bound late to the session their CLI chose (`late_binding.rs`).
+    associations: broadcast::Sender<Association>,
 }
 
 impl Registry {
@@ -98,6 +102,7 @@ impl Registry {
             activity: activity_channel(),
             shutting_down: AtomicBool::new(false),
             agent_api_link: std::sync::OnceLock::new(),
+            associations: late_binding::association_channel(),
         })
     }
 
@@ -176,7 +181,7 @@ impl Registry {
 
     fn register(self: &Arc<Self>, session: Arc<Session>, request_id: &str) {
         let id = session.terminal_id().to_owned();
-        if let Some(session_ref) = &session.info().session_ref {
+        if let Some(session_ref) = session.session_ref() {
             self.owners.insert(session_ref.clone(), id.clone());
             self.wake_dormant(session_ref);
             self.state_changed();
@@ -196,7 +201,7 @@ impl Registry {
         if let Some(link) = self.agent_api_link.get() {
             link.forget(id);
         }
-        if let Some(session_ref) = &session.info().session_ref {
+        if let Some(session_ref) = session.session_ref() {
             self.owners.remove_if(session_ref, |_, owner| owner == id);
         }
         self.request_ids.retain(|_, terminal| terminal != id);
@@ -211,13 +216,13 @@ impl Registry {
             self.terminals.remove(&old);
             self.labels.remove(&old);
         }
-        if session.info().session_ref.is_some() {
+        if session.session_ref().is_some() {
             self.state_changed();
         }
         let (resyncs, skipped_bytes) = session.viewer_drops();
         self.counters.retire_viewer_drops(resyncs, skipped_bytes);
         // Only a session that ended unwatched needs clients to act on it.
-        if session.viewer_count() == 0 && session.info().session_ref.is_some() {
+        if session.viewer_count() == 0 && session.session_ref().is_some() {
             self.announce_change(vec![id.to_owned()]);
         }
     }

@@ -94,7 +94,7 @@ fn move_aside(path: &Path, why: &str) {
 
 fn remembered(registry: &Registry, session: &Session) -> Option<RememberedSession> {
     let info = session.info();
-    let session_ref = info.session_ref.as_ref()?;
+    let session_ref = session.session_ref()?;
     Some(RememberedSession {
         terminal_id: info.terminal_id.clone(),
         provider: session_ref.provider.clone(),

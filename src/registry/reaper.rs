@@ -52,7 +52,7 @@ impl Registry {
             tracing::info!(
                 terminal = %session.terminal_id(),
                 mode = %session.info().mode,
-                session_ref = ?session.info().session_ref,
+                session_ref = ?session.session_ref(),
                 idle_ms = now_ms().saturating_sub(session.last_meaningful_activity_ms()),
                 freed_processes = freed.processes,
                 freed_rss_bytes = freed.rss_bytes,

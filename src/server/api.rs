@@ -74,7 +74,7 @@ impl SessionRecord {
             }
             .to_owned(),
             exit_code: session.exit_code(),
-            session_ref: info.session_ref.clone(),
+            session_ref: session.session_ref().cloned(),
             viewers: session.viewer_count(),
             pid: session.pid(),
             created_at: info.created_at_ms,
@@ -84,7 +84,7 @@ impl SessionRecord {
             rss_bytes: usage.map(|u| u.rss_bytes),
             pss_bytes: usage.and_then(|u| u.pss_bytes),
             detached_since: session.detached_since_ms().filter(|_| session.is_running()),
-            resumable: !session.is_running() && info.session_ref.is_some(),
+            resumable: !session.is_running() && session.session_ref().is_some(),
             screen_resting: session.screen_is_resting(),
             activity: session.activity().map(|a| a.phase.as_str().to_owned()),
             size_policy: session.is_running().then(|| session.size_policy()),

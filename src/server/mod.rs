@@ -86,6 +86,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     registry.start_reaper();
     registry.start_resting_quiet_screens();
     registry.start_activity_sweep();
+    registry.start_session_locator();
     let upstream = match &options.freshell_upstream {
         Some(url) => Some(Upstream::new(
             UpstreamAddress::parse(url).map_err(anyhow::Error::msg)?,

@@ -21,7 +21,7 @@ use axum::middleware;
 
 use super::{api, auth, web_client, websocket};
 use crate::daemon::{Access, Daemon};
-use crate::upstream::{agent_api, freshell_auth, terminals_api};
+use crate::upstream::{agent_api, directory, freshell_auth, terminals_api};
 
 pub fn router(daemon: Arc<Daemon>) -> Router {
     let guarded = Router::new()
@@ -72,6 +72,8 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
                 "/api/ai/terminals/{terminal_id}/summary",
                 post(terminals_api::summary),
             )
+            .route("/api/session-directory", get(directory::session_directory))
+            .route("/api/files/candidate-dirs", get(directory::candidate_dirs))
             .merge(agent_api::routes())
             .route_layer(middleware::from_fn_with_state(
                 Arc::clone(&daemon),

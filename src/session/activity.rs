@@ -112,7 +112,7 @@ impl Session {
         let _ = events.send(ActivityEvent {
             terminal_id: self.info.terminal_id.clone(),
             provider: self.info.mode.clone(),
-            session_id: self.info.session_ref.as_ref().map(|r| r.session_id.clone()),
+            session_id: self.session_ref().map(|r| r.session_id.clone()),
             change,
         });
     }

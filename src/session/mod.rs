@@ -80,6 +80,8 @@ pub struct SessionInfo {
     pub mode: String,
     pub title: String,
     pub cwd: Option<String>,
+    /// The provider session it was launched for (a CLI that picks its own
+    /// id is bound later: `Session::session_ref`).
     pub session_ref: Option<SessionRef>,
     pub created_at_ms: u64,
 }
@@ -141,6 +143,8 @@ pub struct Session {
     turns: Option<Mutex<turn_tracker::TurnTracker>>,
     /// Where activity changes go (`None`: nowhere, as in benchmarks).
     activity_events: Option<tokio::sync::broadcast::Sender<ActivityEvent>>,
+    /// The provider session, once found for a CLI that chose its own id.
+    bound_later: std::sync::OnceLock<SessionRef>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -191,6 +195,7 @@ impl Session {
                 .contains(&info.mode.as_str())
                 .then(|| Mutex::new(turn_tracker::TurnTracker::new(info.created_at_ms))),
             activity_events,
+            bound_later: std::sync::OnceLock::new(),
             runtime: tokio::runtime::Handle::current(),
             info,
         });
@@ -374,6 +379,20 @@ impl Session {
 
     pub fn terminal_id(&self) -> &str {
         &self.info.terminal_id
+    }
+
+    /// The provider session this terminal runs: the one it was launched
+    /// for, or the one found later for a CLI that chose its own id.
+    pub fn session_ref(&self) -> Option<&SessionRef> {
+        self.info
+            .session_ref
+            .as_ref()
+            .or_else(|| self.bound_later.get())
+    }
+
+    /// Records the session a CLI chose for itself; false if it already has one.
+    pub fn bind_session(&self, session_ref: SessionRef) -> bool {
+        self.session_ref().is_none() && self.bound_later.set(session_ref).is_ok()
     }
 
     pub fn pid(&self) -> Option<u32> {

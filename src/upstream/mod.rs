@@ -11,11 +11,14 @@
 //! - `agent_api`: freshell's agent API (`/api/run`, `/api/tabs`,
 //!   `/api/panes/…`), creating and driving ptyhub's terminals, with the
 //!   layout left to the browsers (`ui_commands`);
+//! - `directory`: freshell's session directory and directory suggestions,
+//!   amended with ptyhub's running terminals;
 //! - `freshell_auth`: the one token layer over the routes ptyhub answers;
 //! - the `/ws` bridge lives with the freshell adapter
 //!   (`protocol::freshell::upstream_link`).
 
 pub mod agent_api;
+pub mod directory;
 pub mod freshell_auth;
 pub mod http_proxy;
 pub mod terminals_api;

@@ -84,7 +84,7 @@ fn directory_item(daemon: &Daemon, session: &Session) -> Value {
         item.insert("description".into(), json!(description));
     }
     item.insert("mode".into(), json!(info.mode));
-    if let Some(session_ref) = info.session_ref.as_ref().filter(|_| session.is_running()) {
+    if let Some(session_ref) = session.session_ref().filter(|_| session.is_running()) {
         item.insert("sessionRef".into(), json!(session_ref));
     }
     item.insert("createdAt".into(), json!(info.created_at_ms));
@@ -253,7 +253,7 @@ pub async fn patch(
         });
     }
     if let (Some(title), Some(session), Some(upstream)) = (&title, &session, &daemon.upstream) {
-        if let Some(session_ref) = &session.info().session_ref {
+        if let Some(session_ref) = session.session_ref() {
             // Renaming a terminal renames its session in freshell's sidebar.
             upstream.rename_session(session_ref, title, daemon.token());
         }

@@ -185,6 +185,10 @@ impl Daemon {
         let config_path = root.join("config.toml");
         let log_path = root.join(format!("{}.log", fresh_id("daemon")));
         std::fs::create_dir_all(&state_dir).unwrap();
+        // Codex's session files (rollouts) of this daemon's terminals, kept apart from the
+        // machine's own: the daemon looks there to bind a fresh codex to its session.
+        let codex_home = root.join("codex-home");
+        std::fs::create_dir_all(&codex_home).unwrap();
         std::fs::write(&config_path, merged_config(&config_extra)).unwrap();
         let marker = format!("PTYHUB_TEST_MARKER={}", uuid::Uuid::new_v4());
 
@@ -199,6 +203,7 @@ impl Daemon {
             .args(&extra_args)
             .env("AUTH_TOKEN", &token)
             .env("PTYHUB_FAKE_LEDGER", &ledger_path)
+            .env("CODEX_HOME", &codex_home)
             .env(
                 marker.split_once('=').unwrap().0,
                 marker.split_once('=').unwrap().1,

@@ -393,7 +393,7 @@ impl Connection {
                             terminal_id: session.terminal_id().to_owned(),
                             created_at: session.info().created_at_ms,
                             cwd: session.info().cwd.clone(),
-                            session_ref: session.info().session_ref.clone(),
+                            session_ref: session.session_ref().cloned(),
                         });
                         (reply, true)
                     }
@@ -499,7 +499,7 @@ impl Connection {
             geometry_epoch: geometry.epoch,
             geometry_authority: geometry.authority.into(),
             attach_request_id: attach_request_id.clone(),
-            session_ref: info.session_ref.clone(),
+            session_ref: session.session_ref().cloned(),
         })];
         // A fresh xterm that will not see the stream's start (and gets no
         // repaint, which carries its own modes) needs the modes re-entered.

@@ -235,6 +235,16 @@ pub struct TerminalsChanged {
     pub recoverable_terminal_ids: Vec<String>,
 }
 
+/// A terminal was bound to the session its CLI chose (spec §6.11).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAssociated {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub terminal_id: String,
+    pub session_ref: SessionRef,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pong {

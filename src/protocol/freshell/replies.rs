@@ -19,7 +19,7 @@ pub fn inventory_record(session: &Session, title: String) -> InventoryTerminal {
         created_at: info.created_at_ms,
         last_activity_at: session.last_activity_ms(),
         cwd: info.cwd.clone(),
-        session_ref: info.session_ref.clone(),
+        session_ref: session.session_ref().cloned(),
     }
 }
 

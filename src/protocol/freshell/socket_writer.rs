@@ -18,7 +18,7 @@ use futures_util::{FutureExt, SinkExt};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use super::activity_messages::activity_message;
-use super::outbound::{self, Detached, Exit, OutputGap, TerminalsChanged};
+use super::outbound::{self, Detached, Exit, OutputGap, SessionAssociated, TerminalsChanged};
 use super::output_encoding::{pack_runs, OutputEnvelope, Source};
 use crate::registry;
 use crate::session::{now_ms, ActivityEvent};
@@ -156,6 +156,7 @@ pub struct SocketWriter {
 struct News {
     changes: broadcast::Receiver<registry::TerminalsChanged>,
     activity: broadcast::Receiver<ActivityEvent>,
+    associations: broadcast::Receiver<registry::Association>,
     ui_commands: Option<broadcast::Receiver<String>>,
 }
 
@@ -164,6 +165,7 @@ enum Event {
     PingDue,
     Changed(registry::TerminalsChanged),
     Activity(ActivityEvent),
+    Associated(registry::Association),
     /// A pre-encoded `ui.command`.
     UiCommand(String),
     Shutdown,
@@ -300,6 +302,14 @@ impl SocketWriter {
             }
             Event::Activity(event) => self.write_text(activity_message(&event)).await,
             Event::UiCommand(text) => self.write_text(text).await,
+            Event::Associated(association) => {
+                let message = outbound::to_json(&SessionAssociated {
+                    kind: "terminal.session.associated",
+                    terminal_id: association.terminal_id,
+                    session_ref: association.session_ref,
+                });
+                self.write_text(message).await
+            }
             Event::Shutdown => {
                 self.close(4009, "Server shutting down").await;
                 Err(Stop::Closed)
@@ -339,6 +349,7 @@ impl SocketWriter {
                     self.news = Some(News {
                         changes: self.registry.subscribe(),
                         activity: self.registry.subscribe_activity(),
+                        associations: self.registry.subscribe_associations(),
                         ui_commands: self.ui_commands.as_ref().map(UiCommands::subscribe),
                     });
                 }
@@ -443,6 +454,7 @@ async fn recv_news(news: &mut Option<News>) -> Event {
     let Some(News {
         changes,
         activity,
+        associations,
         ui_commands,
     }) = news
     else {
@@ -457,6 +469,11 @@ async fn recv_news(news: &mut Option<News>) -> Event {
             },
             event = activity.recv() => match event {
                 Ok(event) => return Event::Activity(event),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
+            },
+            association = associations.recv() => match association {
+                Ok(association) => return Event::Associated(association),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return std::future::pending().await,
             },

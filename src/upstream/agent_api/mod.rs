@@ -235,7 +235,7 @@ fn terminal_content(session: &Session, shell: Option<&str>, cwd: Option<&str>) -
         "shell": shell.unwrap_or("system"),
         "createRequestId": new_id(),
     });
-    if let Some(session_ref) = &info.session_ref {
+    if let Some(session_ref) = session.session_ref() {
         content["sessionRef"] = json!(session_ref);
     }
     if let Some(cwd) = cwd {

@@ -101,7 +101,7 @@ fn pane_terminal(daemon: &Daemon, pane_id: &str) -> PaneTerminal {
 /// The session a caller expects a terminal to run, against the one it runs.
 fn identity_mismatch(session: &Session, expected: Option<&SessionRef>) -> Option<Response> {
     let expected = expected?;
-    let actual = session.info().session_ref.as_ref();
+    let actual = session.session_ref();
     if actual == Some(expected) {
         return None;
     }

@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use super::{
-    settings, AppState, SeenRequest, SERVED_BY, SERVED_BY_VALUE, UPSTREAM_ONLY,
-    UPSTREAM_TERMINAL_ID,
+    settings, AppState, SeenRequest, INDEXED_CLAUDE_SESSION, INDEXED_IDLE_SESSION, INDEXED_PROJECT,
+    SERVED_BY, SERVED_BY_VALUE, UPSTREAM_ONLY, UPSTREAM_TERMINAL_ID,
 };
 
 /// What `GET /` (and any other GET freshell's SPA fallback would catch) returns.
@@ -136,6 +136,26 @@ fn api(request: &SeenRequest, incarnation: u32) -> Response {
         }))
         .into_response(),
         ("GET", "/api/sessions") => Json(json!([])).into_response(),
+        // freshell's indexed sessions; it runs no terminal, so none is running.
+        ("GET", "/api/session-directory") => {
+            let mut items = vec![
+                json!({"sessionId": INDEXED_CLAUDE_SESSION, "provider": "claude", "projectPath": INDEXED_PROJECT,
+                       "title": "indexed claude", "lastActivityAt": 1_000, "isRunning": false}),
+                json!({"sessionId": INDEXED_IDLE_SESSION, "provider": "codex", "projectPath": INDEXED_PROJECT,
+                       "title": "indexed codex", "lastActivityAt": 900, "isRunning": false}),
+            ];
+            if request
+                .query
+                .as_deref()
+                .is_some_and(|q| q.contains("cursor="))
+            {
+                items.truncate(2);
+            }
+            Json(json!({"items": items, "nextCursor": null, "revision": 7})).into_response()
+        }
+        ("GET", "/api/files/candidate-dirs") => {
+            Json(json!({"directories": [INDEXED_PROJECT, "/srv/recent"]})).into_response()
+        }
         _ if path == "/api/echo" || path.starts_with("/api/echo/") => echo(request),
         _ if path == "/api/terminals" || path.starts_with("/api/terminals/") => Json(json!([{
             "terminalId": UPSTREAM_TERMINAL_ID,

@@ -49,6 +49,11 @@ pub const UPSTREAM_ONLY: &str = "UPSTREAM-ONLY";
 /// The id of the stand-in's own (bogus) terminal.
 pub const UPSTREAM_TERMINAL_ID: &str = "UPSTREAM-ONLY-terminal";
 
+/// Sessions freshell's index knows (its session directory lists them), and their project.
+pub const INDEXED_CLAUDE_SESSION: &str = "3c9d2e1f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+pub const INDEXED_IDLE_SESSION: &str = "indexed-codex-thread";
+pub const INDEXED_PROJECT: &str = "/srv/indexed-project";
+
 /// Header on every HTTP response of the stand-in (value [`SERVED_BY_VALUE`]).
 pub const SERVED_BY: &str = "x-served-by";
 pub const SERVED_BY_VALUE: &str = "fake-freshell";
