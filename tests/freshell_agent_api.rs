@@ -589,3 +589,56 @@ mcp_server = "/opt/freshell/dist/server/mcp/server.js"
         "the terminal is gone"
     );
 }
+
+/// freshell's CLI resolves pane targets from `GET /api/tabs` and `GET /api/panes?tabId=`, which
+/// freshell answers from the layout browsers showed it: the panes ptyhub opened are added
+/// until a browser shows them, so the CLI can name them with no browser open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn layout_listings_show_the_panes_ptyhub_opened_before_any_browser_does() {
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+    let tab = ok(&daemon, "POST", "/api/tabs", json!({"name": "cli-made"})).await;
+    let split = ok(
+        &daemon,
+        "POST",
+        &format!("/api/panes/{}/split", tab["paneId"].as_str().unwrap()),
+        json!({}),
+    )
+    .await;
+
+    let tabs = call(&daemon, "GET", "/api/tabs", Value::Null).await;
+    assert!(tabs.served_by_freshell(), "freshell's answer, amended");
+    let tabs = tabs.json();
+    assert_eq!(
+        tabs["data"]["tabs"],
+        json!([
+            {"id": "browser-tab", "title": "from a browser", "activePaneId": "browser-pane"},
+            {"id": tab["tabId"], "title": "cli-made", "activePaneId": tab["paneId"]},
+        ]),
+        "{tabs}"
+    );
+    let panes = call(
+        &daemon,
+        "GET",
+        &format!("/api/panes?tabId={}", tab["tabId"].as_str().unwrap()),
+        Value::Null,
+    )
+    .await
+    .json();
+    assert_eq!(
+        panes["data"]["panes"],
+        json!([
+            {"id": tab["paneId"], "index": 0, "kind": "terminal", "terminalId": tab["terminalId"], "title": null},
+            {"id": split["paneId"], "index": 1, "kind": "terminal", "terminalId": split["terminalId"], "title": null},
+        ]),
+        "{panes}"
+    );
+    let other = call(&daemon, "GET", "/api/panes?tabId=browser-tab", Value::Null)
+        .await
+        .json();
+    assert_eq!(
+        other["data"]["panes"],
+        json!([]),
+        "other tabs are freshell's"
+    );
+}

@@ -16,40 +16,17 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::chromium::{missing_prerequisite, web_client_dir, CHROMIUM};
 use common::{process_is_alive, Daemon};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 /// The whole browser run; each of its steps has its own 15 s limit inside the script.
 const BROWSER_RUN_DEADLINE: Duration = Duration::from_secs(240);
-
-fn web_client_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("web-client")
-}
-
-/// Why the browser run cannot happen here, if it cannot.
-fn missing_prerequisite() -> Option<String> {
-    if !Path::new(CHROMIUM).exists() {
-        return Some(format!(
-            "{CHROMIUM} is not installed (apt-get install chromium)"
-        ));
-    }
-    if !web_client_dir()
-        .join("node_modules/playwright-core")
-        .exists()
-    {
-        return Some("web-client/node_modules is missing (npm ci in web-client/)".into());
-    }
-    match Command::new("node").arg("--version").output() {
-        Ok(out) if out.status.success() => None,
-        _ => Some("node is not on PATH".into()),
-    }
-}
 
 /// `GET /ptyhub/api/sessions` with the token, over a plain socket (the tests have no HTTP client).
 fn api_sessions(daemon: &Daemon) -> Vec<Value> {

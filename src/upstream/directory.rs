@@ -17,18 +17,13 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::amend::rewrite_json;
 use crate::daemon::Daemon;
 use crate::session::Session;
-
-/// A directory page or suggestion list is small; a larger answer is passed
-/// on unread.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// freshell's `GET /api/session-directory`, with ptyhub's running terminals.
 pub async fn session_directory(
@@ -173,37 +168,4 @@ pub async fn candidate_dirs(
         answer["directories"] = Value::Array(merged);
     })
     .await
-}
-
-/// Passes the request to freshell and edits a 200 JSON answer.
-async fn rewrite_json(
-    daemon: &Daemon,
-    peer: SocketAddr,
-    mut request: Request,
-    edit: impl FnOnce(&mut Value),
-) -> Response {
-    let Some(upstream) = &daemon.upstream else {
-        return Response::builder()
-            .status(StatusCode::NOT_FOUND)
-            .body(Body::empty())
-            .unwrap_or_default();
-    };
-    // An answer to edit must come uncompressed.
-    request.headers_mut().remove(header::ACCEPT_ENCODING);
-    let response = upstream.proxy.forward(request, peer).await;
-    if response.status() != StatusCode::OK {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return Response::from_parts(parts, Body::empty());
-    };
-    let Ok(mut answer) = serde_json::from_slice::<Value>(&bytes) else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
-    edit(&mut answer);
-    let edited = answer.to_string();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.remove(header::ETAG);
-    Response::from_parts(parts, Body::from(edited))
 }

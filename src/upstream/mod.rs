@@ -18,6 +18,7 @@
 //!   (`protocol::freshell::upstream_link`).
 
 pub mod agent_api;
+mod amend;
 pub mod directory;
 pub mod freshell_auth;
 pub mod http_proxy;

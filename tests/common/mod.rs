@@ -11,6 +11,7 @@
 //! is used by every binary.
 #![allow(dead_code, unused_imports)]
 
+pub mod chromium;
 pub mod client;
 pub mod daemon;
 pub mod fake_freshell;

@@ -203,7 +203,10 @@ pub async fn split(
         Err(refusal) => return refusal.into_response(),
     };
     let Some(tab_id) = tab_id else {
-        return approx(json!({}), "pane split requested; not applied");
+        return approx(
+            json!({ "message": "pane not found" }),
+            "pane split requested; not applied",
+        );
     };
     let direction = match request.text("direction").as_deref() {
         Some("vertical") => "vertical",

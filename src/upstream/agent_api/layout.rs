@@ -30,6 +30,14 @@ struct TabView {
     active_pane: Option<String>,
 }
 
+/// A tab with the panes ptyhub placed in it.
+#[derive(Clone, Debug)]
+pub struct PlacedTab {
+    pub id: String,
+    pub title: Option<String>,
+    pub panes: Vec<PaneView>,
+}
+
 /// A target resolved to a pane (or why not).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Resolved {
@@ -199,6 +207,31 @@ impl LayoutMirror {
         tabs.into_iter()
             .flat_map(|t| t.panes)
             .find(|p| p.id == pane_id)
+    }
+
+    /// The tabs ptyhub placed terminals in that no browser has shown yet,
+    /// each with those panes, in the order they were placed.
+    pub fn placed_tabs(&self) -> Vec<PlacedTab> {
+        let state = self.state.lock();
+        let mut tabs: Vec<PlacedTab> = Vec::new();
+        for pane_id in &state.placed_order {
+            let placed = &state.placed[pane_id];
+            let pane = PaneView {
+                id: pane_id.clone(),
+                kind: "terminal".to_owned(),
+                terminal_id: Some(placed.terminal_id.clone()),
+                title: None,
+            };
+            match tabs.iter_mut().find(|t| t.id == placed.tab_id) {
+                Some(tab) => tab.panes.push(pane),
+                None => tabs.push(PlacedTab {
+                    id: placed.tab_id.clone(),
+                    title: placed.tab_title.clone(),
+                    panes: vec![pane],
+                }),
+            }
+        }
+        tabs
     }
 
     /// The mode ptyhub launched in a pane it placed (for `attach`'s content).

@@ -8,7 +8,8 @@
 //! pane with a `ui.command` naming its terminal, as freshell does, and reads
 //! pane targets from the layout browsers push (`layout.rs`). Requests that
 //! create no terminal — browser, editor and SDK ("fresh agent") panes, and
-//! the layout-only routes — are freshell's and go to it unchanged.
+//! the layout-only routes — are freshell's and go to it unchanged; its
+//! layout listings come back with the panes ptyhub placed (`listings.rs`).
 //!
 //! Shapes follow freshell's router: the envelope `{status, message, data}`
 //! (`ok`, `approx` when done inexactly, `error`), its messages and status
@@ -19,6 +20,7 @@ mod capture;
 mod create;
 mod keys;
 pub mod layout;
+mod listings;
 mod panes;
 
 use std::net::SocketAddr;
@@ -49,7 +51,8 @@ pub fn routes() -> Router<Arc<Daemon>> {
     // Other methods on these paths (say, a GET freshell may add) stay freshell's.
     let ours = |route: axum::routing::MethodRouter<Arc<Daemon>>| route.fallback(to_freshell);
     Router::new()
-        .route("/api/tabs", ours(post(create::tab)))
+        .route("/api/tabs", ours(post(create::tab).get(listings::tabs)))
+        .route("/api/panes", ours(get(listings::panes)))
         .route("/api/run", ours(post(create::run)))
         .route("/api/panes/{pane}/split", ours(post(create::split)))
         .route("/api/panes/{pane}/respawn", ours(post(create::respawn)))

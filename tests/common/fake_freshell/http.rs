@@ -19,7 +19,9 @@ use super::{
 };
 
 /// What `GET /` (and any other GET freshell's SPA fallback would catch) returns.
-pub const INDEX_HTML: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>freshell (stand-in)</title></head>\n<body data-app=\"fake-freshell\"><div id=\"root\"></div></body></html>\n";
+/// Its script keeps a `?token=` as freshell's page does (`src/lib/auth.ts`): in localStorage
+/// under `freshell.auth-token` and in the `freshell-auth` cookie.
+pub const INDEX_HTML: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>freshell (stand-in)</title></head>\n<body data-app=\"fake-freshell\"><div id=\"root\"></div>\n<script>\nconst token = new URLSearchParams(location.search).get('token');\nif (token) {\n  localStorage.setItem('freshell.auth-token', token);\n  document.cookie = 'freshell-auth=' + encodeURIComponent(token) + '; path=/; SameSite=Strict';\n}\n</script></body></html>\n";
 
 /// `/teapot` answers this status with [`TEAPOT_HEADERS`] and [`teapot_body`].
 pub const TEAPOT_STATUS: u16 = 418;
@@ -153,6 +155,13 @@ fn api(request: &SeenRequest, incarnation: u32) -> Response {
             }
             Json(json!({"items": items, "nextCursor": null, "revision": 7})).into_response()
         }
+        // freshell's layout listings: what its one browser showed it (no pane of ptyhub's).
+        ("GET", "/api/tabs") => Json(json!({"status": "ok", "data": {
+            "tabs": [{"id": "browser-tab", "title": "from a browser", "activePaneId": "browser-pane"}],
+            "activeTabId": "browser-tab",
+        }}))
+        .into_response(),
+        ("GET", "/api/panes") => Json(json!({"status": "ok", "data": {"panes": []}})).into_response(),
         ("GET", "/api/files/candidate-dirs") => {
             Json(json!({"directories": [INDEXED_PROJECT, "/srv/recent"]})).into_response()
         }
