@@ -54,14 +54,14 @@ fn read_only_links_keep_the_profile_logged_in_and_an_outage_page_turns_into_the_
         }
     });
     let mut seen = Vec::new();
-    let mut next_line = |seen: &mut Vec<String>| -> String {
+    let next_line = |seen: &mut Vec<String>| -> String {
         let line = lines
             .recv_timeout(LINE_DEADLINE)
             .unwrap_or_else(|_| panic!("the browser script went quiet; it said: {seen:#?}"));
         seen.push(line.clone());
         line
     };
-    let mut expect = |word: &str, seen: &mut Vec<String>| {
+    let expect = |word: &str, seen: &mut Vec<String>| {
         let line = next_line(seen);
         assert_eq!(line, word, "the browser script's steps so far: {seen:#?}");
     };
