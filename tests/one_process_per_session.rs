@@ -295,3 +295,74 @@ async fn two_panes_on_one_socket_each_receive_every_frame() {
         "every line arrived"
     );
 }
+
+/// A session is a provider's: the same id under two providers is two conversations, two
+/// processes; each provider's later create joins its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_session_id_under_two_providers_is_two_sessions() {
+    let daemon = Daemon::start("");
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let under = |provider: &str| json!({"mode": provider, "restore": true, "sessionRef": {"provider": provider, "sessionId": session_id}});
+
+    let claude = client.create(under("claude")).await;
+    let codex = client.create(under("codex")).await;
+    assert_ne!(
+        claude["terminalId"], codex["terminalId"],
+        "claude's and codex's sessions are not one: {claude} {codex}"
+    );
+    assert_eq!(codex["sessionRef"]["provider"], "codex", "{codex}");
+    let again = client.create(under("claude")).await;
+    assert_eq!(again["terminalId"], claude["terminalId"], "{again}");
+    let again = client.create(under("codex")).await;
+    assert_eq!(again["terminalId"], codex["terminalId"], "{again}");
+
+    for terminal in [&claude, &codex] {
+        let attach = client
+            .attach(terminal["terminalId"].as_str().unwrap())
+            .await;
+        client.wait_for_text(&attach, "FAKE-AGENT").await;
+    }
+    let spawned = daemon.spawns_mentioning(&session_id);
+    assert_eq!(spawned.len(), 2, "one process per provider: {spawned:#?}");
+    assert!(
+        spawned
+            .iter()
+            .any(|s| s.argv.ends_with(&["--resume".into(), session_id.clone()]))
+            && spawned
+                .iter()
+                .any(|s| s.argv.ends_with(&["resume".into(), session_id.clone()])),
+        "claude resumed with --resume, codex with resume: {spawned:#?}"
+    );
+}
+
+/// A reconnecting page that names the terminal it had (`liveTerminal`, same server instance)
+/// gets that terminal back, even with a new requestId and no session to dedupe by.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_naming_its_live_terminal_reuses_it() {
+    let daemon = Daemon::start("");
+    let (mut first, handshake) = Client::connect_ready(&daemon).await;
+    let instance = handshake.ready["serverInstanceId"].clone();
+    // opencode: no server-chosen session id, so nothing but liveTerminal ties the creates.
+    let created = first.create(json!({"mode": "opencode"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let attach = first.attach(&terminal_id).await;
+    first.wait_for_text(&attach, "FAKE-AGENT").await;
+    first.close().await;
+
+    let (mut second, _) = Client::connect_ready(&daemon).await;
+    let reused = second
+        .create(json!({"mode": "opencode", "liveTerminal": {"terminalId": terminal_id, "serverInstanceId": instance}}))
+        .await;
+    assert_eq!(reused["terminalId"], terminal_id.as_str(), "{reused}");
+    assert_eq!(daemon.ledger().len(), 1, "{:#?}", daemon.ledger());
+
+    // Another installation's terminal id is not this one's: a new process.
+    let fresh = second
+        .create(json!({"mode": "opencode", "liveTerminal": {"terminalId": terminal_id, "serverInstanceId": "srv-elsewhere"}}))
+        .await;
+    assert_ne!(fresh["terminalId"], terminal_id.as_str(), "{fresh}");
+    let attach = second.attach(fresh["terminalId"].as_str().unwrap()).await;
+    second.wait_for_text(&attach, "FAKE-AGENT").await;
+    assert_eq!(daemon.ledger().len(), 2, "{:#?}", daemon.ledger());
+}
