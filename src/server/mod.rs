@@ -55,8 +55,8 @@ pub struct ServeOptions {
 }
 
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
-    let state_dir = StateDir::open(&options.state_dir)
-        .with_context(|| format!("cannot use state dir {}", options.state_dir.display()))?;
+    // Its errors name the directory and what to do.
+    let state_dir = StateDir::open(&options.state_dir)?;
     let server_instance_id = state_dir
         .server_instance_id()
         .context("cannot record the server instance id")?;

@@ -184,7 +184,11 @@ impl Daemon {
         let ledger_path = root.join("ledger.jsonl");
         let config_path = root.join("config.toml");
         let log_path = root.join(format!("{}.log", fresh_id("daemon")));
-        std::fs::create_dir_all(&state_dir).unwrap();
+        // Private, as the daemon demands (whatever the umask).
+        std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+            .create(&state_dir)
+            .or_else(|e| if state_dir.is_dir() { Ok(()) } else { Err(e) })
+            .unwrap();
         std::fs::write(&config_path, merged_config(&config_extra)).unwrap();
         let marker = format!("PTYHUB_TEST_MARKER={}", uuid::Uuid::new_v4());
 
@@ -402,4 +406,38 @@ impl Daemon {
         // SAFETY: kill(2) has no memory-safety preconditions.
         unsafe { libc::kill(pid, signal) };
     }
+}
+
+/// Runs `ptyhub serve` on 127.0.0.1 port 0 with `state_dir`, expecting it to refuse to start;
+/// returns what it wrote to stderr. `env` is its whole ptyhub environment (`AUTH_TOKEN`,
+/// `PTYHUB_VIEW_TOKEN`, … are unset unless given). Panics, after stopping it, if it served.
+pub fn serve_refused(state_dir: &Path, env: &[(&str, &str)]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ptyhub"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(state_dir)
+        .env_remove("AUTH_TOKEN")
+        .env_remove("PTYHUB_VIEW_TOKEN")
+        .env_remove("PTYHUB_STATE_DIR")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the ptyhub binary");
+    let deadline = Instant::now() + STARTUP_DEADLINE;
+    while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let still_running = child.try_wait().ok().flatten().is_none();
+    if still_running {
+        let _ = child.kill();
+    }
+    let output = child.wait_with_output().expect("collect ptyhub's output");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !still_running && !output.status.success(),
+        "ptyhub served when it should have refused to start ({env:?});\nstdout: {}\nstderr: {stderr}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stderr
 }
