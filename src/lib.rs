@@ -14,4 +14,5 @@ pub mod registry;
 pub mod server;
 pub mod session;
 pub mod state_dir;
+pub mod token_strength;
 pub mod upstream;

@@ -14,9 +14,10 @@ use crate::session::LaunchSpec;
 
 /// Variables of the daemon's environment a child must not inherit (the
 /// daemon's secrets, and settings that change how CLIs render). Mirrors the
-/// list freshell strips.
+/// list freshell strips, plus ptyhub's own read-only token.
 const ENV_NOT_INHERITED: &[&str] = &[
     "AUTH_TOKEN",
+    "PTYHUB_VIEW_TOKEN",
     "ALLOWED_ORIGINS",
     "CLAUDECODE",
     "CI",

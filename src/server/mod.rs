@@ -23,6 +23,7 @@ use crate::protocol::freshell;
 use crate::registry::Registry;
 use crate::session::SessionConfig;
 use crate::state_dir::{DaemonRecord, StateDir};
+use crate::token_strength;
 use crate::upstream::{Upstream, UpstreamAddress};
 
 /// Default listen address: loopback only, and not freshell's own 3001.
@@ -62,13 +63,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .context("cannot record the server instance id")?;
     let token = match options.token {
         Some(token) => {
-            anyhow::ensure!(
-                token.len() >= 16,
-                "AUTH_TOKEN must be at least 16 characters (it guards a shell on this machine)"
-            );
+            token_strength::check("AUTH_TOKEN", &token)?;
             token
         }
-        None => uuid::Uuid::new_v4().simple().to_string(),
+        None => token_strength::generate(),
     };
     let config = options.config;
     let session_config = SessionConfig {
@@ -95,7 +93,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .ok()
         .filter(|t| !t.is_empty())
     {
-        Some(view) => view,
+        Some(view) => {
+            token_strength::check("PTYHUB_VIEW_TOKEN", &view)?;
+            view
+        }
         None => state_dir
             .view_token()
             .context("cannot record the read-only token")?,

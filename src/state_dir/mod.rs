@@ -66,7 +66,7 @@ impl StateDir {
     /// survive restarts.
     pub fn view_token(&self) -> std::io::Result<String> {
         self.kept_value(VIEW_TOKEN_FILE, || {
-            format!("view-{}", uuid::Uuid::new_v4().simple())
+            format!("view-{}", crate::token_strength::generate())
         })
     }
 

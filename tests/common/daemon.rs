@@ -45,6 +45,8 @@ pub struct Daemon {
     config_extra: String,
     /// Extra `ptyhub serve` arguments, kept for `restart()`.
     extra_args: Vec<String>,
+    /// Extra environment of `ptyhub serve` (over the harness's), kept for `restart()`.
+    extra_env: Vec<(String, String)>,
     /// `PTYHUB_TEST_MARKER=<uuid>` given to this run only; finds its descendants in /proc.
     marker: String,
     pub port: u16,
@@ -79,21 +81,50 @@ impl Daemon {
                 .unwrap(),
         );
         let args = args.iter().map(|a| (*a).to_owned()).collect();
-        Daemon::spawn(dir, config_extra.to_owned(), args, token.to_owned())
+        Daemon::spawn(
+            dir,
+            config_extra.to_owned(),
+            args,
+            Vec::new(),
+            token.to_owned(),
+        )
+    }
+
+    /// Like [`Daemon::start`], with extra environment for `ptyhub serve` (e.g.
+    /// `PTYHUB_VIEW_TOKEN`, or `RUST_LOG`, which replaces the harness's).
+    pub fn start_with_env(config_extra: &str, env: &[(&str, &str)]) -> Daemon {
+        let dir = Arc::new(
+            tempfile::Builder::new()
+                .prefix("ptyhub-test-")
+                .tempdir()
+                .unwrap(),
+        );
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Daemon::spawn(
+            dir,
+            config_extra.to_owned(),
+            Vec::new(),
+            env,
+            fresh_id("token"),
+        )
     }
 
     /// Stops this daemon gracefully and starts a new one on the same state dir, config and
     /// token (a new port).
     pub fn restart(mut self) -> Daemon {
         self.stop();
-        let (dir, extra, args, token) = (
+        let (dir, extra, args, env, token) = (
             self.dir.clone(),
             self.config_extra.clone(),
             self.extra_args.clone(),
+            self.extra_env.clone(),
             self.token.clone(),
         );
         drop(self);
-        Daemon::spawn(dir, extra, args, token)
+        Daemon::spawn(dir, extra, args, env, token)
     }
 
     /// Like [`Daemon::restart`], with `between(state_dir)` run while no daemon runs (after the
@@ -102,14 +133,15 @@ impl Daemon {
     pub fn restart_with(mut self, between: impl FnOnce(&Path)) -> Daemon {
         self.stop();
         between(&self.state_dir);
-        let (dir, extra, args, token) = (
+        let (dir, extra, args, env, token) = (
             self.dir.clone(),
             self.config_extra.clone(),
             self.extra_args.clone(),
+            self.extra_env.clone(),
             self.token.clone(),
         );
         drop(self);
-        Daemon::spawn(dir, extra, args, token)
+        Daemon::spawn(dir, extra, args, env, token)
     }
 
     /// A directory inside this test's temp dir (created), e.g. for distinct cwds.
@@ -177,6 +209,7 @@ impl Daemon {
         dir: Arc<TempDir>,
         config_extra: String,
         extra_args: Vec<String>,
+        extra_env: Vec<(String, String)>,
         token: String,
     ) -> Daemon {
         let root = dir.path().to_owned();
@@ -211,6 +244,7 @@ impl Daemon {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .envs(extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -223,6 +257,7 @@ impl Daemon {
             dir,
             config_extra,
             extra_args,
+            extra_env,
             marker,
             port: 0,
             token,
