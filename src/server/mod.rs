@@ -2,6 +2,7 @@
 
 pub mod api;
 mod auth;
+mod host_gate;
 mod origin;
 mod routes;
 mod web_client;
@@ -136,7 +137,8 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             pid: std::process::id(),
         })
         .context("cannot write the daemon record")?;
-    let app = routes::router(Arc::clone(&daemon));
+    let hosts = host_gate::AllowedHosts::new(bound, &daemon.config.server.allowed_hosts);
+    let app = routes::router(Arc::clone(&daemon), hosts);
     // The one line scripts and tests wait for.
     println!("ptyhub ready: {ready_url}");
     // In front of freshell, `/` is freshell's page, which must never see the
