@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
@@ -197,6 +197,7 @@ async fn wait_for_signal() {
 
 async fn websocket(
     State(daemon): State<Arc<Daemon>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -209,7 +210,7 @@ async fn websocket(
         .write_buffer_size(WS_WRITE_BUFFER_BYTES)
         .max_message_size(MAX_WS_FRAME_BYTES)
         .max_frame_size(MAX_WS_FRAME_BYTES)
-        .on_upgrade(move |socket| freshell::serve_socket(daemon, socket))
+        .on_upgrade(move |socket| freshell::serve_socket(daemon, socket, peer))
 }
 
 /// Bytes the kernel may hold for one connection's unsent output (it doubles
