@@ -17,6 +17,7 @@ use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
+use axum::ServiceExt;
 
 use crate::config::Config;
 use crate::daemon::{Daemon, Tokens};
@@ -25,7 +26,7 @@ use crate::registry::Registry;
 use crate::session::SessionConfig;
 use crate::state_dir::{DaemonRecord, StateDir};
 use crate::token_strength;
-use crate::upstream::{Upstream, UpstreamAddress};
+use crate::upstream::{terminals_path, Upstream, UpstreamAddress};
 
 /// Default listen address: loopback only, and not freshell's own 3001.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7373";
@@ -139,6 +140,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .context("cannot write the daemon record")?;
     let hosts = host_gate::AllowedHosts::new(bound, &daemon.config.server.allowed_hosts);
     let app = routes::router(Arc::clone(&daemon), hosts);
+    // Before routing: another spelling of freshell's terminal routes is routed as they are.
+    let app = tower::Layer::layer(
+        &tower::util::MapRequestLayer::new(terminals_path::canonical_terminal_route),
+        app,
+    );
     // The one line scripts and tests wait for.
     println!("ptyhub ready: {ready_url}");
     // In front of freshell, `/` is freshell's page, which must never see the

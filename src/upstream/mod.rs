@@ -7,12 +7,14 @@
 //! - `http_proxy`: every HTTP request that is not ptyhub's own goes to
 //!   freshell, streamed both ways, upgrades included;
 //! - `terminals_api`: the terminal routes freshell's UI calls over HTTP,
-//!   answered from ptyhub's sessions in freshell's shapes;
+//!   answered from ptyhub's sessions in freshell's shapes (`terminals_path`:
+//!   whatever the spelling of their path);
 //! - the `/ws` bridge lives with the freshell adapter
 //!   (`protocol::freshell::upstream_link`).
 
 pub mod http_proxy;
 pub mod terminals_api;
+pub mod terminals_path;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, Uri};
