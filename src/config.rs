@@ -53,6 +53,9 @@ pub struct ServerConfig {
     pub ping_interval_ms: u64,
     /// Origins allowed besides the daemon's own host.
     pub allowed_origins: Vec<String>,
+    /// `Host` names answered besides the daemon's own address and `localhost`
+    /// (`name`, with the daemon's port, or `name:port`); see `server/host_gate.rs`.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -62,6 +65,7 @@ impl Default for ServerConfig {
             hello_timeout_ms: 5_000,
             ping_interval_ms: 30_000,
             allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
         }
     }
 }

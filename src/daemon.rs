@@ -7,6 +7,7 @@ use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
+use crate::auth_failures::AuthFailures;
 use crate::config::Config;
 use crate::registry::Registry;
 use crate::upstream::Upstream;
@@ -23,6 +24,8 @@ pub struct Daemon {
     pub boot_id: String,
     /// The freshell server ptyhub fronts, with `--freshell-upstream`.
     pub upstream: Option<Upstream>,
+    /// Wrong tokens, per peer: logged, counted, slowed down.
+    pub auth_failures: AuthFailures,
     shutdown: watch::Sender<bool>,
     open_connections: AtomicUsize,
     next_connection_id: AtomicU64,
@@ -76,6 +79,7 @@ impl Daemon {
             server_instance_id,
             boot_id: format!("boot-{}", uuid::Uuid::new_v4()),
             upstream,
+            auth_failures: AuthFailures::default(),
             shutdown: watch::Sender::new(false),
             open_connections: AtomicUsize::new(0),
             next_connection_id: AtomicU64::new(1),

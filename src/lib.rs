@@ -4,6 +4,7 @@
 //! each viewer's cursor → a protocol adapter → a socket. See the README for
 //! the map of modules.
 
+pub mod auth_failures;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -14,4 +15,5 @@ pub mod registry;
 pub mod server;
 pub mod session;
 pub mod state_dir;
+pub mod token_strength;
 pub mod upstream;

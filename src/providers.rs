@@ -16,9 +16,10 @@ use crate::session::LaunchSpec;
 
 /// Variables of the daemon's environment a child must not inherit (the
 /// daemon's secrets, and settings that change how CLIs render). Mirrors the
-/// list freshell strips.
+/// list freshell strips, plus ptyhub's own read-only token.
 const ENV_NOT_INHERITED: &[&str] = &[
     "AUTH_TOKEN",
+    "PTYHUB_VIEW_TOKEN",
     "ALLOWED_ORIGINS",
     "CLAUDECODE",
     "CI",
@@ -43,6 +44,13 @@ pub enum SessionIdRule {
 
 impl SessionIdRule {
     pub fn check(self, id: &str) -> Result<(), String> {
+        // A program would read it as an option (`--print-logs`), not as the id.
+        if id.starts_with('-') {
+            return Err(format!(
+                "Invalid session id '{}': a session id must not begin with '-'.",
+                truncate(id)
+            ));
+        }
         match self {
             SessionIdRule::Uuid => uuid::Uuid::try_parse(id)
                 .ok()
@@ -448,5 +456,8 @@ mod tests {
         assert!(SessionIdRule::Token.check("ses_abc-1.2").is_ok());
         assert!(SessionIdRule::Token.check("a b").is_err());
         assert!(SessionIdRule::Token.check("; rm -rf /").is_err());
+        assert!(SessionIdRule::Token.check("--print-logs").is_err());
+        assert!(SessionIdRule::Token.check("-x").is_err());
+        assert!(SessionIdRule::Token.check("x-").is_ok());
     }
 }

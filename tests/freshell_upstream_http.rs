@@ -834,3 +834,88 @@ async fn session_directory_and_candidate_dirs_show_ptyhubs_terminals() {
     let unique: std::collections::HashSet<&String> = dirs.iter().collect();
     assert_eq!(unique.len(), dirs.len(), "no directory twice: {dirs:?}");
 }
+
+/// Issue 16: a path that spells `/api/terminals` differently is still ptyhub's, answered as
+/// the plain spelling is; freshell never sees it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_spelling_of_the_terminal_routes_is_answered_by_ptyhub() {
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+    let mut browser = Browser::open(&daemon).await;
+    browser.handshake().await;
+    let terminal_id = browser.create_shell().await;
+
+    for spelling in [
+        "/api/terminals/",
+        "/api//terminals",
+        "//api/terminals",
+        "/api/%74erminals",
+        "/api/terminals//",
+        "/api/%74erminals/?priority=visible",
+    ] {
+        let listed = http(&daemon, "GET", spelling, &[auth(&daemon)], Vec::new()).await;
+        assert_eq!(listed.status, 200, "{spelling}: {}", listed.text());
+        assert!(!listed.served_by_freshell(), "{spelling} reached freshell");
+        assert!(
+            listed.text().contains(&terminal_id),
+            "{spelling}: ptyhub's terminal is not listed: {}",
+            listed.text()
+        );
+    }
+    for (spelling, plain) in [
+        ("/api/%74erminals/nope/x/y", "/api/terminals/nope/x/y"),
+        (
+            "/api//terminals/no-such/search/",
+            "/api/terminals/no-such/search",
+        ),
+    ] {
+        let answered = http(&daemon, "GET", spelling, &[auth(&daemon)], Vec::new()).await;
+        let expected = http(&daemon, "GET", plain, &[auth(&daemon)], Vec::new()).await;
+        assert_eq!(answered.status, expected.status, "{spelling}");
+        assert_eq!(answered.body, expected.body, "{spelling}");
+        assert!(
+            !answered.served_by_freshell(),
+            "{spelling} reached freshell"
+        );
+    }
+    assert!(
+        fake.requests().iter().all(|r| !r.path.contains("erminals")),
+        "a terminal route reached freshell: {:?}",
+        fake.requests().iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+}
+
+/// Issue 16: a client cannot name another client to freshell; ptyhub names the real peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_supplied_forwarding_headers_are_replaced_by_the_peer() {
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+
+    http(
+        &daemon,
+        "GET",
+        "/echo/forwarded",
+        &[
+            ("x-forwarded-for", b"203.0.113.9".as_slice()),
+            ("forwarded", b"for=203.0.113.9".as_slice()),
+            ("x-real-ip", b"203.0.113.9".as_slice()),
+        ],
+        Vec::new(),
+    )
+    .await;
+
+    let seen = fake.requests_under("/echo/forwarded").remove(0);
+    let shown_values =
+        |name: &str| -> Vec<String> { seen.header_values(name).into_iter().map(shown).collect() };
+    assert_eq!(shown_values("x-forwarded-for"), ["127.0.0.1"]);
+    assert!(
+        shown_values("forwarded").is_empty(),
+        "{:?}",
+        shown_values("forwarded")
+    );
+    assert!(
+        shown_values("x-real-ip").is_empty(),
+        "{:?}",
+        shown_values("x-real-ip")
+    );
+}

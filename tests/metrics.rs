@@ -39,6 +39,7 @@ const DOCUMENTED_FAMILIES: &[&str] = &[
     "ptyhub_memory_budget_bytes",
     "ptyhub_limit_usage_ratio",
     "ptyhub_limit_warning",
+    "ptyhub_auth_failures_total",
 ];
 
 /// Scrapes until `condition` holds on a scrape; returns that scrape.

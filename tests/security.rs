@@ -225,3 +225,49 @@ async fn client_strings_never_reach_a_shell() {
     );
     assert!(!marker.exists(), "a shell ran client text");
 }
+
+/// A session id that begins with `-` would be read as an option by the provider
+/// (`opencode --session --print-logs`): refused for every provider, built-in or
+/// configured, before anything is spawned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_id_beginning_with_a_dash_is_refused() {
+    let agent = toml::Value::String(FAKE_AGENT.to_owned()).to_string();
+    let daemon = Daemon::start(&format!(
+        "[providers.mytool]\ncommand = {agent}\nresume_args = [\"--resume\", \"{{session_id}}\"]\n"
+    ));
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    for mode in ["opencode", "mytool"] {
+        for session_id in ["--print-logs", "-x"] {
+            let refused = client
+                .try_create(json!({
+                    "mode": mode,
+                    "restore": true,
+                    "sessionRef": {"provider": mode, "sessionId": session_id},
+                }))
+                .await
+                .expect_err("a session id beginning with '-' is refused");
+            assert_eq!(refused["code"], "INVALID_SESSION_ID", "{refused}");
+            assert!(
+                refused["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("must not begin with '-'"),
+                "{refused}"
+            );
+        }
+    }
+    assert!(daemon.ledger().is_empty(), "{:?}", daemon.ledger());
+    // An id with a dash elsewhere still resumes.
+    let resumed = client
+        .create(json!({
+            "mode": "opencode",
+            "restore": true,
+            "sessionRef": {"provider": "opencode", "sessionId": "ses_a-1"},
+        }))
+        .await;
+    assert!(resumed["terminalId"].is_string(), "{resumed}");
+    wait_until("the resumed provider is spawned", PATIENCE, || {
+        !daemon.spawns_mentioning("ses_a-1").is_empty()
+    })
+    .await;
+}

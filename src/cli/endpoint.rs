@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::state_dir::{default_state_dir, DaemonRecord};
+use crate::state_dir::{
+    check_private_dir, default_state_dir, read_private, DaemonRecord, StateDirError,
+};
 
 /// How a client subcommand finds the daemon.
 #[derive(Debug, Clone, Args)]
@@ -47,6 +49,9 @@ pub enum LocateError {
         record: PathBuf,
         source: std::io::Error,
     },
+    /// A record others could have written would send the token to their server.
+    #[error(transparent)]
+    UnsafeStateDir(#[from] StateDirError),
     #[error("no daemon running: {record} names pid {pid}, which is gone; run `ptyhub serve`")]
     StaleRecord { record: PathBuf, pid: u32 },
     #[error("no token for {url}: set AUTH_TOKEN, or put ?token=… in --url")]
@@ -119,7 +124,8 @@ fn read_record(state_dir: &Path) -> Result<DaemonRecord, LocateError> {
     if !record.exists() {
         return Err(LocateError::NoRecord { record });
     }
-    std::fs::read_to_string(&record)
+    check_private_dir(state_dir)?;
+    read_private(&record)
         .and_then(|text| serde_json::from_str(&text).map_err(std::io::Error::other))
         .map_err(|source| LocateError::UnreadableRecord { record, source })
 }
@@ -169,12 +175,11 @@ mod tests {
 
     fn write_record(dir: &Path, url: &str, pid: u32) {
         StateDir::open(dir)
-            .and_then(|s| {
-                s.write_daemon_record(&DaemonRecord {
-                    url: url.to_owned(),
-                    token: "record-token".to_owned(),
-                    pid,
-                })
+            .expect("state dir")
+            .write_daemon_record(&DaemonRecord {
+                url: url.to_owned(),
+                token: "record-token".to_owned(),
+                pid,
             })
             .expect("write record");
     }

@@ -12,6 +12,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry as Metrics;
 
+use crate::auth_failures::AuthFailures;
 use crate::registry::{LabeledCounter, Registry};
 use crate::session::{now_ms, Phase, TRACKED_MODES};
 
@@ -89,7 +90,7 @@ struct ProviderFigures {
     waiting: i64,
 }
 
-pub fn render(registry: &Registry) -> String {
+pub fn render(registry: &Registry, auth_failures: &AuthFailures) -> String {
     let mut metrics = Metrics::default();
     let accounting = registry.accounting();
     let now = now_ms();
@@ -249,6 +250,13 @@ pub fn render(registry: &Registry) -> String {
         "Creates answered with a running session instead of a new process",
         by_provider,
         &counters.deduped,
+    );
+    counter_family(
+        &mut metrics,
+        "ptyhub_auth_failures",
+        "Tokens refused (wrong, not missing), by where they were presented",
+        ("route", crate::auth_failures::ROUTES),
+        &auth_failures.total,
     );
     counter_family(
         &mut metrics,

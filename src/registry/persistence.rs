@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Registry;
 use crate::session::{now_ms, Session, SessionRef};
-use crate::state_dir::write_atomically;
+use crate::state_dir::{read_private, write_atomically};
 
 pub const STATE_FILE: &str = "sessions.json";
 const STATE_VERSION: u32 = 1;
@@ -53,7 +53,7 @@ struct StateFile {
 
 /// Reads the state file; a broken one is moved aside.
 fn load(path: &Path) -> Vec<RememberedSession> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_private(path) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
         Err(err) => {

@@ -201,7 +201,7 @@ pub async fn screen(
 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(State(daemon): State<Arc<Daemon>>) -> Response {
-    let text = crate::metrics::prometheus::render(&daemon.registry);
+    let text = crate::metrics::prometheus::render(&daemon.registry, &daemon.auth_failures);
     (
         [(
             header::CONTENT_TYPE,

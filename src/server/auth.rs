@@ -4,9 +4,11 @@
 //! (`/ws` checks the token in `hello`, as freshell does; the web client's
 //! static files carry no data and load before the page has a token.)
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -38,7 +40,14 @@ pub async fn require_token(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let presented = bearer.or_else(|| request.uri().query().and_then(query_token));
-    match presented.and_then(|token| daemon.access_for(&token)) {
+    let access = presented
+        .as_deref()
+        .and_then(|token| daemon.access_for(token));
+    if access.is_none() && presented.is_some() {
+        let delay = record_wrong_token(&daemon, &request);
+        tokio::time::sleep(delay).await;
+    }
+    match access {
         None => (StatusCode::UNAUTHORIZED, "missing or wrong token").into_response(),
         Some(Access::ReadOnly) if !is_read(&request) => (
             StatusCode::FORBIDDEN,
@@ -47,6 +56,18 @@ pub async fn require_token(
             .into_response(),
         Some(_) => next.run(request).await,
     }
+}
+
+/// Counts and logs a wrong token; returns how long to wait before the 401.
+pub fn record_wrong_token(daemon: &Daemon, request: &Request) -> Duration {
+    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
+        return Duration::ZERO;
+    };
+    // The path only (the query may hold the token), escaped, and short.
+    let path: String = request.uri().path().chars().take(100).collect();
+    daemon
+        .auth_failures
+        .record(peer.ip(), "http", &format!("{path:?}"))
 }
 
 fn is_read(request: &Request) -> bool {

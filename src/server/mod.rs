@@ -1,7 +1,8 @@
 //! `ptyhub serve`: the listener, its routes and graceful shutdown.
 
 pub mod api;
-mod auth;
+pub(crate) mod auth;
+mod host_gate;
 mod origin;
 mod routes;
 mod web_client;
@@ -12,10 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
+use axum::ServiceExt;
 
 use crate::config::Config;
 use crate::daemon::{Daemon, Tokens};
@@ -24,7 +26,8 @@ use crate::registry::Registry;
 use crate::registry::{AgentApiLink, McpServer};
 use crate::session::SessionConfig;
 use crate::state_dir::{DaemonRecord, StateDir};
-use crate::upstream::{Upstream, UpstreamAddress};
+use crate::token_strength;
+use crate::upstream::{terminals_path, Upstream, UpstreamAddress};
 
 /// Default listen address: loopback only, and not freshell's own 3001.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7373";
@@ -56,20 +59,17 @@ pub struct ServeOptions {
 }
 
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
-    let state_dir = StateDir::open(&options.state_dir)
-        .with_context(|| format!("cannot use state dir {}", options.state_dir.display()))?;
+    // Its errors name the directory and what to do.
+    let state_dir = StateDir::open(&options.state_dir)?;
     let server_instance_id = state_dir
         .server_instance_id()
         .context("cannot record the server instance id")?;
     let token = match options.token {
         Some(token) => {
-            anyhow::ensure!(
-                token.len() >= 16,
-                "AUTH_TOKEN must be at least 16 characters (it guards a shell on this machine)"
-            );
+            token_strength::check("AUTH_TOKEN", &token)?;
             token
         }
-        None => uuid::Uuid::new_v4().simple().to_string(),
+        None => token_strength::generate(),
     };
     let config = options.config;
     let session_config = SessionConfig {
@@ -97,7 +97,10 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .ok()
         .filter(|t| !t.is_empty())
     {
-        Some(view) => view,
+        Some(view) => {
+            token_strength::check("PTYHUB_VIEW_TOKEN", &view)?;
+            view
+        }
         None => state_dir
             .view_token()
             .context("cannot record the read-only token")?,
@@ -155,7 +158,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             pid: std::process::id(),
         })
         .context("cannot write the daemon record")?;
-    let app = routes::router(Arc::clone(&daemon));
+    let hosts = host_gate::AllowedHosts::new(bound, &daemon.config.server.allowed_hosts);
+    let app = routes::router(Arc::clone(&daemon), hosts);
+    // Before routing: another spelling of freshell's terminal routes is routed as they are.
+    let app = tower::Layer::layer(
+        &tower::util::MapRequestLayer::new(terminals_path::canonical_terminal_route),
+        app,
+    );
     // The one line scripts and tests wait for.
     println!("ptyhub ready: {ready_url}");
     // In front of freshell, `/` is freshell's page, which must never see the
@@ -214,6 +223,7 @@ async fn wait_for_signal() {
 
 async fn websocket(
     State(daemon): State<Arc<Daemon>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -226,7 +236,7 @@ async fn websocket(
         .write_buffer_size(WS_WRITE_BUFFER_BYTES)
         .max_message_size(MAX_WS_FRAME_BYTES)
         .max_frame_size(MAX_WS_FRAME_BYTES)
-        .on_upgrade(move |socket| freshell::serve_socket(daemon, socket))
+        .on_upgrade(move |socket| freshell::serve_socket(daemon, socket, peer))
 }
 
 /// Bytes the kernel may hold for one connection's unsent output (it doubles

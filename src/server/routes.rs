@@ -19,11 +19,12 @@ use axum::Router;
 
 use axum::middleware;
 
+use super::host_gate::{self, AllowedHosts};
 use super::{api, auth, web_client, websocket};
 use crate::daemon::{Access, Daemon};
 use crate::upstream::{agent_api, directory, freshell_auth, terminals_api};
 
-pub fn router(daemon: Arc<Daemon>) -> Router {
+pub fn router(daemon: Arc<Daemon>, hosts: AllowedHosts) -> Router {
     let guarded = Router::new()
         .route("/ptyhub/api/sessions", get(api::sessions))
         .route(
@@ -85,7 +86,12 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
             .route("/app.js", get(web_client::app_js))
             .route("/app.css", get(web_client::app_css))
     };
-    app.with_state(daemon)
+    // Outermost: a request for another host reaches no route, not even the fallback.
+    app.layer(middleware::from_fn_with_state(
+        Arc::new(hosts),
+        host_gate::require_allowed_host,
+    ))
+    .with_state(daemon)
 }
 
 async fn to_upstream(

@@ -5,7 +5,8 @@
 //! refusal has freshell's shape (`401 {"error":"Unauthorized"}`).
 //!
 //! The read-only token may read (GET: lists, search, capture, wait-for) and
-//! nothing else, as on ptyhub's own API.
+//! nothing else, as on ptyhub's own API. A wrong token is counted and
+//! slowed down as everywhere else.
 
 use std::sync::Arc;
 
@@ -42,7 +43,13 @@ pub async fn require_token(
     request: Request,
     next: Next,
 ) -> Response {
-    let access = presented_token(request.headers()).and_then(|t| daemon.access_for(&t));
+    let presented = presented_token(request.headers());
+    let access = presented.as_deref().and_then(|t| daemon.access_for(t));
+    if access.is_none() && presented.is_some() {
+        // Counted, logged and slowed down like any wrong token (`auth_failures.rs`).
+        let delay = crate::server::auth::record_wrong_token(&daemon, &request);
+        tokio::time::sleep(delay).await;
+    }
     let reads = matches!(*request.method(), Method::GET | Method::HEAD);
     match access {
         None => (

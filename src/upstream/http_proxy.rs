@@ -73,9 +73,9 @@ impl HttpProxy {
     }
 
     /// Sends `request` to freshell and streams its answer back. `peer` is
-    /// the client, named in `X-Forwarded-For` so freshell's per-client rate
-    /// limit and logs still tell browsers apart (freshell trusts a loopback
-    /// proxy).
+    /// the client, named in `X-Forwarded-For` (in place of anything the
+    /// client put there) so freshell's per-client rate limit and logs still
+    /// tell browsers apart (freshell trusts a loopback proxy).
     pub async fn forward(&self, mut request: Request, peer: SocketAddr) -> Response {
         let path = request
             .uri()
@@ -143,14 +143,17 @@ impl HttpProxy {
     }
 }
 
-/// Appends the client to `X-Forwarded-For`, as a proxy does.
+/// Headers in which a client could name another client: freshell would
+/// trust them from its loopback proxy.
+const CLIENT_CLAIMS: &[&str] = &[X_FORWARDED_FOR, "forwarded", "x-real-ip"];
+
+/// Names the client in `X-Forwarded-For`, replacing whatever the client
+/// claimed there (ptyhub is the first proxy: nothing before it is trusted).
 fn add_forwarded_for(headers: &mut HeaderMap, peer: SocketAddr) {
-    let client = peer.ip().to_string();
-    let value = match headers.get(X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(earlier) => format!("{earlier}, {client}"),
-        None => client,
-    };
-    if let Ok(value) = HeaderValue::from_str(&value) {
+    for claim in CLIENT_CLAIMS {
+        headers.remove(*claim);
+    }
+    if let Ok(value) = HeaderValue::from_str(&peer.ip().to_string()) {
         headers.insert(X_FORWARDED_FOR, value);
     }
 }

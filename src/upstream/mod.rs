@@ -7,7 +7,8 @@
 //! - `http_proxy`: every HTTP request that is not ptyhub's own goes to
 //!   freshell, streamed both ways, upgrades included;
 //! - `terminals_api`: the terminal routes freshell's UI calls over HTTP,
-//!   answered from ptyhub's sessions in freshell's shapes;
+//!   answered from ptyhub's sessions in freshell's shapes (`terminals_path`:
+//!   whatever the spelling of their path);
 //! - `agent_api`: freshell's agent API (`/api/run`, `/api/tabs`,
 //!   `/api/panes/…`), creating and driving ptyhub's terminals, with the
 //!   layout left to the browsers (`ui_commands`);
@@ -23,6 +24,7 @@ pub mod directory;
 pub mod freshell_auth;
 pub mod http_proxy;
 pub mod terminals_api;
+pub mod terminals_path;
 pub mod ui_commands;
 
 use std::sync::Arc;

@@ -45,6 +45,8 @@ pub struct Daemon {
     config_extra: String,
     /// Extra `ptyhub serve` arguments, kept for `restart()`.
     extra_args: Vec<String>,
+    /// Extra environment of `ptyhub serve` (over the harness's), kept for `restart()`.
+    extra_env: Vec<(String, String)>,
     /// `PTYHUB_TEST_MARKER=<uuid>` given to this run only; finds its descendants in /proc.
     marker: String,
     pub port: u16,
@@ -79,21 +81,50 @@ impl Daemon {
                 .unwrap(),
         );
         let args = args.iter().map(|a| (*a).to_owned()).collect();
-        Daemon::spawn(dir, config_extra.to_owned(), args, token.to_owned())
+        Daemon::spawn(
+            dir,
+            config_extra.to_owned(),
+            args,
+            Vec::new(),
+            token.to_owned(),
+        )
+    }
+
+    /// Like [`Daemon::start`], with extra environment for `ptyhub serve` (e.g.
+    /// `PTYHUB_VIEW_TOKEN`, or `RUST_LOG`, which replaces the harness's).
+    pub fn start_with_env(config_extra: &str, env: &[(&str, &str)]) -> Daemon {
+        let dir = Arc::new(
+            tempfile::Builder::new()
+                .prefix("ptyhub-test-")
+                .tempdir()
+                .unwrap(),
+        );
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Daemon::spawn(
+            dir,
+            config_extra.to_owned(),
+            Vec::new(),
+            env,
+            fresh_id("token"),
+        )
     }
 
     /// Stops this daemon gracefully and starts a new one on the same state dir, config and
     /// token (a new port).
     pub fn restart(mut self) -> Daemon {
         self.stop();
-        let (dir, extra, args, token) = (
+        let (dir, extra, args, env, token) = (
             self.dir.clone(),
             self.config_extra.clone(),
             self.extra_args.clone(),
+            self.extra_env.clone(),
             self.token.clone(),
         );
         drop(self);
-        Daemon::spawn(dir, extra, args, token)
+        Daemon::spawn(dir, extra, args, env, token)
     }
 
     /// Like [`Daemon::restart`], with `between(state_dir)` run while no daemon runs (after the
@@ -102,14 +133,15 @@ impl Daemon {
     pub fn restart_with(mut self, between: impl FnOnce(&Path)) -> Daemon {
         self.stop();
         between(&self.state_dir);
-        let (dir, extra, args, token) = (
+        let (dir, extra, args, env, token) = (
             self.dir.clone(),
             self.config_extra.clone(),
             self.extra_args.clone(),
+            self.extra_env.clone(),
             self.token.clone(),
         );
         drop(self);
-        Daemon::spawn(dir, extra, args, token)
+        Daemon::spawn(dir, extra, args, env, token)
     }
 
     /// A directory inside this test's temp dir (created), e.g. for distinct cwds.
@@ -177,6 +209,7 @@ impl Daemon {
         dir: Arc<TempDir>,
         config_extra: String,
         extra_args: Vec<String>,
+        extra_env: Vec<(String, String)>,
         token: String,
     ) -> Daemon {
         let root = dir.path().to_owned();
@@ -184,7 +217,11 @@ impl Daemon {
         let ledger_path = root.join("ledger.jsonl");
         let config_path = root.join("config.toml");
         let log_path = root.join(format!("{}.log", fresh_id("daemon")));
-        std::fs::create_dir_all(&state_dir).unwrap();
+        // Private, as the daemon demands (whatever the umask).
+        std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+            .create(&state_dir)
+            .or_else(|e| if state_dir.is_dir() { Ok(()) } else { Err(e) })
+            .unwrap();
         // Codex's session files (rollouts) of this daemon's terminals, kept apart from the
         // machine's own: the daemon looks there to bind a fresh codex to its session.
         let codex_home = root.join("codex-home");
@@ -212,6 +249,7 @@ impl Daemon {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .envs(extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -224,6 +262,7 @@ impl Daemon {
             dir,
             config_extra,
             extra_args,
+            extra_env,
             marker,
             port: 0,
             token,
@@ -407,4 +446,38 @@ impl Daemon {
         // SAFETY: kill(2) has no memory-safety preconditions.
         unsafe { libc::kill(pid, signal) };
     }
+}
+
+/// Runs `ptyhub serve` on 127.0.0.1 port 0 with `state_dir`, expecting it to refuse to start;
+/// returns what it wrote to stderr. `env` is its whole ptyhub environment (`AUTH_TOKEN`,
+/// `PTYHUB_VIEW_TOKEN`, … are unset unless given). Panics, after stopping it, if it served.
+pub fn serve_refused(state_dir: &Path, env: &[(&str, &str)]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ptyhub"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(state_dir)
+        .env_remove("AUTH_TOKEN")
+        .env_remove("PTYHUB_VIEW_TOKEN")
+        .env_remove("PTYHUB_STATE_DIR")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the ptyhub binary");
+    let deadline = Instant::now() + STARTUP_DEADLINE;
+    while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let still_running = child.try_wait().ok().flatten().is_none();
+    if still_running {
+        let _ = child.kill();
+    }
+    let output = child.wait_with_output().expect("collect ptyhub's output");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !still_running && !output.status.success(),
+        "ptyhub served when it should have refused to start ({env:?});\nstdout: {}\nstderr: {stderr}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    stderr
 }

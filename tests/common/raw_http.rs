@@ -2,6 +2,8 @@
 //! header values as bytes (repeated and non-UTF-8 ones included), a binary body, and the reply
 //! read without interpretation, so a test can check that what the reverse proxy passes on is
 //! byte-identical. (`super::http` is the simpler, text-only GET for ptyhub's own routes.)
+//! [`raw_status`] sends a request head written by hand (any `Host`, or none) and reads only
+//! the status line.
 
 use axum::body::Body;
 use hyper::header::HeaderValue;
@@ -106,4 +108,25 @@ pub async fn open_http(
 /// Bytes as text, exactly: printable ASCII as is, everything else escaped (`\xe9`).
 pub fn shown(bytes: &[u8]) -> String {
     bytes.escape_ascii().to_string()
+}
+
+/// Sends `head` (a whole request head, ending in an empty line) on a fresh connection to
+/// 127.0.0.1:`port` and returns the status code of the reply; `None` if the connection ended
+/// (or stayed silent for [`PATIENCE`]) without one.
+pub async fn raw_status(port: u16, head: &str) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tcp.write_all(head.as_bytes()).await.ok()?;
+    let mut reply = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !reply.windows(2).any(|w| w == b"\r\n") {
+        match tokio::time::timeout(PATIENCE, tcp.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => reply.extend_from_slice(&chunk[..n]),
+            _ => return None,
+        }
+    }
+    let line = String::from_utf8_lossy(&reply);
+    line.split(' ').nth(1)?.parse().ok()
 }

@@ -3,6 +3,7 @@
 //! [`Outbox`], in order.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,8 +31,8 @@ use crate::session::{AttachRequest, GeometryAuthority, Session, SessionRef};
 /// Longest wait for the writer to flush a close frame.
 const CLOSE_FLUSH_WAIT: Duration = Duration::from_secs(2);
 
-/// Serves one upgraded socket until it closes.
-pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
+/// Serves one upgraded socket from `peer` until it closes.
+pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket, peer: SocketAddr) {
     let connection_id = daemon.next_connection_id();
     let span = tracing::info_span!("ws", conn = connection_id);
     async move {
@@ -59,6 +60,8 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
             let upstream = daemon_upstream_link(&daemon, &outbox);
             let mut connection = Connection {
                 id: connection_id,
+                peer,
+                wrong_hello: false,
                 outbox,
                 wake,
                 awaiting_pong,
@@ -98,6 +101,9 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket) {
 struct Connection {
     daemon: Arc<Daemon>,
     id: u64,
+    peer: SocketAddr,
+    /// The hello's token was wrong: refused once the peer's backoff is waited out.
+    wrong_hello: bool,
     outbox: Outbox,
     wake: Arc<Notify>,
     awaiting_pong: Arc<AtomicBool>,
@@ -164,6 +170,19 @@ impl Connection {
                 Some(Ok(Message::Ping(_))) => Flow::Continue,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Flow::Close,
             };
+            if self.wrong_hello {
+                let delay = self
+                    .daemon
+                    .auth_failures
+                    .record(self.peer.ip(), "ws_hello", "/ws");
+                tokio::time::sleep(delay).await;
+                self.close_with(
+                    ErrorMessage::new(ErrorCode::NotAuthenticated, "Invalid token"),
+                    4001,
+                    "Invalid token",
+                );
+                return;
+            }
             if matches!(flow, Flow::Close) {
                 return;
             }
@@ -301,11 +320,9 @@ impl Connection {
 
     fn on_hello(&mut self, token: &str, text: &str) -> Flow {
         let Some(access) = self.daemon.access_for(token) else {
-            return self.close_with(
-                ErrorMessage::new(ErrorCode::NotAuthenticated, "Invalid token"),
-                4001,
-                "Invalid token",
-            );
+            // Answered by the read loop, after the peer's backoff.
+            self.wrong_hello = true;
+            return Flow::Close;
         };
         self.access = Some(access);
         if access == Access::ReadOnly {

@@ -2,14 +2,19 @@
 //! that lets local clients (`ptyhub attach`, `ls`, …) find the daemon.
 //!
 //! Files are written atomically (temp file + rename) and readable only by
-//! the user, because the daemon record carries the token.
+//! the user, because the daemon record carries the token; no file is read or
+//! written through a symlink (`private_files`), and the directory must be
+//! this user's alone (`private_dir`).
 
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+mod private_dir;
+mod private_files;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+pub use private_dir::{check_private_dir, StateDirError};
+pub use private_files::{read_private, write_atomically};
 
 const INSTANCE_ID_FILE: &str = "instance-id";
 const DAEMON_RECORD_FILE: &str = "daemon.json";
@@ -40,9 +45,9 @@ pub struct DaemonRecord {
 }
 
 impl StateDir {
-    pub fn open(root: &Path) -> std::io::Result<StateDir> {
-        fs::create_dir_all(root)?;
-        fs::set_permissions(root, fs::Permissions::from_mode(0o700))?;
+    /// Opens (or creates) the state dir, refusing one that is not this user's alone.
+    pub fn open(root: &Path) -> Result<StateDir, StateDirError> {
+        private_dir::open_private_dir(root)?;
         Ok(StateDir {
             root: root.to_owned(),
         })
@@ -61,18 +66,19 @@ impl StateDir {
     /// survive restarts.
     pub fn view_token(&self) -> std::io::Result<String> {
         self.kept_value(VIEW_TOKEN_FILE, || {
-            format!("view-{}", uuid::Uuid::new_v4().simple())
+            format!("view-{}", crate::token_strength::generate())
         })
     }
 
     /// A value kept in `name`, made by `create` the first time.
     fn kept_value(&self, name: &str, create: impl FnOnce() -> String) -> std::io::Result<String> {
         let path = self.root.join(name);
-        if let Ok(existing) = fs::read_to_string(&path) {
-            let existing = existing.trim();
-            if !existing.is_empty() {
-                return Ok(existing.to_owned());
-            }
+        match read_private(&path) {
+            Ok(existing) if !existing.trim().is_empty() => return Ok(existing.trim().to_owned()),
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            // A symlink or a non-file is replaced (never followed), with a word in the log.
+            Err(err) => tracing::warn!(%err, "replacing an unusable state file"),
         }
         let value = create();
         write_atomically(&path, value.as_bytes())?;
@@ -85,29 +91,13 @@ impl StateDir {
     }
 
     pub fn read_daemon_record(&self) -> std::io::Result<DaemonRecord> {
-        let text = fs::read_to_string(self.root.join(DAEMON_RECORD_FILE))?;
+        let text = read_private(&self.root.join(DAEMON_RECORD_FILE))?;
         serde_json::from_str(&text).map_err(std::io::Error::other)
     }
 
     pub fn remove_daemon_record(&self) {
-        let _ = fs::remove_file(self.root.join(DAEMON_RECORD_FILE));
+        let _ = std::fs::remove_file(self.root.join(DAEMON_RECORD_FILE));
     }
-}
-
-/// Writes `bytes` to `path` so readers see the old file or the new one, never half.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -118,10 +108,12 @@ mod tests {
     fn the_instance_id_survives_a_restart() {
         let dir = tempfile::tempdir().expect("tempdir");
         let first = StateDir::open(dir.path())
-            .and_then(|s| s.server_instance_id())
+            .expect("state dir")
+            .server_instance_id()
             .expect("id");
         let second = StateDir::open(dir.path())
-            .and_then(|s| s.server_instance_id())
+            .expect("state dir")
+            .server_instance_id()
             .expect("id");
         assert_eq!(first, second);
         assert!(first.starts_with("srv-"));

@@ -1,0 +1,133 @@
+//! Failed authentication, per peer: counted, logged and slowed down.
+//!
+//! Without this a wrong token was answered as fast as it could be read (4 670 guesses/s over
+//! HTTP) and nobody heard of it. Now each failure is logged (peer, route, the peer's count;
+//! never the token) and counted for `/metrics`, and after a few failures a peer's wrong
+//! answers come only after a delay that doubles with each further failure. A right token is
+//! never delayed: on loopback the owner and a local attacker share one address, so a lockout
+//! would lock the owner out too. The delay holds the guesser's connection, which the
+//! connection budget bounds. Every loopback address (127.0.0.0/8, ::1) counts as one peer, so
+//! changing the source address gains nothing.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::registry::LabeledCounter;
+
+/// Failures a peer may make before its wrong answers are delayed.
+pub const FREE_FAILURES: u64 = 5;
+/// The delay after the first failure beyond the free ones; it doubles from there.
+pub const FIRST_DELAY: Duration = Duration::from_millis(100);
+pub const MAX_DELAY: Duration = Duration::from_secs(10);
+/// A peer without a failure for this long starts over.
+const FORGET_AFTER: Duration = Duration::from_secs(600);
+/// Peers remembered at most; beyond it the quiet ones are forgotten first.
+const MAX_PEERS: usize = 4096;
+
+/// Where a token was refused (the `route` label of the metric).
+pub const ROUTES: &[&str] = &["http", "ws_hello"];
+
+#[derive(Default)]
+pub struct AuthFailures {
+    peers: Mutex<HashMap<IpAddr, PeerFailures>>,
+    /// Failures by route, since start.
+    pub total: LabeledCounter,
+}
+
+struct PeerFailures {
+    count: u64,
+    last: Instant,
+}
+
+impl AuthFailures {
+    /// Records one wrong token from `peer` on `route` (`what` says where, for the log) and
+    /// returns how long to wait before answering.
+    pub fn record(&self, peer: IpAddr, route: &'static str, what: &str) -> Duration {
+        let peer = peer_key(peer);
+        let now = Instant::now();
+        let count = {
+            let mut peers = self.peers.lock();
+            if peers.len() >= MAX_PEERS && !peers.contains_key(&peer) {
+                peers.retain(|_, p| now.duration_since(p.last) < FORGET_AFTER);
+                if peers.len() >= MAX_PEERS {
+                    peers.clear();
+                }
+            }
+            let entry = peers.entry(peer).or_insert(PeerFailures {
+                count: 0,
+                last: now,
+            });
+            if now.duration_since(entry.last) >= FORGET_AFTER {
+                entry.count = 0;
+            }
+            entry.count += 1;
+            entry.last = now;
+            entry.count
+        };
+        self.total.add(route, 1);
+        let delay = delay_after(count);
+        // Every early failure, then at powers of two: a flood cannot flood the log.
+        if count <= FREE_FAILURES + 1 || count.is_power_of_two() {
+            tracing::warn!(
+                %peer,
+                route,
+                what,
+                count,
+                delay_ms = delay.as_millis() as u64,
+                "authentication failed: wrong token"
+            );
+        }
+        delay
+    }
+}
+
+/// Wrong answers wait this long after the peer's `count`th failure.
+pub fn delay_after(count: u64) -> Duration {
+    let Some(beyond) = count.checked_sub(FREE_FAILURES + 1) else {
+        return Duration::ZERO;
+    };
+    let factor = 1u32.checked_shl(beyond.min(31) as u32).unwrap_or(u32::MAX);
+    FIRST_DELAY.saturating_mul(factor).min(MAX_DELAY)
+}
+
+fn peer_key(peer: IpAddr) -> IpAddr {
+    let peer = match peer {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, IpAddr::V4),
+        v4 => v4,
+    };
+    if peer.is_loopback() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        peer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delay_starts_after_the_free_failures_and_doubles_up_to_the_cap() {
+        assert_eq!(delay_after(FREE_FAILURES), Duration::ZERO);
+        assert_eq!(delay_after(FREE_FAILURES + 1), FIRST_DELAY);
+        assert_eq!(delay_after(FREE_FAILURES + 3), FIRST_DELAY * 4);
+        assert_eq!(delay_after(1_000_000), MAX_DELAY);
+    }
+
+    #[test]
+    fn every_loopback_address_is_one_peer() {
+        let failures = AuthFailures::default();
+        for last in 1..=FREE_FAILURES {
+            let peer = IpAddr::V4(Ipv4Addr::new(127, 0, 0, last as u8));
+            assert_eq!(failures.record(peer, "http", "/"), Duration::ZERO);
+        }
+        let v6 = "::1".parse().expect("ip");
+        assert_eq!(failures.record(v6, "ws_hello", "/ws"), FIRST_DELAY);
+        let elsewhere = "192.0.2.1".parse().expect("ip");
+        assert_eq!(failures.record(elsewhere, "http", "/"), Duration::ZERO);
+        assert_eq!(failures.total.get("http"), 6);
+    }
+}
