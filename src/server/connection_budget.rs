@@ -34,6 +34,9 @@ use tokio::net::{TcpListener, TcpStream};
 /// is well under this; a 15 MiB frame is refused after this much.
 pub const PRE_HELLO_BYTES: u64 = 32 * 1024;
 
+/// Descriptors kept for everything but client connections: PTYs, state files, freshell.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
 /// How often expired connections are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -88,7 +91,16 @@ impl Tracked {
 }
 
 impl ConnectionBudget {
-    pub fn new(budgets: Budgets) -> Arc<ConnectionBudget> {
+    pub fn new(mut budgets: Budgets) -> Arc<ConnectionBudget> {
+        let fits = descriptors_for_connections();
+        if budgets.max_open_connections > fits {
+            tracing::warn!(
+                configured = budgets.max_open_connections,
+                fits,
+                "max_open_connections is more than the descriptor limit allows; using {fits} (raise `ulimit -n`)"
+            );
+            budgets.max_open_connections = fits.max(1);
+        }
         Arc::new(ConnectionBudget {
             budgets,
             open: Mutex::new(HashMap::new()),
@@ -185,6 +197,34 @@ impl ConnectionBudget {
             }
         }
     }
+}
+
+/// Raises the soft descriptor limit to the hard one and returns how many connections fit
+/// under it: past the limit, accept(2) fails before any connection could be evicted.
+fn descriptors_for_connections() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read or write one rlimit struct that lives on this stack.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return usize::MAX;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    if limit.rlim_cur == libc::RLIM_INFINITY {
+        return usize::MAX;
+    }
+    usize::try_from(limit.rlim_cur.saturating_sub(RESERVED_DESCRIPTORS)).unwrap_or(usize::MAX)
 }
 
 /// The listener: every accepted connection is admitted (and maybe evicts another) first.
