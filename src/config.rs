@@ -49,6 +49,14 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Mirrors freshell's `HELLO_TIMEOUT_MS` (5 s).
     pub hello_timeout_ms: u64,
+    /// A socket that has sent nothing at all is closed (4002) after this.
+    pub silent_hello_timeout_ms: u64,
+    /// Open TCP connections; a new one evicts the oldest unauthenticated one.
+    pub max_open_connections: usize,
+    /// The first request head must be complete within this.
+    pub header_read_timeout_ms: u64,
+    /// An unauthenticated connection without a byte either way is closed after this.
+    pub idle_timeout_ms: u64,
     /// Mirrors freshell's `PING_INTERVAL_MS` (30 s).
     pub ping_interval_ms: u64,
     /// Origins allowed besides the daemon's own host.
@@ -63,6 +71,10 @@ impl Default for ServerConfig {
         Self {
             max_connections: 50,
             hello_timeout_ms: 5_000,
+            silent_hello_timeout_ms: 1_000,
+            max_open_connections: 1024,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 300_000,
             ping_interval_ms: 30_000,
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
@@ -73,6 +85,19 @@ impl Default for ServerConfig {
 impl ServerConfig {
     pub fn hello_timeout(&self) -> Duration {
         Duration::from_millis(self.hello_timeout_ms)
+    }
+
+    /// The first message's deadline: the silent-socket one, if shorter than the hello's.
+    pub fn first_message_timeout(&self) -> Duration {
+        Duration::from_millis(self.silent_hello_timeout_ms.min(self.hello_timeout_ms))
+    }
+
+    pub fn connection_budgets(&self) -> crate::server::connection_budget::Budgets {
+        crate::server::connection_budget::Budgets {
+            max_open_connections: self.max_open_connections.max(1),
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+        }
     }
 
     pub fn ping_interval(&self) -> Duration {

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::auth_failures::AuthFailures;
 use crate::config::Config;
 use crate::registry::Registry;
+use crate::server::connection_budget::ConnectionBudget;
 use crate::upstream::Upstream;
 
 pub struct Daemon {
@@ -26,6 +27,8 @@ pub struct Daemon {
     pub upstream: Option<Upstream>,
     /// Wrong tokens, per peer: logged, counted, slowed down.
     pub auth_failures: AuthFailures,
+    /// Every open TCP connection, and what it may hold before it authenticates.
+    pub connections: Arc<ConnectionBudget>,
     shutdown: watch::Sender<bool>,
     open_connections: AtomicUsize,
     next_connection_id: AtomicU64,
@@ -71,6 +74,7 @@ impl Daemon {
         server_instance_id: String,
         upstream: Option<Upstream>,
     ) -> Arc<Daemon> {
+        let connections = ConnectionBudget::new(config.server.connection_budgets());
         Arc::new(Daemon {
             registry,
             config,
@@ -80,6 +84,7 @@ impl Daemon {
             boot_id: format!("boot-{}", uuid::Uuid::new_v4()),
             upstream,
             auth_failures: AuthFailures::default(),
+            connections,
             shutdown: watch::Sender::new(false),
             open_connections: AtomicUsize::new(0),
             next_connection_id: AtomicU64::new(1),

@@ -58,7 +58,8 @@ fn catalogue() -> Vec<Case> {
         case("a WebSocket ping frame (answered by a pong frame only)", nothing, Check(websocket_ping)),
         case("application ping", |_| one(json!({"type": "ping"})), Replies(&["pong"])),
         // -- handshake (spec §1.2, §1.5, §2 item 4, §3.1) --
-        before_hello("application ping before hello", |_| one(json!({"type": "ping"})), Replies(&["pong"])),
+        // Issue 16: nothing, not even a ping, is answered before hello.
+        before_hello("application ping before hello", |_| one(json!({"type": "ping"})), ErrorThenClose("NOT_AUTHENTICATED", 4001)),
         before_hello("a schema-invalid message before hello", |_| one(json!({"type": "terminal.input", "data": 5})), Error(INVALID, Neither)),
         before_hello("hello whose token is a number", |_| one(json!({"type": "hello", "protocolVersion": 7, "token": 12345})), Error(INVALID, Neither)),
         before_hello("hello with protocolVersion 6", |_| one(json!({"type": "hello", "protocolVersion": 6, "token": "x"})), ErrorThenClose("PROTOCOL_MISMATCH", 4010)),

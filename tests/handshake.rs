@@ -182,7 +182,11 @@ async fn socket_beyond_max_connections_is_closed_4003() {
     for _ in 0..3 {
         open.push(Client::connect_ready(&daemon).await.0);
     }
+    // Places are taken by a good hello (a socket that never says hello holds none).
     let mut one_too_many = Client::connect(&daemon).await;
+    one_too_many
+        .send_json(&json!({"type": "hello", "protocolVersion": 7, "token": daemon.token}))
+        .await;
     let (messages, code) = one_too_many.recv_until_closed(PATIENCE).await;
     assert_eq!(code, Some(4003), "messages before the close: {messages:?}");
     for client in open.iter_mut() {
@@ -205,4 +209,18 @@ async fn socket_beyond_max_connections_is_closed_4003() {
             other => panic!("expected ready once a place was free, got {other:?}"),
         }
     }
+}
+
+/// Issue 16: a socket that sends nothing at all is given up on long before the hello
+/// deadline (`silent_hello_timeout_ms`), so silent sockets cannot pile up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_that_sends_nothing_is_closed_at_the_silent_deadline() {
+    // The hello deadline is far beyond PATIENCE: only the silent deadline can close it in time.
+    let daemon =
+        Daemon::start("[server]\nhello_timeout_ms = 600000\nsilent_hello_timeout_ms = 300\n");
+    let mut silent = Client::connect(&daemon).await;
+    let (messages, code) = silent.recv_until_closed(PATIENCE).await;
+    assert_eq!(code, Some(4002), "messages before the close: {messages:?}");
+    assert!(messages.is_empty(), "{messages:?}");
+    Client::connect_ready(&daemon).await.0.assert_served().await;
 }

@@ -54,7 +54,12 @@ pub async fn require_token(
             "the read-only token can only read; this needs the full token",
         )
             .into_response(),
-        Some(_) => next.run(request).await,
+        Some(_) => {
+            if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+                daemon.connections.authenticated(*peer);
+            }
+            next.run(request).await
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub(crate) mod auth;
+pub mod connection_budget;
 mod host_gate;
 mod origin;
 mod routes;
@@ -180,14 +181,19 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     );
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
-    // Replies and output are many small writes; without TCP_NODELAY each one written while
-    // an earlier one is unacknowledged waits for the client's delayed ACK (about 40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(%err, "cannot set TCP_NODELAY");
-        }
-        bound_send_buffer(tcp);
-    });
+    tokio::spawn(Arc::clone(&daemon.connections).sweep());
+    let listener =
+        connection_budget::BudgetedListener::new(listener, Arc::clone(&daemon.connections))
+            // (TapIo also gives the handlers their peer as `ConnectInfo<SocketAddr>`.)
+            .tap_io(|stream| {
+                // Replies and output are many small writes; without TCP_NODELAY each one
+                // written while an earlier one is unacknowledged waits for the client's
+                // delayed ACK (about 40 ms).
+                if let Err(err) = stream.tcp().set_nodelay(true) {
+                    tracing::debug!(%err, "cannot set TCP_NODELAY");
+                }
+                bound_send_buffer(stream.tcp());
+            });
     let shutdown_daemon = Arc::clone(&daemon);
     axum::serve(
         listener,
@@ -231,6 +237,10 @@ async fn websocket(
         tracing::warn!(reason, "refusing a WebSocket from another origin");
         return (StatusCode::FORBIDDEN, "Origin not allowed").into_response();
     }
+    // Until its hello is accepted, the socket may send a hello's worth of bytes, no more.
+    daemon
+        .connections
+        .limit_reads_until_authenticated(peer, connection_budget::PRE_HELLO_BYTES);
     upgrade
         .read_buffer_size(WS_READ_BUFFER_BYTES)
         .write_buffer_size(WS_WRITE_BUFFER_BYTES)

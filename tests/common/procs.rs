@@ -99,12 +99,14 @@ pub fn live_children(parent: u32) -> Vec<u32> {
         .collect()
 }
 
-/// What a process holds right now, from /proc: open descriptors, threads, resident memory.
+/// What a process holds right now, from /proc: open descriptors, threads, resident memory
+/// (and the most it ever had resident).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Footprint {
     pub fds: usize,
     pub threads: usize,
     pub rss_bytes: u64,
+    pub peak_rss_bytes: u64,
 }
 
 /// The [`Footprint`] of `pid`; `None` once it is gone.
@@ -119,6 +121,7 @@ pub fn footprint(pid: u32) -> Option<Footprint> {
         fds,
         threads: field("Threads:")? as usize,
         rss_bytes: field("VmRSS:")? * 1024,
+        peak_rss_bytes: field("VmHWM:")? * 1024,
     })
 }
 

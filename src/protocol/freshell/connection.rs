@@ -24,7 +24,7 @@ use super::output_encoding::{json_string, OutputEnvelope, Source};
 use super::replies::{create_error, exited_summary, identity_mismatch, inventory_record};
 use super::socket_writer::{self, Attachment, Outbox, Outgoing, SocketWriter};
 use super::upstream_link::UpstreamLink;
-use crate::daemon::{Access, Daemon};
+use crate::daemon::{Access, ConnectionSlot, Daemon};
 use crate::registry::CreateRequest;
 use crate::session::{AttachRequest, GeometryAuthority, Session, SessionRef};
 
@@ -36,7 +36,6 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket, peer: SocketAd
     let connection_id = daemon.next_connection_id();
     let span = tracing::info_span!("ws", conn = connection_id);
     async move {
-        let slot = daemon.open_connection();
         let (sink, stream) = socket.split();
         let wake = Arc::new(Notify::new());
         let awaiting_pong = Arc::new(AtomicBool::new(false));
@@ -50,16 +49,11 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket, peer: SocketAd
             daemon.shutdown_signal(),
         );
         let mut writer_task = tokio::spawn(writer.run());
-        let mut writer_finished = false;
-        if slot.is_none() {
-            outbox.push(Outgoing::Close {
-                code: 4003,
-                reason: "Too many connections",
-            });
-        } else {
+        let writer_finished = {
             let upstream = daemon_upstream_link(&daemon, &outbox);
             let mut connection = Connection {
                 id: connection_id,
+                slot: None,
                 peer,
                 wrong_hello: false,
                 outbox,
@@ -77,13 +71,13 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket, peer: SocketAd
             // A writer that gave up on the client (no pong, nothing read)
             // ends the socket: the reader alone would wait forever on a peer
             // that sends nothing, holding its connection slot.
-            writer_finished = tokio::select! {
+            tokio::select! {
                 () = connection.read(stream) => false,
                 _ = &mut writer_task => true,
-            };
+            }
             // Dropping the connection drops the outbox: the writer finishes
             // what is queued and ends.
-        }
+        };
         if !writer_finished
             && tokio::time::timeout(CLOSE_FLUSH_WAIT, &mut writer_task)
                 .await
@@ -91,7 +85,6 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket, peer: SocketAd
         {
             writer_task.abort();
         }
-        drop(slot);
         tracing::debug!("socket closed");
     }
     .instrument(span)
@@ -101,6 +94,9 @@ pub async fn serve_socket(daemon: Arc<Daemon>, socket: WebSocket, peer: SocketAd
 struct Connection {
     daemon: Arc<Daemon>,
     id: u64,
+    /// One of the `max_connections` places, taken by an accepted hello: a socket that
+    /// never says hello holds none.
+    slot: Option<ConnectionSlot>,
     peer: SocketAddr,
     /// The hello's token was wrong: refused once the peer's backoff is waited out.
     wrong_hello: bool,
@@ -140,13 +136,21 @@ fn pane_key(attach_request_id: Option<&str>) -> String {
 
 impl Connection {
     async fn read(&mut self, mut stream: futures_util::stream::SplitStream<WebSocket>) {
-        let hello_deadline =
-            tokio::time::Instant::now() + self.daemon.config.server.hello_timeout();
+        let opened = tokio::time::Instant::now();
+        let hello_deadline = opened + self.daemon.config.server.hello_timeout();
+        // A socket that sends nothing at all is given up on much sooner.
+        let silent_deadline = opened + self.daemon.config.server.first_message_timeout();
+        let mut received_anything = false;
         loop {
+            let deadline = if received_anything {
+                hello_deadline
+            } else {
+                silent_deadline
+            };
             let next = if self.access.is_some() {
                 stream.next().await
             } else {
-                match tokio::time::timeout_at(hello_deadline, stream.next()).await {
+                match tokio::time::timeout_at(deadline, stream.next()).await {
                     Ok(next) => next,
                     Err(_) => {
                         self.outbox.push(Outgoing::Close {
@@ -157,6 +161,7 @@ impl Connection {
                     }
                 }
             };
+            received_anything = true;
             let flow = match next {
                 Some(Ok(Message::Text(text))) => self.on_text(text.as_str()),
                 Some(Ok(Message::Binary(_))) => self.reply_error(ErrorMessage::new(
@@ -237,18 +242,19 @@ impl Connection {
             }
         };
         match message {
-            ClientMessage::Ping => self.send(&Pong {
-                kind: "pong",
-                timestamp: outbound::timestamp_now(),
-            }),
             ClientMessage::Hello(hello) => {
                 self.on_hello(hello.token.as_deref().unwrap_or(""), text)
             }
+            // Nothing, not even a ping, is answered before hello.
             _ if self.access.is_none() => self.close_with(
                 ErrorMessage::new(ErrorCode::NotAuthenticated, "Send hello first"),
                 4001,
                 "Not authenticated",
             ),
+            ClientMessage::Ping => self.send(&Pong {
+                kind: "pong",
+                timestamp: outbound::timestamp_now(),
+            }),
             ClientMessage::Create(create) if self.read_only() => {
                 self.refuse_read_only(Some(create.request_id), None)
             }
@@ -324,6 +330,20 @@ impl Connection {
             self.wrong_hello = true;
             return Flow::Close;
         };
+        if self.slot.is_none() {
+            // Counted from the first good hello; a second hello keeps its place.
+            match self.daemon.open_connection() {
+                Some(slot) => self.slot = Some(slot),
+                None => {
+                    self.outbox.push(Outgoing::Close {
+                        code: 4003,
+                        reason: "Too many connections",
+                    });
+                    return Flow::Close;
+                }
+            }
+        }
+        self.daemon.connections.authenticated(self.peer);
         self.access = Some(access);
         if access == Access::ReadOnly {
             // freshell would refuse the view token; a viewer needs none of it.
