@@ -55,6 +55,46 @@ async fn child_exiting_right_after_a_burst_delivers_every_byte_before_terminal_e
     assert_eq!(exit_code, 3);
 }
 
+/// The exit/last-read race made wide: the daemon's PTY reader waits before every read (a test
+/// hook), so each child has long exited while its last burst is still unread; two hundred
+/// times over, every line still reaches the viewer before `terminal.exit` (the harness refuses
+/// output after it) and the exit code is the child's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_last_burst_arrives_before_the_exit_even_with_the_reader_far_behind() {
+    const ROUNDS: usize = 200;
+    const LINES: u64 = 1_000;
+    let config = format!(
+        r#"
+[limits]
+creates_per_window = 1000
+
+[providers.burst]
+command = "/bin/sh"
+args = ["-c", "read go; i=1; while [ $i -le {LINES} ]; do echo line $i; i=$((i+1)); done; exit 3"]
+"#
+    );
+    let daemon = Daemon::start_with_env(&config, &[("PTYHUB_TEST_PTY_READ_LAG_MS", "5")]);
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let expected: Vec<u64> = (1..=LINES).collect();
+    for round in 0..ROUNDS {
+        let created = viewer.create(json!({"mode": "burst"})).await;
+        let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+        let attach = viewer.attach(&terminal_id).await;
+        viewer.type_line(&terminal_id, "go").await;
+        let exit_code = viewer.wait_for_exit(&terminal_id).await;
+        let stream = viewer.stream(&attach);
+        let lines = numbered_lines(&stream.data);
+        assert!(
+            lines == expected,
+            "round {round}: {} of {LINES} lines before terminal.exit, last {:?}",
+            lines.len(),
+            lines.last()
+        );
+        assert!(stream.gaps.is_empty(), "round {round}: {:?}", stream.gaps);
+        assert_eq!(exit_code, 3, "round {round}");
+    }
+}
+
 /// A child a signal ends by itself (a crash, an OOM kill) reports 128 + the signal, as a
 /// shell would, not the 1 it used to nor the 0 of a requested kill.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

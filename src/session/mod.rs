@@ -247,7 +247,11 @@ impl Session {
         let mut buffer = vec![0u8; PTY_READ_BUFFER_BYTES];
         let mut decoder = Utf8Stream::new();
         let mut queries = QueryFilter::new();
+        let lag = read_lag_for_tests();
         loop {
+            if let Some(lag) = lag {
+                std::thread::sleep(lag);
+            }
             match output.read(&mut buffer) {
                 Ok(0) => break,
                 Ok(n) => {
@@ -652,6 +656,21 @@ impl Session {
 /// that does not read would block the write, and a keystroke must reach the
 /// PTY with one thread wake-up (a task handing each write to the blocking
 /// pool took three, a visible share of the echo latency).
+/// A test hook: `PTYHUB_TEST_PTY_READ_LAG_MS` makes every PTY read wait that
+/// long first, so a test can hold the reader far behind a child that has
+/// already exited — the race between a child's exit and the reading of its
+/// last output, made wide (`tests/lifecycle.rs`). Unset, nothing waits.
+fn read_lag_for_tests() -> Option<Duration> {
+    static LAG: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    *LAG.get_or_init(|| {
+        std::env::var("PTYHUB_TEST_PTY_READ_LAG_MS")
+            .ok()
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .filter(|&ms| ms > 0)
+            .map(Duration::from_millis)
+    })
+}
+
 fn write_input(process: &PtyProcess, mut input: mpsc::UnboundedReceiver<Vec<u8>>) {
     while let Some(bytes) = input.blocking_recv() {
         if process.write_input(&bytes).is_err() {
