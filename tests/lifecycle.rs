@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use serde_json::json;
 
@@ -32,7 +30,11 @@ async fn child_exiting_right_after_a_burst_delivers_every_byte_before_terminal_e
         !process_is_alive(child)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // And until the daemon has taken the exit in (the viewer still has not read).
+    wait_until("the daemon reports the exit", PATIENCE, || {
+        common::http::api_session(&daemon, terminal_id).is_some_and(|s| s["status"] == "exited")
+    })
+    .await;
     let exit_code = viewer.wait_for_exit(terminal_id).await;
 
     // The harness refuses output after terminal.exit, so this is everything that came.
@@ -171,7 +173,17 @@ async fn detach_is_acknowledged_and_leaves_the_process_running() {
 
     stayer.type_line(terminal_id, "echo after-detach").await;
     stayer.wait_for_text(&stayed, "ECHO:after-detach").await;
-    leaver.drain_for(Duration::from_millis(300)).await;
+    // The echo is out; whatever the leaver's socket was still to get for the terminal is
+    // queued before the answer to a request sent now.
+    let barrier = fresh_id("barrier");
+    leaver
+        .send_json(&json!({"type": "claude.activity.list", "requestId": barrier}))
+        .await;
+    leaver
+        .recv_until("the answer to the barrier request", PATIENCE, |m| {
+            m["requestId"] == barrier.as_str()
+        })
+        .await;
     assert!(
         !leaver.stream(&attach).data.contains("ECHO:after-detach"),
         "a detached socket receives no more output"
