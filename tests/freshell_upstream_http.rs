@@ -586,6 +586,17 @@ async fn a_page_opened_while_freshell_is_down_waits_for_it_and_apis_keep_their_5
     assert!(back.served_by_freshell(), "the app once freshell is back");
 }
 
+/// The terminal's entry in `GET /api/terminals`, if listed.
+async fn listed_terminal(daemon: &Daemon, terminal_id: &str) -> Option<serde_json::Value> {
+    let listed = http(daemon, "GET", "/api/terminals", &[auth(daemon)], Vec::new()).await;
+    listed
+        .json()
+        .as_array()?
+        .iter()
+        .find(|t| t["terminalId"] == terminal_id)
+        .cloned()
+}
+
 /// Every freshell route ptyhub answers sits behind one token layer: no token or a wrong one is
 /// freshell's 401, the view token reads but never changes, the full token changes and the
 /// change reads back.
@@ -648,23 +659,8 @@ async fn freshells_terminal_routes_share_one_token_layer_and_changes_read_back()
             "{method} {target} with the view token"
         );
     }
-    let listed = http(
-        &daemon,
-        "GET",
-        "/api/terminals",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
-    let item = listed
-        .json()
-        .as_array()
-        .and_then(|items| {
-            items
-                .iter()
-                .find(|t| t["terminalId"] == terminal_id.as_str())
-                .cloned()
-        })
+    let item = listed_terminal(&daemon, &terminal_id)
+        .await
         .expect("the terminal is still listed: nothing refused changed it");
     assert_ne!(item["title"], "sneaky");
 
@@ -681,23 +677,8 @@ async fn freshells_terminal_routes_share_one_token_layer_and_changes_read_back()
         patched.json(),
         json!({"titleOverride": "build box", "descriptionOverride": "runs the build"})
     );
-    let listed = http(
-        &daemon,
-        "GET",
-        "/api/terminals",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
-    let item = listed
-        .json()
-        .as_array()
-        .and_then(|items| {
-            items
-                .iter()
-                .find(|t| t["terminalId"] == terminal_id.as_str())
-                .cloned()
-        })
+    let item = listed_terminal(&daemon, &terminal_id)
+        .await
         .expect("listed");
     assert_eq!(item["title"], "build box");
     assert_eq!(item["description"], "runs the build");

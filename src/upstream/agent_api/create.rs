@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -32,12 +32,8 @@ pub(super) const POLL_INTERVAL: Duration = Duration::from_millis(200);
 pub async fn tab(
     State(daemon): State<Arc<Daemon>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    request: AgentRequest,
 ) -> Response {
-    let request = match AgentRequest::read(request).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
     if request.has_any(NOT_A_TERMINAL) {
         return request.pass_to_freshell(&daemon, peer).await;
     }
@@ -98,11 +94,7 @@ fn open_tab(daemon: &Daemon, tab_id: &str, title: Option<&str>, pane_id: &str, c
 
 /// `POST /api/run`: a new tab running a command in a shell, optionally
 /// waiting for it to finish and returning its output.
-pub async fn run(State(daemon): State<Arc<Daemon>>, request: Request) -> Response {
-    let request = match AgentRequest::read(request).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+pub async fn run(State(daemon): State<Arc<Daemon>>, request: AgentRequest) -> Response {
     let Some(command) = request.text("command").or_else(|| request.text("cmd")) else {
         return fail(StatusCode::BAD_REQUEST, "command required");
     };
@@ -189,12 +181,8 @@ pub async fn split(
     State(daemon): State<Arc<Daemon>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(target): Path<String>,
-    request: Request,
+    request: AgentRequest,
 ) -> Response {
-    let request = match AgentRequest::read(request).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
     if request.has_any(NOT_A_TERMINAL) {
         return request.pass_to_freshell(&daemon, peer).await;
     }
@@ -263,12 +251,8 @@ pub async fn respawn(
     State(daemon): State<Arc<Daemon>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(target): Path<String>,
-    request: Request,
+    request: AgentRequest,
 ) -> Response {
-    let request = match AgentRequest::read(request).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
     if request.has_any(&["resumeSessionId"]) {
         return request.pass_to_freshell(&daemon, peer).await;
     }

@@ -111,6 +111,16 @@ struct AgentRequest {
     json: Map<String, Value>,
 }
 
+/// Handlers take the request read whole; a body too large or not JSON is
+/// answered before they run.
+impl<S: Send + Sync> axum::extract::FromRequest<S> for AgentRequest {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        AgentRequest::read(request).await
+    }
+}
+
 impl AgentRequest {
     async fn read(request: Request) -> Result<AgentRequest, Response> {
         let (parts, body) = request.into_parts();

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
@@ -123,12 +123,8 @@ fn identity_mismatch(session: &Session, expected: Option<&SessionRef>) -> Option
 pub async fn attach(
     State(daemon): State<Arc<Daemon>>,
     Path(target): Path<String>,
-    request: Request,
+    request: AgentRequest,
 ) -> Response {
-    let request = match AgentRequest::read(request).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
     let (tab_id, pane_id) = match resolve(&daemon, &target) {
         Ok(resolved) => resolved,
         Err(refusal) => return refusal.into_response(),
@@ -158,12 +154,8 @@ pub async fn send_keys(
     State(daemon): State<Arc<Daemon>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(target): Path<String>,
-    request: Request,
+    request: AgentRequest,
 ) -> Response {
-    let request = match AgentRequest::read(request).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
     let (_, pane_id) = match resolve(&daemon, &target) {
         Ok(resolved) => resolved,
         Err(refusal) => return refusal.into_response(),
@@ -192,32 +184,40 @@ fn query_flag(query: &HashMap<String, String>, key: &str) -> bool {
     )
 }
 
+/// The terminal a reading route (capture, wait-for) is about, with the
+/// query; or the answer instead — freshell's own for a pane that holds no
+/// terminal, a 404 (`unknown_pane` for a pane no layout knows) otherwise.
+async fn terminal_to_read(
+    daemon: &Daemon,
+    peer: SocketAddr,
+    target: &str,
+    request: AgentRequest,
+    unknown_pane: &str,
+) -> Result<(Arc<Session>, HashMap<String, String>), Response> {
+    let query = Query::<HashMap<String, String>>::try_from_uri(&request.parts.uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let (_, pane_id) = resolve(daemon, target).map_err(IntoResponse::into_response)?;
+    match pane_terminal(daemon, &pane_id) {
+        PaneTerminal::Found(session) => Ok((session, query)),
+        PaneTerminal::NotATerminal => Err(request.pass_to_freshell(daemon, peer).await),
+        PaneTerminal::Missing => Err(fail(StatusCode::NOT_FOUND, "terminal not found")),
+        PaneTerminal::UnknownPane => Err(fail(StatusCode::NOT_FOUND, unknown_pane)),
+    }
+}
+
 /// `GET /api/panes/:id/capture?S=&J=&e=`: the terminal's output as text.
 pub async fn capture(
     State(daemon): State<Arc<Daemon>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(target): Path<String>,
-    request: Request,
+    request: AgentRequest,
 ) -> Response {
-    let query = Query::<HashMap<String, String>>::try_from_uri(request.uri())
-        .map(|q| q.0)
-        .unwrap_or_default();
-    let (_, pane_id) = match resolve(&daemon, &target) {
-        Ok(resolved) => resolved,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let session = match pane_terminal(&daemon, &pane_id) {
-        PaneTerminal::Found(session) => session,
-        PaneTerminal::NotATerminal => {
-            let request = match AgentRequest::read(request).await {
-                Ok(request) => request,
-                Err(response) => return response,
-            };
-            return request.pass_to_freshell(&daemon, peer).await;
-        }
-        PaneTerminal::Missing => return fail(StatusCode::NOT_FOUND, "terminal not found"),
-        PaneTerminal::UnknownPane => return fail(StatusCode::NOT_FOUND, "pane not found"),
-    };
+    let (session, query) =
+        match terminal_to_read(&daemon, peer, &target, request, "pane not found").await {
+            Ok(found) => found,
+            Err(answer) => return answer,
+        };
     let options = CaptureOptions {
         start: query.get("S").and_then(|s| s.trim().parse::<i64>().ok()),
         join_lines: matches!(query.get("J").map(String::as_str), Some("true" | "1")),
@@ -234,28 +234,13 @@ pub async fn wait_for(
     State(daemon): State<Arc<Daemon>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(target): Path<String>,
-    request: Request,
+    request: AgentRequest,
 ) -> Response {
-    let query = Query::<HashMap<String, String>>::try_from_uri(request.uri())
-        .map(|q| q.0)
-        .unwrap_or_default();
-    let (_, pane_id) = match resolve(&daemon, &target) {
-        Ok(resolved) => resolved,
-        Err(refusal) => return refusal.into_response(),
-    };
-    let session = match pane_terminal(&daemon, &pane_id) {
-        PaneTerminal::Found(session) => session,
-        PaneTerminal::NotATerminal => {
-            let request = match AgentRequest::read(request).await {
-                Ok(request) => request,
-                Err(response) => return response,
-            };
-            return request.pass_to_freshell(&daemon, peer).await;
-        }
-        PaneTerminal::Missing | PaneTerminal::UnknownPane => {
-            return fail(StatusCode::NOT_FOUND, "terminal not found")
-        }
-    };
+    let (session, query) =
+        match terminal_to_read(&daemon, peer, &target, request, "terminal not found").await {
+            Ok(found) => found,
+            Err(answer) => return answer,
+        };
     let pattern = match query.get("pattern").or_else(|| query.get("p")) {
         None => None,
         Some(raw) => match parse_pattern(raw) {
