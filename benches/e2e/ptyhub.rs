@@ -128,8 +128,8 @@ idle_timeout_ms = 0
     pub async fn screen_text(&self, terminal_id: &str) -> anyhow::Result<String> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).await?;
         let request = format!(
-            "GET /ptyhub/api/sessions/{terminal_id}/screen HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
-            self.token
+            "GET /ptyhub/api/sessions/{terminal_id}/screen HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            self.port, self.token
         );
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         stream.write_all(request.as_bytes()).await?;
