@@ -146,29 +146,33 @@ mod tests {
         write(
             "2026/12/06",
             "rollout-a-s1.jsonl",
-            &(meta("s1", "/work/a", "\"cli\"") + "\n{}"),
+            &(meta("s1", "/projects/a", "\"cli\"") + "\n{}"),
         );
         write(
             "2026/12/05",
             "rollout-b-s2.jsonl",
-            &meta("s2", "/work/b", "\"cli\""),
+            &meta("s2", "/projects/b", "\"cli\""),
         );
         write(
             "2026/11/30",
             "rollout-c-s3.jsonl",
-            &meta("s3", "/work/c", "\"cli\""),
+            &meta("s3", "/projects/c", "\"cli\""),
         );
         write(
             "2026/12/06",
             "rollout-d-s4.jsonl",
-            &meta("s4", "/work/d", "\"exec\""),
+            &meta("s4", "/projects/d", "\"exec\""),
         );
         write(
             "2026/12/06",
             "rollout-e-s5.jsonl",
-            &meta("s5", "/work/e", r#"{"subagent":"review"}"#),
+            &meta("s5", "/projects/e", r#"{"subagent":"review"}"#),
         );
-        write("2026/12/06", "notes.txt", &meta("s6", "/work/f", "\"cli\""));
+        write(
+            "2026/12/06",
+            "notes.txt",
+            &meta("s6", "/projects/f", "\"cli\""),
+        );
         write(
             "2026/12/06",
             "rollout-g-s7.jsonl",
