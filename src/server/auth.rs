@@ -20,12 +20,15 @@ pub fn query_token(query: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|pair| pair.strip_prefix("token="))
-        .map(|value| {
-            percent_encoding::percent_decode_str(value)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(percent_decoded)
         .next()
+}
+
+/// A percent-encoded value (a query parameter, a cookie) as text.
+pub fn percent_decoded(value: &str) -> String {
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 pub async fn require_token(

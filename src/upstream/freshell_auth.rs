@@ -30,11 +30,7 @@ pub fn presented_token(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().strip_prefix("freshell-auth="))
-        .map(|value| {
-            percent_encoding::percent_decode_str(value)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(crate::server::auth::percent_decoded)
         .next()
 }
 

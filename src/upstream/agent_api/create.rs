@@ -41,18 +41,7 @@ pub async fn tab(
     let shell = request.text("shell");
     let cwd = request.text("cwd");
     let (tab_id, pane_id) = (new_id(), new_id());
-    let session = match launch(
-        &daemon,
-        &Launch {
-            mode: request.text("mode").unwrap_or_else(|| "shell".to_owned()),
-            cwd: cwd.clone(),
-            session_ref: request.session_ref(),
-            tab_id: tab_id.clone(),
-            pane_id: pane_id.clone(),
-        },
-    )
-    .await
-    {
+    let session = match request.launch_into(&daemon, &tab_id, &pane_id).await {
         Ok(session) => session,
         Err(response) => return response,
     };
@@ -202,19 +191,7 @@ pub async fn split(
     };
     let new_pane_id = new_id();
     let shell = request.text("shell");
-    let cwd = request.text("cwd");
-    let session = match launch(
-        &daemon,
-        &Launch {
-            mode: request.text("mode").unwrap_or_else(|| "shell".to_owned()),
-            cwd: cwd.clone(),
-            session_ref: request.session_ref(),
-            tab_id: tab_id.clone(),
-            pane_id: new_pane_id.clone(),
-        },
-    )
-    .await
-    {
+    let session = match request.launch_into(&daemon, &tab_id, &new_pane_id).await {
         Ok(session) => session,
         Err(response) => return response,
     };
@@ -264,18 +241,7 @@ pub async fn respawn(
         return fail(StatusCode::NOT_FOUND, "pane not found");
     };
     let shell = request.text("shell");
-    let session = match launch(
-        &daemon,
-        &Launch {
-            mode: request.text("mode").unwrap_or_else(|| "shell".to_owned()),
-            cwd: request.text("cwd"),
-            session_ref: request.session_ref(),
-            tab_id: tab_id.clone(),
-            pane_id: pane_id.clone(),
-        },
-    )
-    .await
-    {
+    let session = match request.launch_into(&daemon, &tab_id, &pane_id).await {
         Ok(session) => session,
         Err(response) => return response,
     };

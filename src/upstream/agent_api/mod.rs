@@ -169,6 +169,27 @@ impl AgentRequest {
         })
     }
 
+    /// Starts the terminal this request asks for (`mode`, default a shell;
+    /// `cwd`; `sessionRef`) in a pane, or joins the session's running one.
+    async fn launch_into(
+        &self,
+        daemon: &Daemon,
+        tab_id: &str,
+        pane_id: &str,
+    ) -> Result<Arc<Session>, Response> {
+        launch(
+            daemon,
+            &Launch {
+                mode: self.text("mode").unwrap_or_else(|| "shell".to_owned()),
+                cwd: self.text("cwd"),
+                session_ref: self.session_ref(),
+                tab_id: tab_id.to_owned(),
+                pane_id: pane_id.to_owned(),
+            },
+        )
+        .await
+    }
+
     /// Hands the request to freshell as it came.
     async fn pass_to_freshell(self, daemon: &Daemon, peer: SocketAddr) -> Response {
         let Some(upstream) = &daemon.upstream else {
