@@ -4,7 +4,7 @@
 //! that its checkpointed screen was drawn at another size; the authority says
 //! whether the size was set while several owners (sockets) were attached.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum GeometryAuthority {
     /// The size was last set while no other owner was attached.
     SingleClient,
@@ -12,7 +12,7 @@ pub enum GeometryAuthority {
     MultiClientUnknown,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Geometry {
     pub cols: u16,
     pub rows: u16,

@@ -12,7 +12,9 @@ mod exit_status;
 mod frame;
 mod framing;
 mod geometry;
+mod handover;
 mod launch;
+mod output_gate;
 mod pty_process;
 mod query_filter;
 mod replay_ring;
@@ -30,13 +32,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use portable_pty::Child;
 use tokio::sync::{mpsc, watch, Notify};
 
 pub use activity::{activity_channel, Activity, ActivityChange, ActivityEvent, TRACKED_MODES};
 pub use frame::Frame;
 pub use framing::FrameLimit;
 pub use geometry::{Geometry, GeometryAuthority};
+pub use handover::SessionHandover;
 pub use launch::LaunchSpec;
 pub use pty_process::SpawnError;
 pub use terminal::ScreenSnapshot;
@@ -44,6 +46,7 @@ pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
 use exit_status::reported_exit_code;
+use output_gate::OutputGate;
 use pty_process::PtyProcess;
 
 use shared_focus::SharedFocus;
@@ -103,6 +106,24 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// What a session starts from: nothing yet (a new child), or what an
+/// earlier image of the daemon handed over (`handover.rs`).
+struct StartState {
+    ring: ReplayRing,
+    screen: ScreenModel,
+    next_checkpoint_offset: u64,
+    geometry: Geometry,
+    size_policy: SizePolicy,
+    last_activity_ms: u64,
+    last_meaningful_activity_ms: u64,
+    viewer_drops: (u64, u64),
+    exit_code: Option<i32>,
+    collected_exit: Option<i32>,
+    kill_requested: bool,
+    bound_later: Option<SessionRef>,
+    output_gate: OutputGate,
+}
+
 struct ViewerSlot {
     id: u64,
     owner: u64,
@@ -137,8 +158,14 @@ pub struct Session {
     input: mpsc::UnboundedSender<Vec<u8>>,
     /// `None` while running; the exit code once every byte is in the ring.
     exit_code: watch::Sender<Option<i32>>,
+    /// The child's exit code once collected (before the session ends,
+    /// which waits for its last output).
+    collected_exit: Mutex<Option<i32>>,
     /// Someone asked for this session to end (its exit then reports 0).
     kill_requested: AtomicBool,
+    /// Every PTY read and the collection of the exit pass it; a handover
+    /// closes it.
+    output_gate: OutputGate,
     /// The agent's turns, for the modes that ring a bell when one completes.
     turns: Option<Mutex<turn_tracker::TurnTracker>>,
     /// Where activity changes go (`None`: nowhere, as in benchmarks).
@@ -169,46 +196,82 @@ impl Session {
         activity_events: Option<tokio::sync::broadcast::Sender<ActivityEvent>>,
     ) -> Result<Arc<Session>, SpawnError> {
         let spawned = PtyProcess::spawn(spec)?;
+        let state = StartState {
+            ring: ReplayRing::new(config.replay_ring_bytes),
+            screen: ScreenModel::new(spec.cols, spec.rows),
+            next_checkpoint_offset: screen_feed::CHECKPOINT_INTERVAL_BYTES,
+            geometry: Geometry::new(spec.cols, spec.rows),
+            size_policy: config.size_policy,
+            last_activity_ms: info.created_at_ms,
+            last_meaningful_activity_ms: info.created_at_ms,
+            viewer_drops: (0, 0),
+            exit_code: None,
+            collected_exit: None,
+            kill_requested: false,
+            bound_later: None,
+            output_gate: OutputGate::default(),
+        };
+        let session = Self::assemble(info, config, spawned.process, state, activity_events);
+        session.start_threads(spawned.output);
+        Ok(session)
+    }
+
+    fn assemble(
+        info: SessionInfo,
+        config: SessionConfig,
+        process: PtyProcess,
+        state: StartState,
+        activity_events: Option<tokio::sync::broadcast::Sender<ActivityEvent>>,
+    ) -> Arc<Session> {
         let (input_tx, input_rx) = mpsc::unbounded_channel();
-        let session = Arc::new(Session {
+        let process = Arc::new(process);
+        let writer_process = Arc::clone(&process);
+        let writer = std::thread::Builder::new()
+            .name(format!("pty-write-{}", info.terminal_id))
+            .spawn(move || write_input(&writer_process, input_rx));
+        if let Err(err) = writer {
+            tracing::error!(terminal = %info.terminal_id, %err, "could not start the PTY writer");
+        }
+        let bound_later = std::sync::OnceLock::new();
+        if let Some(session_ref) = state.bound_later {
+            let _ = bound_later.set(session_ref);
+        }
+        Arc::new(Session {
             config,
-            process: Arc::new(spawned.process),
-            ring: Mutex::new(ReplayRing::new(config.replay_ring_bytes)),
-            screen: Mutex::new(ScreenModel::new(spec.cols, spec.rows)),
-            screen_parsed_offset: AtomicU64::new(0),
-            next_checkpoint_offset: AtomicU64::new(screen_feed::CHECKPOINT_INTERVAL_BYTES),
+            process,
+            screen_parsed_offset: AtomicU64::new(state.screen.parsed_through_offset()),
+            ring: Mutex::new(state.ring),
+            screen: Mutex::new(state.screen),
+            next_checkpoint_offset: AtomicU64::new(state.next_checkpoint_offset),
             screen_catch_up_scheduled: AtomicBool::new(false),
             viewers: Mutex::new(Vec::new()),
             next_viewer_id: AtomicU64::new(1),
-            geometry: Mutex::new(Geometry::new(spec.cols, spec.rows)),
-            sizes: Mutex::new(SizeArbiter::new(config.size_policy)),
+            geometry: Mutex::new(state.geometry),
+            sizes: Mutex::new(SizeArbiter::new(state.size_policy)),
             focus: Mutex::new(SharedFocus::default()),
-            last_activity_ms: AtomicU64::new(info.created_at_ms),
-            last_meaningful_activity_ms: AtomicU64::new(info.created_at_ms),
-            detached_since_ms: AtomicU64::new(info.created_at_ms),
-            viewer_resyncs: AtomicU64::new(0),
-            viewer_skipped_bytes: AtomicU64::new(0),
+            last_activity_ms: AtomicU64::new(state.last_activity_ms),
+            last_meaningful_activity_ms: AtomicU64::new(state.last_meaningful_activity_ms),
+            detached_since_ms: AtomicU64::new(now_ms()),
+            viewer_resyncs: AtomicU64::new(state.viewer_drops.0),
+            viewer_skipped_bytes: AtomicU64::new(state.viewer_drops.1),
             input: input_tx,
-            exit_code: watch::Sender::new(None),
-            kill_requested: AtomicBool::new(false),
+            exit_code: watch::Sender::new(state.exit_code),
+            collected_exit: Mutex::new(state.collected_exit),
+            kill_requested: AtomicBool::new(state.kill_requested),
             turns: TRACKED_MODES
                 .contains(&info.mode.as_str())
                 .then(|| Mutex::new(turn_tracker::TurnTracker::new(info.created_at_ms))),
             activity_events,
-            bound_later: std::sync::OnceLock::new(),
+            bound_later,
+            output_gate: state.output_gate,
             runtime: tokio::runtime::Handle::current(),
             info,
-        });
-        session.start_threads(spawned.output, spawned.child, input_rx);
-        Ok(session)
+        })
     }
 
-    fn start_threads(
-        self: &Arc<Self>,
-        output: Box<dyn Read + Send>,
-        child: Box<dyn Child + Send + Sync>,
-        input_rx: mpsc::UnboundedReceiver<Vec<u8>>,
-    ) {
+    /// Starts the threads that read the child's output and collect its
+    /// exit (not for a session that has ended).
+    fn start_threads(self: &Arc<Self>, output: std::fs::File) {
         let (exit_tx, exit_rx) = std::sync::mpsc::channel();
         let reader_done = Arc::new(AtomicBool::new(false));
 
@@ -229,44 +292,38 @@ impl Session {
         let session = Arc::clone(self);
         let waiter = std::thread::Builder::new()
             .name(format!("pty-wait-{}", self.info.terminal_id))
-            .spawn(move || session.wait_for_child(child, exit_tx, reader_done));
+            .spawn(move || session.wait_for_child(exit_tx, reader_done));
         if let Err(err) = waiter {
             tracing::error!(terminal = %self.info.terminal_id, %err, "could not start the child waiter");
         }
-
-        let process = Arc::clone(&self.process);
-        let writer = std::thread::Builder::new()
-            .name(format!("pty-write-{}", self.info.terminal_id))
-            .spawn(move || write_input(&process, input_rx));
-        if let Err(err) = writer {
-            tracing::error!(terminal = %self.info.terminal_id, %err, "could not start the PTY writer");
-        }
     }
 
-    fn read_output(self: &Arc<Self>, mut output: Box<dyn Read + Send>) {
+    /// Reads the child's output until the PTY hangs up. Each read passes
+    /// the output gate (`output_gate.rs`), which a handover closes.
+    fn read_output(self: &Arc<Self>, mut output: std::fs::File) {
         let mut buffer = vec![0u8; PTY_READ_BUFFER_BYTES];
-        let mut decoder = Utf8Stream::new();
-        let mut queries = QueryFilter::new();
         let lag = read_lag_for_tests();
         loop {
             if let Some(lag) = lag {
                 std::thread::sleep(lag);
             }
+            self.process.wait_readable();
+            let mut passage = self.output_gate.enter();
             match output.read(&mut buffer) {
                 Ok(0) => break,
                 Ok(n) => {
-                    let filled = self.gather_pending(&mut *output, &mut buffer, n);
-                    let text = decoder.decode(&buffer[..filled]);
-                    self.take_output(queries.filter(text));
+                    let filled = self.gather_pending(&mut output, &mut buffer, n);
+                    let pieces = passage.decoding.pieces(&buffer[..filled]);
+                    self.take_output(pieces);
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                 // EIO: every slave fd is closed, the Linux PTY's end of file.
                 Err(_) => break,
             }
         }
-        let rest = queries.filter(decoder.finish());
+        let mut passage = self.output_gate.enter();
+        let rest = passage.decoding.finish();
         self.take_output(rest);
-        self.take_output(queries.finish());
     }
 
     /// Output for viewers goes to the ring; each query the child asked its
@@ -291,7 +348,12 @@ impl Session {
     /// to the buffer's size: a flood then makes frames of 16 KiB, not the
     /// PTY's ~4 KiB pieces, which costs every viewer fewer messages (and a
     /// replay budget less framing), and never waits for output to come.
-    fn gather_pending(&self, output: &mut dyn Read, buffer: &mut [u8], mut filled: usize) -> usize {
+    fn gather_pending(
+        &self,
+        output: &mut std::fs::File,
+        buffer: &mut [u8],
+        mut filled: usize,
+    ) -> usize {
         while filled < buffer.len() && self.process.pending_output_bytes() > 0 {
             match output.read(&mut buffer[filled..]) {
                 Ok(0) | Err(_) => break,
@@ -301,17 +363,27 @@ impl Session {
         filled
     }
 
-    fn wait_for_child(
-        &self,
-        mut child: Box<dyn Child + Send + Sync>,
-        exit_tx: std::sync::mpsc::Sender<i32>,
-        reader_done: Arc<AtomicBool>,
-    ) {
-        let code = match child.wait() {
-            Ok(status) => reported_exit_code(&status, self.kill_requested.load(Ordering::SeqCst)),
-            Err(err) => {
-                tracing::warn!(terminal = %self.info.terminal_id, %err, "waiting for the child failed");
-                -1
+    /// Waits for the child to exit and collects its status under the output
+    /// gate: a handover in progress leaves it to the next image.
+    fn wait_for_child(&self, exit_tx: std::sync::mpsc::Sender<i32>, reader_done: Arc<AtomicBool>) {
+        let collected_before = *self.collected_exit.lock();
+        let code = match collected_before {
+            Some(code) => code,
+            None => {
+                let collected = self.process.wait_for_exit().and_then(|()| {
+                    let _passage = self.output_gate.enter();
+                    let status = self.process.collect_exit()?;
+                    let code = reported_exit_code(
+                        &status.into(),
+                        self.kill_requested.load(Ordering::SeqCst),
+                    );
+                    *self.collected_exit.lock() = Some(code);
+                    Ok(code)
+                });
+                collected.unwrap_or_else(|err| {
+                    tracing::warn!(terminal = %self.info.terminal_id, %err, "waiting for the child failed");
+                    -1
+                })
             }
         };
         let _ = exit_tx.send(code);

@@ -1,13 +1,21 @@
-//! A child process on a PTY: spawn, input, resize and signals.
+//! A child process on a PTY: spawn, input, resize, signals and its exit.
 //!
 //! The child is a session leader (portable-pty calls `setsid`), so its pid is
 //! also its process-group id and one `killpg` reaches everything it started
 //! on that terminal.
+//!
+//! portable-pty opens the PTY and starts the child; from then on the PTY is
+//! one descriptor of the master this file owns, and the child one pid this
+//! process waits for. Both survive an exec of the daemon (`crate::handover`):
+//! a daemon that executes a newer build of itself adopts them as they are
+//! (`PtyProcess::adopt`), and the child never notices.
 
-use std::io::{Read, Write};
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use parking_lot::Mutex;
-use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
 use super::launch::LaunchSpec;
 
@@ -21,18 +29,18 @@ pub enum SpawnError {
     Setup(String),
 }
 
-/// The parts of a freshly spawned child, handed to the session's threads.
+/// The parts of a child on a PTY, handed to the session's threads.
 pub struct SpawnedPty {
     pub process: PtyProcess,
-    pub output: Box<dyn Read + Send>,
-    pub child: Box<dyn Child + Send + Sync>,
+    /// The master's read side, for the session's reader.
+    pub output: File,
 }
 
 pub struct PtyProcess {
-    master: Mutex<Box<dyn MasterPty + Send>>,
-    /// The master's descriptor, valid as long as `master` is held.
-    master_fd: Option<std::os::fd::RawFd>,
-    input: Mutex<Box<dyn Write + Send>>,
+    /// The PTY's master: resizes, pending-output counts, readiness, and
+    /// what a handover passes on.
+    master: OwnedFd,
+    input: Mutex<File>,
     pid: Option<u32>,
 }
 
@@ -67,25 +75,33 @@ impl PtyProcess {
         // The slave end belongs to the child now; holding it would keep the
         // PTY open after the child exits and hide the end of its output.
         drop(pair.slave);
-        let output = pair
+        let master_fd = pair
             .master
-            .try_clone_reader()
-            .map_err(|e| SpawnError::Setup(e.to_string()))?;
-        let input = pair
-            .master
-            .take_writer()
-            .map_err(|e| SpawnError::Setup(e.to_string()))?;
+            .as_raw_fd()
+            .ok_or_else(|| SpawnError::Setup("the PTY master has no descriptor".into()))?;
+        let master = duplicate(master_fd).map_err(|e| SpawnError::Setup(e.to_string()))?;
+        // The duplicate keeps the PTY open; portable-pty's handles go. So
+        // does its child handle: the exit is collected by pid
+        // (`wait_for_exit`), which an adopting daemon can do too.
+        drop(pair.master);
         let pid = child.process_id();
-        let master_fd = pair.master.as_raw_fd();
+        drop(child);
+        Self::adopt(master, pid).map_err(|e| SpawnError::Setup(e.to_string()))
+    }
+
+    /// A child this process is the parent of, on the PTY whose master is
+    /// `master`: one it spawned, or one an earlier image of this process
+    /// spawned before it executed the present one.
+    pub fn adopt(master: OwnedFd, pid: Option<u32>) -> std::io::Result<SpawnedPty> {
+        let output = File::from(master.try_clone()?);
+        let input = File::from(master.try_clone()?);
         Ok(SpawnedPty {
             process: PtyProcess {
-                master_fd,
-                master: Mutex::new(pair.master),
+                master,
                 input: Mutex::new(input),
                 pid,
             },
             output,
-            child,
         })
     }
 
@@ -93,19 +109,42 @@ impl PtyProcess {
         self.pid
     }
 
+    /// The master's descriptor (for a handover, which keeps it open across
+    /// the exec).
+    pub fn master_fd(&self) -> RawFd {
+        self.master.as_raw_fd()
+    }
+
     /// Output the child has written that the PTY holds for the next read.
     pub fn pending_output_bytes(&self) -> usize {
-        let Some(fd) = self.master_fd else {
-            return 0;
-        };
         let mut pending: libc::c_int = 0;
         // SAFETY: FIONREAD writes one c_int through the pointer, which is
-        // valid for the call; `fd` stays open while `self.master` is held.
-        let ok = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut pending) } == 0;
+        // valid for the call; the descriptor is owned by `self`.
+        let ok = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::FIONREAD, &mut pending) } == 0;
         if ok {
             usize::try_from(pending).unwrap_or(0)
         } else {
             0
+        }
+    }
+
+    /// Waits until the master has output to read, or has hung up (every
+    /// slave closed), without reading anything: what is read is decided
+    /// afterwards, under the session's output gate.
+    pub fn wait_readable(&self) {
+        let mut poll = libc::pollfd {
+            fd: self.master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        loop {
+            // SAFETY: one valid pollfd for the duration of the call.
+            let ready = unsafe { libc::poll(&mut poll, 1, -1) };
+            if ready >= 0
+                || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+            {
+                return;
+            }
         }
     }
 
@@ -118,15 +157,70 @@ impl PtyProcess {
     }
 
     pub fn resize(&self, cols: u16, rows: u16) -> Result<(), String> {
-        self.master
-            .lock()
-            .resize(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .map_err(|e| e.to_string())
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads one winsize through the pointer, valid
+        // for the call; the descriptor is owned by `self`.
+        let ok = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &size) } == 0;
+        if ok {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error().to_string())
+        }
+    }
+
+    /// Blocks until the child has exited, without collecting its status:
+    /// the child stays a zombie until `collect_exit`, so a daemon that
+    /// executes itself in between can still collect it afterwards.
+    pub fn wait_for_exit(&self) -> std::io::Result<()> {
+        let pid = self.pid_t()?;
+        loop {
+            // SAFETY: waitid writes one siginfo_t through the pointer.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let waited = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    pid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT,
+                )
+            };
+            if waited == 0 {
+                return Ok(());
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    /// Collects the exited child's status (after `wait_for_exit`).
+    pub fn collect_exit(&self) -> std::io::Result<std::process::ExitStatus> {
+        use std::os::unix::process::ExitStatusExt;
+        let pid = self.pid_t()?;
+        loop {
+            let mut status: libc::c_int = 0;
+            // SAFETY: waitpid writes one c_int through the pointer.
+            let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
+            if reaped == pid {
+                return Ok(std::process::ExitStatus::from_raw(status));
+            }
+            let err = std::io::Error::last_os_error();
+            if err.kind() != std::io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    fn pid_t(&self) -> std::io::Result<libc::pid_t> {
+        self.pid
+            .and_then(|pid| libc::pid_t::try_from(pid).ok())
+            .ok_or_else(|| std::io::Error::other("the child has no pid"))
     }
 
     /// Whether anything still runs in the child's process group: the child, or
@@ -147,4 +241,16 @@ impl PtyProcess {
         // SAFETY: killpg has no memory-safety preconditions.
         unsafe { libc::killpg(pid, signal) == 0 }
     }
+}
+
+/// A second descriptor of `fd`, closed on exec like every other until a
+/// handover says otherwise.
+fn duplicate(fd: RawFd) -> std::io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor we hold returns a new one
+    // (or -1), which the OwnedFd then owns alone.
+    let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if copy < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(copy) })
 }

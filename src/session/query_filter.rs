@@ -145,6 +145,11 @@ impl QueryFilter {
         pieces
     }
 
+    /// The start of a possible query the last read ended inside of.
+    pub fn held(&self) -> &str {
+        &self.held
+    }
+
     /// What is still held back, as output: the child's output has ended.
     pub fn finish(&mut self) -> Vec<Piece> {
         let held = std::mem::take(&mut self.held);

@@ -51,6 +51,36 @@ impl ReplayRing {
         }
     }
 
+    /// A ring holding `frames` (seq, stream offset, data; oldest first, as
+    /// an earlier ring held them) after `head_seq` frames and
+    /// `appended_bytes` bytes in all.
+    pub fn restored(
+        max_retained_bytes: u64,
+        head_seq: u64,
+        appended_bytes: u64,
+        frames: impl Iterator<Item = (u64, u64, String)>,
+    ) -> Self {
+        let mut ring = Self::new(max_retained_bytes);
+        for (seq, stream_offset, data) in frames {
+            let frame = Frame::new(seq, stream_offset, data.into_boxed_str());
+            ring.retained_bytes += frame.len_bytes();
+            ring.frames.push_back(Arc::new(frame));
+        }
+        ring.head_seq = head_seq;
+        ring.appended_bytes = appended_bytes;
+        while ring.retained_bytes > ring.max_retained_bytes && ring.frames.len() > 1 {
+            if let Some(old) = ring.frames.pop_front() {
+                ring.retained_bytes -= old.len_bytes();
+            }
+        }
+        ring
+    }
+
+    /// The checkpoints held, oldest first.
+    pub fn checkpoints(&self) -> impl Iterator<Item = &Arc<Checkpoint>> {
+        self.checkpoints.iter()
+    }
+
     pub fn head_seq(&self) -> u64 {
         self.head_seq
     }

@@ -15,6 +15,11 @@ impl Utf8Stream {
         Self::default()
     }
 
+    /// The start of a character the last read ended inside of.
+    pub fn carried(&self) -> &[u8] {
+        &self.carry
+    }
+
     /// Decodes `input`, returning every complete character seen so far.
     pub fn decode(&mut self, input: &[u8]) -> String {
         let owned;

@@ -362,6 +362,20 @@ impl ScreenModel {
 
     /// Feeds raw bytes, outside the seq bookkeeping (for tests and fuzzing:
     /// a viewer's terminal fed a repaint and the output after it).
+    /// Sets the window title (a model restored from a repaint, which does
+    /// not carry it).
+    pub fn restore_title(&mut self, title: Option<String>) {
+        self.wake();
+        self.emulator.set_title(title);
+    }
+
+    /// Notes that the stream so far ended in `text` (a model restored from a
+    /// repaint that ends inside a sequence).
+    pub fn note_unfinished(&mut self, text: &str) {
+        self.unfinished.clear();
+        self.unfinished.note(text);
+    }
+
     pub fn feed_bytes(&mut self, bytes: &[u8]) {
         self.wake();
         let parsed = panic::catch_unwind(AssertUnwindSafe(|| self.emulator.advance(bytes)));
