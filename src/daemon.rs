@@ -29,9 +29,29 @@ pub struct Daemon {
     pub auth_failures: AuthFailures,
     /// Every open TCP connection, and what it may hold before it authenticates.
     pub connections: Arc<ConnectionBudget>,
-    shutdown: watch::Sender<bool>,
+    /// Whether (and why) every socket is being closed.
+    closing: watch::Sender<Closing>,
+    /// A descriptor of the listening socket, for a handover to pass on.
+    listener: std::sync::OnceLock<std::os::fd::OwnedFd>,
+    /// The state dir's lock, held while the daemon runs.
+    state_lock: std::sync::OnceLock<std::os::fd::OwnedFd>,
+    /// In-place upgrades this daemon has been through (`crate::handover`).
+    handovers: AtomicU64,
+    /// How long the last one took, exec to serving again (ms).
+    last_handover_ms: AtomicU64,
     open_connections: AtomicUsize,
     next_connection_id: AtomicU64,
+}
+
+/// Why every socket is being closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closing {
+    No,
+    /// The daemon is going away.
+    ShuttingDown,
+    /// The daemon is executing a newer image of itself; clients come back
+    /// to the same sessions at once.
+    Restarting,
 }
 
 /// The daemon's two secrets.
@@ -73,6 +93,7 @@ impl Daemon {
         tokens: Tokens,
         server_instance_id: String,
         upstream: Option<Upstream>,
+        boot_id: Option<String>,
     ) -> Arc<Daemon> {
         let connections = ConnectionBudget::new(config.server.connection_budgets());
         Arc::new(Daemon {
@@ -81,11 +102,15 @@ impl Daemon {
             token: tokens.full,
             view_token: tokens.view,
             server_instance_id,
-            boot_id: format!("boot-{}", uuid::Uuid::new_v4()),
+            boot_id: boot_id.unwrap_or_else(|| format!("boot-{}", uuid::Uuid::new_v4())),
             upstream,
             auth_failures: AuthFailures::default(),
             connections,
-            shutdown: watch::Sender::new(false),
+            closing: watch::Sender::new(Closing::No),
+            listener: std::sync::OnceLock::new(),
+            state_lock: std::sync::OnceLock::new(),
+            handovers: AtomicU64::new(0),
+            last_handover_ms: AtomicU64::new(0),
             open_connections: AtomicUsize::new(0),
             next_connection_id: AtomicU64::new(1),
         })
@@ -130,11 +155,61 @@ impl Daemon {
     }
 
     pub fn begin_shutdown(&self) {
-        self.shutdown.send_replace(true);
+        self.closing.send_replace(Closing::ShuttingDown);
     }
 
-    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
-        self.shutdown.subscribe()
+    /// Closes every socket for an upgrade (`crate::handover`).
+    pub fn begin_restart(&self) {
+        self.closing.send_replace(Closing::Restarting);
+    }
+
+    /// The upgrade did not happen: sockets opened from now on stay.
+    pub fn end_restart(&self) {
+        self.closing.send_replace(Closing::No);
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<Closing> {
+        self.closing.subscribe()
+    }
+
+    /// Open WebSockets.
+    pub fn open_sockets(&self) -> usize {
+        self.open_connections.load(Ordering::SeqCst)
+    }
+
+    /// Keeps a descriptor of the listening socket for a handover.
+    pub fn keep_listener(&self, listener: std::os::fd::OwnedFd) {
+        let _ = self.listener.set(listener);
+    }
+
+    /// Holds the state dir's lock for as long as the daemon runs.
+    pub fn keep_state_lock(&self, lock: std::os::fd::OwnedFd) {
+        let _ = self.state_lock.set(lock);
+    }
+
+    pub fn state_lock_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.state_lock.get().map(|fd| fd.as_raw_fd())
+    }
+
+    pub fn listener_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.listener.get().map(|fd| fd.as_raw_fd())
+    }
+
+    pub fn handovers(&self) -> u64 {
+        self.handovers.load(Ordering::SeqCst)
+    }
+
+    pub fn last_handover_ms(&self) -> u64 {
+        self.last_handover_ms.load(Ordering::SeqCst)
+    }
+
+    /// This image took over from an earlier one (the `count`th handover),
+    /// `took_ms` after its exec.
+    pub fn note_handover(&self, count: u64, took_ms: u64) {
+        self.handovers.store(count, Ordering::SeqCst);
+        self.last_handover_ms.store(took_ms, Ordering::SeqCst);
     }
 }
 
@@ -163,6 +238,7 @@ mod tests {
                 view: "a-view-only-token-1".into(),
             },
             "srv-x".into(),
+            None,
             None,
         );
         assert!(daemon.token_matches("a-long-enough-token"));

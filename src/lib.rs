@@ -8,6 +8,7 @@ pub mod auth_failures;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod handover;
 pub mod metrics;
 pub mod protocol;
 pub mod providers;

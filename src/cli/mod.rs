@@ -19,6 +19,7 @@ mod send;
 mod serve;
 mod snapshot;
 mod target;
+mod upgrade;
 mod wire;
 
 use anyhow::Context;
@@ -55,6 +56,13 @@ pub enum Command {
     Send(send::SendArgs),
     /// End a session's process.
     Kill(kill::KillArgs),
+    /// Execute the binary at the daemon's path in its place (after a
+    /// rebuild or an update): same pid, every session and its process kept.
+    Upgrade(upgrade::UpgradeArgs),
+    /// Whether this binary can take over a running daemon's state (asked by
+    /// the daemon before an upgrade).
+    #[command(hide = true)]
+    CheckHandover(upgrade::CheckHandoverArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -66,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Snapshot(args) => snapshot::run(args),
         Command::Send(args) => send::run(args),
         Command::Kill(args) => kill::run(args),
+        Command::Upgrade(args) => upgrade::run(args),
+        Command::CheckHandover(args) => upgrade::check_handover(args),
     }
 }
 

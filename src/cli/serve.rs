@@ -32,6 +32,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Config::load(&path)?,
         None => Config::default(),
     };
+    // Before any thread starts: it takes a variable out of the environment.
+    let handover = crate::handover::take_from_environment()
+        .context("cannot take over from the previous image of the daemon")?;
     let token = std::env::var("AUTH_TOKEN").ok().filter(|t| !t.is_empty());
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(server::serve(ServeOptions {
@@ -40,5 +43,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         state_dir: args.state_dir.unwrap_or_else(default_state_dir),
         token,
         freshell_upstream: args.freshell_upstream,
+        handover,
     }))
 }

@@ -5,7 +5,7 @@
 use super::Registry;
 use crate::session::Session;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TerminalLabels {
     /// Replaces the provider's title (e.g. "Claude CLI") when set.
     pub title: Option<String>,

@@ -10,6 +10,7 @@ mod admission;
 mod agent_api_link;
 mod counters;
 mod create;
+mod handover;
 mod labels;
 mod late_binding;
 mod periodic;
@@ -35,6 +36,7 @@ pub use admission::{MemoryPicture, Refusal};
 pub use agent_api_link::{AgentApiLink, McpServer};
 pub use counters::{Counters, LabeledCounter};
 pub use create::{CreateError, CreateOutcome, CreateRequest};
+pub use handover::RegistryHandover;
 pub use labels::TerminalLabels;
 pub use late_binding::Association;
 pub use persistence::RememberedSession;
@@ -180,13 +182,19 @@ impl Registry {
     }
 
     fn register(self: &Arc<Self>, session: Arc<Session>, request_id: &str) {
+        self.request_ids
+            .insert(request_id.to_owned(), session.terminal_id().to_owned());
+        self.register_running(session);
+    }
+
+    /// Keeps a running terminal: its dedupe key, and its end watched.
+    fn register_running(self: &Arc<Self>, session: Arc<Session>) {
         let id = session.terminal_id().to_owned();
         if let Some(session_ref) = session.session_ref() {
             self.owners.insert(session_ref.clone(), id.clone());
             self.wake_dormant(session_ref);
             self.state_changed();
         }
-        self.request_ids.insert(request_id.to_owned(), id.clone());
         self.terminals.insert(id, Arc::clone(&session));
         let registry = Arc::clone(self);
         tokio::spawn(async move {

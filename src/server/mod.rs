@@ -3,6 +3,7 @@
 pub mod api;
 pub(crate) mod auth;
 pub mod connection_budget;
+pub mod daemon_api;
 mod host_gate;
 mod origin;
 mod routes;
@@ -22,6 +23,7 @@ use axum::ServiceExt;
 
 use crate::config::Config;
 use crate::daemon::{Daemon, Tokens};
+use crate::handover::DaemonHandover;
 use crate::protocol::freshell;
 use crate::registry::Registry;
 use crate::registry::{AgentApiLink, McpServer};
@@ -57,20 +59,35 @@ pub struct ServeOptions {
     pub token: Option<String>,
     /// `--freshell-upstream`: the freshell server to put ptyhub in front of.
     pub freshell_upstream: Option<String>,
+    /// What the previous image of this daemon handed over, when this one
+    /// was executed in its place (`crate::handover`).
+    pub handover: Option<DaemonHandover>,
 }
 
-pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
+    crate::handover::upgrade::remember_executable();
+    let handover = options.handover.take();
     // Its errors name the directory and what to do.
     let state_dir = StateDir::open(&options.state_dir)?;
-    let server_instance_id = state_dir
-        .server_instance_id()
-        .context("cannot record the server instance id")?;
-    let token = match options.token {
-        Some(token) => {
+    let state_lock = match &handover {
+        // SAFETY: the previous image left its lock open for this one alone.
+        Some(handed) => unsafe { crate::handover::inherited_fd(handed.state_lock_fd) },
+        None => state_dir.lock()?,
+    };
+    let server_instance_id = match &handover {
+        Some(handed) => handed.server_instance_id.clone(),
+        None => state_dir
+            .server_instance_id()
+            .context("cannot record the server instance id")?,
+    };
+    let token = match (options.token, &handover) {
+        // The same token across an upgrade, even a generated one.
+        (_, Some(handed)) => handed.token.clone(),
+        (Some(token), None) => {
             token_strength::check("AUTH_TOKEN", &token)?;
             token
         }
-        None => token_strength::generate(),
+        (None, None) => token_strength::generate(),
     };
     let config = options.config;
     let session_config = SessionConfig {
@@ -94,15 +111,18 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         )),
         None => None,
     };
-    let view_token = match std::env::var("PTYHUB_VIEW_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-    {
-        Some(view) => {
+    let view_token = match (
+        &handover,
+        std::env::var("PTYHUB_VIEW_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+    ) {
+        (Some(handed), _) => handed.view_token.clone(),
+        (None, Some(view)) => {
             token_strength::check("PTYHUB_VIEW_TOKEN", &view)?;
             view
         }
-        None => state_dir
+        (None, None) => state_dir
             .view_token()
             .context("cannot record the read-only token")?,
     };
@@ -120,6 +140,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         tokens,
         server_instance_id,
         upstream,
+        handover.as_ref().map(|h| h.boot_id.clone()),
     );
 
     if !options.listen.ip().is_loopback() {
@@ -128,9 +149,41 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
             "LISTENING BEYOND LOOPBACK: anyone who can reach this address and learns the token gets a shell on this machine"
         );
     }
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", options.listen))?;
+    let (listener, handed_registry) = match handover {
+        Some(handed) => {
+            // SAFETY: the previous image left its listening socket open for
+            // this one, under this number, and nothing else here owns it.
+            let listener = unsafe { crate::handover::listener_from(handed.listener_fd) }
+                .context("cannot take over the listening socket")?;
+            let took = crate::session::now_ms().saturating_sub(handed.exec_at_ms);
+            daemon.note_handover(handed.handovers, took);
+            (listener, Some((handed.registry, handed.written_by)))
+        }
+        None => (
+            tokio::net::TcpListener::bind(options.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", options.listen))?,
+            None,
+        ),
+    };
+    daemon.keep_state_lock(state_lock);
+    daemon.keep_listener(
+        std::os::fd::AsFd::as_fd(&listener)
+            .try_clone_to_owned()
+            .context("cannot keep the listening socket for upgrades")?,
+    );
+    if let Some((registry_handover, written_by)) = handed_registry {
+        // SAFETY: every master descriptor in the handover was left open by
+        // the previous image for this one alone.
+        let taken = unsafe { registry.take_over(registry_handover) };
+        tracing::info!(
+            sessions = taken,
+            from = %written_by,
+            handovers = daemon.handovers(),
+            took_ms = daemon.last_handover_ms(),
+            "took over from the previous image: every session kept"
+        );
+    }
     let bound = listener.local_addr()?;
     let url = format!("http://{bound}/");
     if daemon.upstream.is_some() {
@@ -182,6 +235,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
     tokio::spawn(Arc::clone(&daemon.connections).sweep());
+    tokio::spawn(upgrade_on_sigusr2(Arc::clone(&daemon)));
     let listener =
         connection_budget::BudgetedListener::new(listener, Arc::clone(&daemon.connections))
             // (TapIo also gives the handlers their peer as `ConnectInfo<SocketAddr>`.)
@@ -209,6 +263,24 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     .context("server failed")?;
     state_dir.remove_daemon_record();
     Ok(())
+}
+
+/// SIGUSR2 (what a service manager's reload sends) upgrades in place, as
+/// `ptyhub upgrade` does.
+async fn upgrade_on_sigusr2(daemon: Arc<Daemon>) {
+    let mut signals =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined2()) {
+            Ok(signals) => signals,
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGUSR2; upgrades need `ptyhub upgrade`");
+                return;
+            }
+        };
+    while signals.recv().await.is_some() {
+        tracing::info!("SIGUSR2: upgrading in place");
+        let failure = crate::handover::upgrade::upgrade(Arc::clone(&daemon)).await;
+        tracing::error!(%failure, "SIGUSR2 upgrade did not happen");
+    }
 }
 
 async fn wait_for_signal() {

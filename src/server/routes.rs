@@ -20,7 +20,7 @@ use axum::Router;
 use axum::middleware;
 
 use super::host_gate::{self, AllowedHosts};
-use super::{api, auth, web_client, websocket};
+use super::{api, auth, daemon_api, web_client, websocket};
 use crate::daemon::{Access, Daemon};
 use crate::upstream::{agent_api, directory, freshell_auth, terminals_api};
 
@@ -35,6 +35,8 @@ pub fn router(daemon: Arc<Daemon>, hosts: AllowedHosts) -> Router {
             "/ptyhub/api/sessions/{terminal_id}/screen",
             get(api::screen),
         )
+        .route("/ptyhub/api/daemon", get(daemon_api::status))
+        .route("/ptyhub/api/upgrade", post(daemon_api::upgrade))
         .route("/metrics", get(api::metrics))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&daemon),

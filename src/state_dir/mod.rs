@@ -6,6 +6,7 @@
 //! written through a symlink (`private_files`), and the directory must be
 //! this user's alone (`private_dir`).
 
+mod daemon_lock;
 mod private_dir;
 mod private_files;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use daemon_lock::LockError;
 pub use private_dir::{check_private_dir, StateDirError};
 pub use private_files::{read_private, write_atomically};
 
@@ -50,6 +52,15 @@ impl StateDir {
         private_dir::open_private_dir(root)?;
         Ok(StateDir {
             root: root.to_owned(),
+        })
+    }
+
+    /// Takes the lock that keeps a second daemon off this directory
+    /// (`daemon_lock.rs`); held as long as the descriptor is open.
+    pub fn lock(&self) -> Result<std::os::fd::OwnedFd, LockError> {
+        daemon_lock::lock(&self.root, || {
+            let record = self.read_daemon_record().ok()?;
+            Some(format!("pid {} at {}", record.pid, record.url))
         })
     }
 

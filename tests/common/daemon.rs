@@ -47,6 +47,8 @@ pub struct Daemon {
     extra_args: Vec<String>,
     /// Extra environment of `ptyhub serve` (over the harness's), kept for `restart()`.
     extra_env: Vec<(String, String)>,
+    /// The ptyhub binary this daemon runs.
+    binary: PathBuf,
     /// `PTYHUB_TEST_MARKER=<uuid>` given to this run only; finds its descendants in /proc.
     marker: String,
     pub port: u16,
@@ -87,6 +89,7 @@ impl Daemon {
             args,
             Vec::new(),
             token.to_owned(),
+            PathBuf::from(env!("CARGO_BIN_EXE_ptyhub")),
         )
     }
 
@@ -109,22 +112,56 @@ impl Daemon {
             Vec::new(),
             env,
             fresh_id("token"),
+            PathBuf::from(env!("CARGO_BIN_EXE_ptyhub")),
         )
+    }
+
+    /// Like [`Daemon::start`], running a copy of the ptyhub binary made in the daemon's own
+    /// directory (`binary_path()`), which a test may replace, as a package update replaces
+    /// an installed binary.
+    pub fn start_from_copied_binary(config_extra: &str, env: &[(&str, &str)]) -> Daemon {
+        let dir = Arc::new(
+            tempfile::Builder::new()
+                .prefix("ptyhub-test-")
+                .tempdir()
+                .unwrap(),
+        );
+        let binary = dir.path().join("bin").join("ptyhub");
+        std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
+        std::fs::copy(env!("CARGO_BIN_EXE_ptyhub"), &binary).unwrap();
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Daemon::spawn(
+            dir,
+            config_extra.to_owned(),
+            Vec::new(),
+            env,
+            fresh_id("token"),
+            binary,
+        )
+    }
+
+    /// The binary this daemon runs.
+    pub fn binary_path(&self) -> &Path {
+        &self.binary
     }
 
     /// Stops this daemon gracefully and starts a new one on the same state dir, config and
     /// token (a new port).
     pub fn restart(mut self) -> Daemon {
         self.stop();
-        let (dir, extra, args, env, token) = (
+        let (dir, extra, args, env, token, binary) = (
             self.dir.clone(),
             self.config_extra.clone(),
             self.extra_args.clone(),
             self.extra_env.clone(),
             self.token.clone(),
+            self.binary.clone(),
         );
         drop(self);
-        Daemon::spawn(dir, extra, args, env, token)
+        Daemon::spawn(dir, extra, args, env, token, binary)
     }
 
     /// Like [`Daemon::restart`], with `between(state_dir)` run while no daemon runs (after the
@@ -133,15 +170,16 @@ impl Daemon {
     pub fn restart_with(mut self, between: impl FnOnce(&Path)) -> Daemon {
         self.stop();
         between(&self.state_dir);
-        let (dir, extra, args, env, token) = (
+        let (dir, extra, args, env, token, binary) = (
             self.dir.clone(),
             self.config_extra.clone(),
             self.extra_args.clone(),
             self.extra_env.clone(),
             self.token.clone(),
+            self.binary.clone(),
         );
         drop(self);
-        Daemon::spawn(dir, extra, args, env, token)
+        Daemon::spawn(dir, extra, args, env, token, binary)
     }
 
     /// A directory inside this test's temp dir (created), e.g. for distinct cwds.
@@ -211,6 +249,7 @@ impl Daemon {
         extra_args: Vec<String>,
         extra_env: Vec<(String, String)>,
         token: String,
+        binary: PathBuf,
     ) -> Daemon {
         let root = dir.path().to_owned();
         let state_dir = root.join("state");
@@ -230,7 +269,7 @@ impl Daemon {
         let marker = format!("PTYHUB_TEST_MARKER={}", uuid::Uuid::new_v4());
 
         let log = std::fs::File::create(&log_path).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ptyhub"))
+        let mut child = Command::new(&binary)
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .arg("--config")
@@ -263,6 +302,7 @@ impl Daemon {
             config_extra,
             extra_args,
             extra_env,
+            binary,
             marker,
             port: 0,
             token,

@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, watch, Notify};
 use super::activity_messages::activity_message;
 use super::outbound::{self, Detached, Exit, OutputGap, SessionAssociated, TerminalsChanged};
 use super::output_encoding::{pack_runs, OutputEnvelope, Source};
+use crate::daemon::Closing;
 use crate::registry;
 use crate::session::{now_ms, ActivityEvent};
 use crate::session::{Resync, SkipReason, Viewer, ViewerEvent};
@@ -148,7 +149,7 @@ pub struct SocketWriter {
     news: Option<News>,
     ping_interval: Duration,
     awaiting_pong: Arc<AtomicBool>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<Closing>,
 }
 
 /// What every authenticated client hears: list changes, agent activity
@@ -168,7 +169,8 @@ enum Event {
     Associated(registry::Association),
     /// A pre-encoded `ui.command`.
     UiCommand(String),
-    Shutdown,
+    /// Every socket is being closed, for this reason.
+    Shutdown(Closing),
 }
 
 /// Why the writer stopped.
@@ -185,7 +187,7 @@ impl SocketWriter {
         ui_commands: Option<UiCommands>,
         ping_interval: Duration,
         awaiting_pong: Arc<AtomicBool>,
-        shutdown: watch::Receiver<bool>,
+        shutdown: watch::Receiver<Closing>,
     ) -> (Outbox, SocketWriter) {
         let (tx, commands) = mpsc::unbounded_channel();
         let backlog = Arc::new(ControlBacklog::default());
@@ -274,12 +276,12 @@ impl SocketWriter {
     async fn next_event(
         ping: &mut tokio::time::Interval,
         news: &mut Option<News>,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &mut watch::Receiver<Closing>,
     ) -> Event {
         tokio::select! {
             _ = ping.tick() => Event::PingDue,
             news = recv_news(news) => news,
-            _ = shutdown.changed() => Event::Shutdown,
+            reason = closing(shutdown) => Event::Shutdown(reason),
         }
     }
 
@@ -310,8 +312,12 @@ impl SocketWriter {
                 });
                 self.write_text(message).await
             }
-            Event::Shutdown => {
-                self.close(4009, "Server shutting down").await;
+            Event::Shutdown(reason) => {
+                let said = match reason {
+                    Closing::Restarting => "Server restarting",
+                    _ => "Server shutting down",
+                };
+                self.close(4009, said).await;
                 Err(Stop::Closed)
             }
         }
@@ -533,4 +539,18 @@ pub fn detached(terminal_id: &str) -> String {
         kind: "terminal.detached",
         terminal_id: terminal_id.to_owned(),
     })
+}
+
+/// Resolves once every socket is to close, with the reason (a closing
+/// called off before this socket noticed it is not one).
+async fn closing(closing: &mut watch::Receiver<Closing>) -> Closing {
+    loop {
+        let reason = *closing.borrow_and_update();
+        if reason != Closing::No {
+            return reason;
+        }
+        if closing.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

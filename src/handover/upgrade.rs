@@ -1,0 +1,266 @@
+//! The upgrade itself: `ptyhub upgrade`, SIGUSR2 and the service's reload
+//! all come here.
+//!
+//! 1. The binary at the daemon's path is asked whether it takes over this
+//!    build's handover format (`ptyhub check-handover`); if it cannot even
+//!    answer (broken, missing, another architecture) or says no, the
+//!    upgrade is refused and nothing has changed.
+//! 2. The state file is written (if the next image never comes up, the
+//!    sessions are at least resumable), and every WebSocket is closed with
+//!    4009, freshell's "server restarting, come back at once".
+//! 3. Every session's reading stops (`Session::hand_over`), the state goes
+//!    into the carrier, and the process executes the binary in place.
+//!
+//! Should the exec itself fail, every session reads again and the daemon
+//! goes on serving: only the sockets were closed, and they come back.
+
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::carrier::{self, HANDOVER_FD_VAR};
+use super::{DaemonHandover, FORMAT_VERSION};
+use crate::daemon::Daemon;
+
+/// How long the binary at the path has to answer `check-handover`.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long clients get to see their sockets close before the exec.
+const SOCKETS_CLOSE_WAIT: Duration = Duration::from_millis(500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpgradeError {
+    #[error("an upgrade is already under way")]
+    AlreadyUnderWay,
+    #[error("the binary at {path} cannot take over: {reason}; the daemon keeps serving")]
+    Refused { path: String, reason: String },
+    #[error("the exec of {path} failed: {reason}; the daemon keeps serving")]
+    ExecFailed { path: String, reason: String },
+}
+
+static UPGRADING: AtomicBool = AtomicBool::new(false);
+static EXECUTABLE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Notes the binary this daemon runs, by path, at start: once that file is
+/// replaced by a newer build, `/proc/self/exe` names the deleted one.
+pub fn remember_executable() {
+    match std::env::current_exe() {
+        Ok(path) => {
+            let _ = EXECUTABLE.set(path);
+        }
+        Err(err) => tracing::warn!(%err, "cannot tell which binary runs; upgrades will be refused"),
+    }
+}
+
+fn executable() -> Result<PathBuf, UpgradeError> {
+    EXECUTABLE
+        .get()
+        .cloned()
+        .ok_or_else(|| UpgradeError::Refused {
+            path: "(unknown)".into(),
+            reason: "the daemon could not tell its own binary at start".into(),
+        })
+}
+
+/// Asks the binary at the daemon's path whether it takes over; its answer.
+pub async fn check() -> Result<String, UpgradeError> {
+    let path = executable()?;
+    let refused = |reason: String| UpgradeError::Refused {
+        path: path.display().to_string(),
+        reason,
+    };
+    let mut command = tokio::process::Command::new(&path);
+    command
+        .arg("check-handover")
+        .arg("--format")
+        .arg(FORMAT_VERSION.to_string())
+        .env_remove(HANDOVER_FD_VAR)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let output = match tokio::time::timeout(CHECK_TIMEOUT, command.output()).await {
+        Err(_) => {
+            return Err(refused(format!(
+                "it did not answer within {CHECK_TIMEOUT:?}"
+            )))
+        }
+        Ok(Err(err)) => return Err(refused(format!("it does not run ({err})"))),
+        Ok(Ok(output)) => output,
+    };
+    let said = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_owned();
+    if output.status.success() {
+        Ok(said(&output.stdout))
+    } else {
+        let stderr = said(&output.stderr);
+        Err(refused(if stderr.is_empty() {
+            format!("it exited with {}", output.status)
+        } else {
+            stderr
+        }))
+    }
+}
+
+/// Claims the one upgrade that may run at a time.
+pub struct UpgradeTurn(());
+
+impl UpgradeTurn {
+    pub fn claim() -> Result<Self, UpgradeError> {
+        if UPGRADING.swap(true, Ordering::SeqCst) {
+            return Err(UpgradeError::AlreadyUnderWay);
+        }
+        Ok(UpgradeTurn(()))
+    }
+}
+
+impl Drop for UpgradeTurn {
+    fn drop(&mut self) {
+        UPGRADING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Checks the binary, then hands over and executes it. Returns only if the
+/// upgrade did not happen.
+pub async fn upgrade(daemon: Arc<Daemon>) -> UpgradeError {
+    let turn = match UpgradeTurn::claim() {
+        Ok(turn) => turn,
+        Err(err) => return err,
+    };
+    match check().await {
+        Ok(verdict) => hand_over_and_exec(daemon, turn, verdict).await,
+        Err(err) => err,
+    }
+}
+
+/// Steps 2 and 3 (after a successful check, under `turn`). Returns only if
+/// the exec failed.
+pub async fn hand_over_and_exec(
+    daemon: Arc<Daemon>,
+    turn: UpgradeTurn,
+    verdict: String,
+) -> UpgradeError {
+    tracing::info!(%verdict, "upgrading in place");
+    let registry = Arc::clone(&daemon.registry);
+    let _ = tokio::task::spawn_blocking(move || registry.save_state()).await;
+    daemon.begin_restart();
+    let deadline = tokio::time::Instant::now() + SOCKETS_CLOSE_WAIT;
+    while daemon.open_sockets() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let handing = Arc::clone(&daemon);
+    let failure = tokio::task::spawn_blocking(move || exec_in_place(&handing))
+        .await
+        .unwrap_or_else(|err| UpgradeError::ExecFailed {
+            path: "(unknown)".into(),
+            reason: err.to_string(),
+        });
+    daemon.registry.resume_after_handover();
+    daemon.end_restart();
+    drop(turn);
+    tracing::error!(%failure, "upgrade failed");
+    failure
+}
+
+/// Writes the handover and executes the binary in place. Returns only on
+/// failure, with every descriptor closed on exec again.
+fn exec_in_place(daemon: &Daemon) -> UpgradeError {
+    let path = match executable() {
+        Ok(path) => path,
+        Err(err) => return err,
+    };
+    let failed = |reason: String| UpgradeError::ExecFailed {
+        path: path.display().to_string(),
+        reason,
+    };
+    let Some(listener_fd) = daemon.listener_fd() else {
+        return failed("the daemon has no listening socket to pass on".into());
+    };
+    let Some(state_lock_fd) = daemon.state_lock_fd() else {
+        return failed("the daemon holds no state dir lock to pass on".into());
+    };
+    let registry = daemon.registry.hand_over();
+    if let Some(delay) = delay_for_tests() {
+        std::thread::sleep(delay);
+    }
+    let masters: Vec<i32> = registry.sessions.iter().map(|s| s.master_fd).collect();
+    let handover = DaemonHandover {
+        format: FORMAT_VERSION,
+        written_by: env!("CARGO_PKG_VERSION").into(),
+        server_instance_id: daemon.server_instance_id.clone(),
+        boot_id: daemon.boot_id.clone(),
+        token: daemon.token().to_owned(),
+        view_token: daemon.view_token().to_owned(),
+        listener_fd,
+        state_lock_fd,
+        handovers: daemon.handovers() + 1,
+        exec_at_ms: crate::session::now_ms(),
+        registry,
+    };
+    let carrier = match carrier::write(&handover) {
+        Ok(carrier) => carrier,
+        Err(err) => return failed(format!("cannot write the handover state: {err}")),
+    };
+    let kept: Vec<i32> = [listener_fd, state_lock_fd, carrier.as_raw_fd()]
+        .into_iter()
+        .chain(masters)
+        .collect();
+    let mut error = None;
+    for &fd in &kept {
+        if let Err(err) = carrier::keep_open_across_exec(fd) {
+            error = Some(format!("cannot keep descriptor {fd} open: {err}"));
+            break;
+        }
+    }
+    if error.is_none() {
+        tracing::info!(
+            sessions = kept.len() - 3,
+            binary = %path.display(),
+            "executing the new image"
+        );
+        // A SIGUSR2 between the exec and the next image's handler would end
+        // the daemon (its default action): ignored, which an exec keeps,
+        // until the next image listens again.
+        let previous = ignore_sigusr2();
+        let err = std::process::Command::new(&path)
+            .args(std::env::args_os().skip(1))
+            .env(HANDOVER_FD_VAR, carrier.as_raw_fd().to_string())
+            .exec();
+        restore_sigusr2(&previous);
+        error = Some(err.to_string());
+    }
+    for fd in &kept {
+        carrier::close_on_exec(fd);
+    }
+    failed(error.unwrap_or_default())
+}
+
+fn ignore_sigusr2() -> libc::sigaction {
+    // SAFETY: sigaction with valid pointers to zero-initialised structs.
+    unsafe {
+        let mut ignore: libc::sigaction = std::mem::zeroed();
+        ignore.sa_sigaction = libc::SIG_IGN;
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGUSR2, &ignore, &mut previous);
+        previous
+    }
+}
+
+fn restore_sigusr2(previous: &libc::sigaction) {
+    // SAFETY: restores the action `ignore_sigusr2` returned.
+    unsafe {
+        libc::sigaction(libc::SIGUSR2, previous, std::ptr::null_mut());
+    }
+}
+
+/// A test hook: `PTYHUB_TEST_HANDOVER_DELAY_MS` makes the daemon wait that
+/// long between stopping every session's reading and the exec, so a test can
+/// show that output written meanwhile waits in the PTY for the next image
+/// (`tests/upgrade.rs`). Unset, nothing waits.
+fn delay_for_tests() -> Option<Duration> {
+    std::env::var("PTYHUB_TEST_HANDOVER_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .filter(|&ms| ms > 0)
+        .map(Duration::from_millis)
+}
