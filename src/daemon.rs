@@ -37,8 +37,12 @@ pub struct Daemon {
     state_lock: std::sync::OnceLock<std::os::fd::OwnedFd>,
     /// In-place upgrades this daemon has been through (`crate::handover`).
     handovers: AtomicU64,
-    /// How long the last one took, exec to serving again (ms).
+    /// How long the last one took, sessions paused to serving again (ms).
     last_handover_ms: AtomicU64,
+    /// Upgrades refused or failed since this image started, and why the
+    /// last one was.
+    upgrade_failures: AtomicU64,
+    last_upgrade_failure: parking_lot::Mutex<Option<String>>,
     open_connections: AtomicUsize,
     next_connection_id: AtomicU64,
 }
@@ -111,6 +115,8 @@ impl Daemon {
             state_lock: std::sync::OnceLock::new(),
             handovers: AtomicU64::new(0),
             last_handover_ms: AtomicU64::new(0),
+            upgrade_failures: AtomicU64::new(0),
+            last_upgrade_failure: parking_lot::Mutex::new(None),
             open_connections: AtomicUsize::new(0),
             next_connection_id: AtomicU64::new(1),
         })
@@ -203,6 +209,20 @@ impl Daemon {
 
     pub fn last_handover_ms(&self) -> u64 {
         self.last_handover_ms.load(Ordering::SeqCst)
+    }
+
+    /// An upgrade did not happen, for this reason.
+    pub fn note_upgrade_failure(&self, reason: String) {
+        *self.last_upgrade_failure.lock() = Some(reason);
+        self.upgrade_failures.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Upgrades that did not happen, and why the last one did not.
+    pub fn upgrade_failures(&self) -> (u64, Option<String>) {
+        (
+            self.upgrade_failures.load(Ordering::SeqCst),
+            self.last_upgrade_failure.lock().clone(),
+        )
     }
 
     /// This image took over from an earlier one (the `count`th handover),

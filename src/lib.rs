@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod handover;
 pub mod metrics;
+pub mod panic_injection;
 pub mod protocol;
 pub mod providers;
 pub mod registry;

@@ -634,3 +634,65 @@ async fn sigterm_with_the_default_kill_grace_leaves_no_stubborn_child_behind() {
         "the daemon exited and left {survivors:?} of the stubborn terminal's group running"
     );
 }
+
+/// A panic in one socket's code or in one session's output path stays there: the daemon,
+/// the other sockets and the session itself go on (issue 14: a crash is not an upgrade).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_one_socket_or_one_session_stays_there() {
+    // The marker is what the fake agent prints for `echo PANIC-…`, so typing that command
+    // (which the terminal echoes as typed) does not carry it; only the agent's output does.
+    let panic_word = format!("PANIC-{}", uuid::Uuid::new_v4().simple());
+    let marker = format!("ECHO:{panic_word}");
+    let daemon = Daemon::start_with_env("", &[("PTYHUB_TEST_PANIC_MARKER", &marker)]);
+    let daemon_pid = daemon.pid().unwrap();
+    let mut doomed = Client::connect(&daemon).await;
+    doomed.hello().await;
+    let mut other = Client::connect(&daemon).await;
+    other.hello().await;
+    let agent = other.start_fake_agent().await;
+    let watched = doomed.attach(&agent.terminal_id).await;
+    doomed.wait_for_text(&watched, "fake> ").await;
+
+    // A socket's code panics: that socket goes, nothing else does.
+    doomed
+        .send_json(&json!({
+            "type": "terminal.input",
+            "terminalId": agent.terminal_id,
+            "data": format!("{marker}\r"),
+        }))
+        .await;
+    let (_, _) = doomed.recv_until_closed(PATIENCE).await;
+    assert!(
+        process_is_alive(daemon_pid),
+        "the daemon went down with one socket"
+    );
+    other
+        .type_line(&agent.terminal_id, "echo after-socket-panic")
+        .await;
+    other
+        .wait_for_text(&agent.attach, "ECHO:after-socket-panic")
+        .await;
+
+    // The session's output path panics on one read: the session reads on.
+    other
+        .type_line(&agent.terminal_id, &format!("echo {panic_word}"))
+        .await;
+    wait_until("the caught panic is logged", PATIENCE, || {
+        daemon
+            .log()
+            .contains("a panic on the session's output path was caught")
+    })
+    .await;
+    let from = other.stream(&agent.attach).data.len();
+    other
+        .type_line(&agent.terminal_id, "echo after-output-panic")
+        .await;
+    other
+        .wait_for_text_from(&agent.attach, from, "ECHO:after-output-panic")
+        .await;
+    assert!(process_is_alive(daemon_pid));
+    // A new socket is served as ever.
+    let (mut late, _) = Client::connect_ready(&daemon).await;
+    let attach = late.attach(&agent.terminal_id).await;
+    late.wait_for_text(&attach, "ECHO:after-output-panic").await;
+}

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::http::{api_session, api_sessions, get, Auth};
+use common::http::{api_session, api_sessions, get, scrape, Auth};
 use common::procs::memory_bytes;
 use common::*;
 use serde_json::Value;
@@ -183,7 +183,7 @@ async fn an_upgrade_keeps_every_agent_its_process_and_every_viewer_its_place() {
         "the daemon runs the new file at its path, not its old image"
     );
     eprintln!(
-        "handover with {SESSIONS} sessions: serving again {} ms after the exec",
+        "handover with {SESSIONS} sessions: output waited {} ms (paused to serving again)",
         status["lastHandoverMs"]
     );
 
@@ -383,6 +383,10 @@ async fn twenty_upgrades_in_a_row_leave_descriptors_threads_and_memory_flat() {
         viewer.wait_for_text(&attach, "ECHO:still-here").await;
     }
     assert_eq!(daemon.ledger().len(), 3, "no agent was started again");
+    // Metrics count on across upgrades.
+    let spawned =
+        scrape(&daemon).value("ptyhub_processes_spawned_total", &[("provider", "claude")]);
+    assert_eq!(spawned, Some(3.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -396,8 +400,8 @@ async fn a_binary_that_cannot_take_over_is_refused_and_the_daemon_keeps_serving(
     let refusals: [(&str, &[u8], &str); 3] = [
         (
             "a build that reads another handover format",
-            b"#!/bin/sh\necho 'ptyhub 9.0.0 reads handover formats [7], not 1' >&2\nexit 1\n",
-            "reads handover formats [7], not 1",
+            b"#!/bin/sh\necho 'ptyhub 9.0.0 reads handover formats [7], not 2' >&2\nexit 1\n",
+            "reads handover formats [7], not 2",
         ),
         (
             "a file that is no program",
@@ -430,6 +434,44 @@ async fn a_binary_that_cannot_take_over_is_refused_and_the_daemon_keeps_serving(
             .await;
     }
 
+    // A build that claims the running format but cannot read the state itself (a format changed without
+    // a new number): found when it reads the real state, before the exec. The sockets had
+    // been closed for the exec by then: clients come back, and the agent's output meanwhile
+    // is all there.
+    install_file(
+        daemon.binary_path(),
+        b"#!/bin/sh\ncase \"$*\" in\n  *--state-fd*) echo 'the handover state of format 2 does not read: missing field `x`' >&2; exit 1;;\n  *) echo 'takes over handover format 2';;\nesac\n",
+    );
+    let had = viewer.stream(&agent.attach).next_seq - 1;
+    let upgrade = ptyhub(ours, &daemon, &["upgrade"]);
+    let said = String::from_utf8_lossy(&upgrade.stderr);
+    assert!(!upgrade.status.success(), "the upgrade went ahead");
+    assert!(said.contains("missing field `x`"), "{said}");
+    let status = daemon_status(&daemon).unwrap();
+    assert_eq!(status["handovers"], 0);
+    assert_eq!(status["upgradeFailures"], 4, "{status}");
+    let (_, code) = viewer.recv_until_closed(PATIENCE).await;
+    assert_eq!(code, Some(4009));
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let attach = viewer
+        .attach_with(
+            &agent.terminal_id,
+            Attach {
+                intent: "transport_reconnect",
+                since_seq: had,
+                ..Attach::default()
+            },
+        )
+        .await;
+    viewer
+        .type_line(&agent.terminal_id, "echo after a state it could not read")
+        .await;
+    viewer
+        .wait_for_text(&attach, "ECHO:after a state it could not read")
+        .await;
+    assert!(viewer.stream(&attach).gaps.is_empty());
+    let agent = FakeAgent { attach, ..agent };
+
     // SIGUSR2 with a broken binary: the same refusal, in the log.
     install_file(daemon.binary_path(), b"#!/bin/sh\nexit 3\n");
     daemon.signal(libc::SIGUSR2);
@@ -450,12 +492,12 @@ async fn a_binary_that_cannot_take_over_is_refused_and_the_daemon_keeps_serving(
 fn check_handover_names_the_formats_it_reads() {
     let ours = env!("CARGO_BIN_EXE_ptyhub");
     let accepted = Command::new(ours)
-        .args(["check-handover", "--format", "1"])
+        .args(["check-handover", "--format", "2"])
         .output()
         .unwrap();
     assert!(accepted.status.success());
-    assert!(String::from_utf8_lossy(&accepted.stdout).contains("takes over handover format 1"));
-    for other in ["0", "2"] {
+    assert!(String::from_utf8_lossy(&accepted.stdout).contains("takes over handover format 2"));
+    for other in ["0", "3"] {
         let refused = Command::new(ours)
             .args(["check-handover", "--format", other])
             .output()
@@ -463,7 +505,7 @@ fn check_handover_names_the_formats_it_reads() {
         assert!(!refused.status.success(), "format {other} was accepted");
         assert!(
             String::from_utf8_lossy(&refused.stderr)
-                .contains(&format!("reads handover formats [1], not {other}")),
+                .contains(&format!("reads handover formats [1, 2], not {other}")),
             "{}",
             String::from_utf8_lossy(&refused.stderr)
         );

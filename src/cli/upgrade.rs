@@ -27,6 +27,10 @@ pub struct CheckHandoverArgs {
     /// The handover format the running daemon writes.
     #[arg(long)]
     pub format: u32,
+    /// A descriptor holding the handover itself, read in full (nothing is
+    /// taken over): the daemon's last check before it executes this binary.
+    #[arg(long)]
+    pub state_fd: Option<i32>,
 }
 
 pub fn run(args: UpgradeArgs) -> anyhow::Result<()> {
@@ -65,9 +69,12 @@ pub fn run(args: UpgradeArgs) -> anyhow::Result<()> {
             .filter(|r| r.status().as_u16() == 200)
             .and_then(|mut r| r.body_mut().read_to_string().ok())
             .and_then(|text| serde_json::from_str::<DaemonStatus>(&text).ok());
-        if let Some(now) = now.filter(|now| now.handovers > accepted.before.handovers) {
+        if let Some(now) = now
+            .as_ref()
+            .filter(|now| now.handovers > accepted.before.handovers)
+        {
             println!(
-                "upgraded in place: ptyhub {} → {}, pid {} kept, {} running sessions kept, serving again {} ms after the exec",
+                "upgraded in place: ptyhub {} → {}, pid {} kept, {} running sessions kept; output waited {} ms (sessions paused to serving again)",
                 accepted.before.version,
                 now.version,
                 now.pid,
@@ -83,6 +90,12 @@ pub fn run(args: UpgradeArgs) -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        if let Some(failure) = now.as_ref().and_then(|now| {
+            (now.upgrade_failures > accepted.before.upgrade_failures)
+                .then(|| now.last_upgrade_failure.clone().unwrap_or_default())
+        }) {
+            anyhow::bail!("upgrade refused: {failure}");
+        }
         if Instant::now() > deadline {
             anyhow::bail!(
                 "the daemon did not come back within {SERVING_DEADLINE:?}: its log says why; \
@@ -94,6 +107,16 @@ pub fn run(args: UpgradeArgs) -> anyhow::Result<()> {
 
 pub fn check_handover(args: CheckHandoverArgs) -> anyhow::Result<()> {
     let verdict = crate::handover::check_format(args.format).map_err(anyhow::Error::msg)?;
-    println!("{verdict}");
+    match args.state_fd {
+        None => println!("{verdict}"),
+        Some(fd) => {
+            let handover = crate::handover::read_carrier(fd, false)?;
+            println!(
+                "{verdict}: read {} sessions written by ptyhub {}",
+                handover.registry.sessions.len(),
+                handover.written_by
+            );
+        }
+    }
     Ok(())
 }

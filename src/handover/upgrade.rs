@@ -129,7 +129,10 @@ pub async fn upgrade(daemon: Arc<Daemon>) -> UpgradeError {
     };
     match check().await {
         Ok(verdict) => hand_over_and_exec(daemon, turn, verdict).await,
-        Err(err) => err,
+        Err(err) => {
+            daemon.note_upgrade_failure(err.to_string());
+            err
+        }
     }
 }
 
@@ -157,6 +160,7 @@ pub async fn hand_over_and_exec(
         });
     daemon.registry.resume_after_handover();
     daemon.end_restart();
+    daemon.note_upgrade_failure(failure.to_string());
     drop(turn);
     tracing::error!(%failure, "upgrade failed");
     failure
@@ -179,6 +183,7 @@ fn exec_in_place(daemon: &Daemon) -> UpgradeError {
     let Some(state_lock_fd) = daemon.state_lock_fd() else {
         return failed("the daemon holds no state dir lock to pass on".into());
     };
+    let paused_at_ms = crate::session::now_ms();
     let registry = daemon.registry.hand_over();
     if let Some(delay) = delay_for_tests() {
         std::thread::sleep(delay);
@@ -194,13 +199,32 @@ fn exec_in_place(daemon: &Daemon) -> UpgradeError {
         listener_fd,
         state_lock_fd,
         handovers: daemon.handovers() + 1,
-        exec_at_ms: crate::session::now_ms(),
+        paused_at_ms,
         registry,
     };
+    let handed_over_ms = crate::session::now_ms();
     let carrier = match carrier::write(&handover) {
         Ok(carrier) => carrier,
         Err(err) => return failed(format!("cannot write the handover state: {err}")),
     };
+    // The new binary reads the very state it is to take over before this
+    // image lets go of anything: a format that changed without a new version
+    // number is refused here, not found out after the exec.
+    let written_ms = crate::session::now_ms();
+    let checked = check_state(&path, &carrier);
+    tracing::info!(
+        pause_ms = handed_over_ms - paused_at_ms,
+        write_ms = written_ms - handed_over_ms,
+        check_ms = crate::session::now_ms() - written_ms,
+        "handover state written and checked"
+    );
+    if let Err(reason) = checked {
+        carrier::close_on_exec(&carrier);
+        return UpgradeError::Refused {
+            path: path.display().to_string(),
+            reason,
+        };
+    }
     let kept: Vec<i32> = [listener_fd, state_lock_fd, carrier.as_raw_fd()]
         .into_iter()
         .chain(masters)
@@ -233,6 +257,67 @@ fn exec_in_place(daemon: &Daemon) -> UpgradeError {
         carrier::close_on_exec(fd);
     }
     failed(error.unwrap_or_default())
+}
+
+/// Has the binary at `path` read the handover in `carrier` (without taking
+/// anything over); its answer, or why it cannot. The carrier is rewound for
+/// the exec afterwards.
+fn check_state(path: &std::path::Path, carrier: &std::os::fd::OwnedFd) -> Result<String, String> {
+    carrier::keep_open_across_exec(carrier.as_raw_fd())
+        .map_err(|e| format!("cannot pass the handover state to it: {e}"))?;
+    let child = std::process::Command::new(path)
+        .arg("check-handover")
+        .arg("--format")
+        .arg(FORMAT_VERSION.to_string())
+        .arg("--state-fd")
+        .arg(carrier.as_raw_fd().to_string())
+        .env_remove(HANDOVER_FD_VAR)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let outcome = child
+        .map_err(|e| format!("it does not run ({e})"))
+        .and_then(|child| wait_bounded(child, CHECK_TIMEOUT));
+    carrier::rewind(carrier).map_err(|e| format!("cannot rewind the handover state: {e}"))?;
+    outcome
+}
+
+/// The child's answer (stdout when it succeeded, stderr when not), or a
+/// refusal once `timeout` has passed (the child is killed).
+fn wait_bounded(mut child: std::process::Child, timeout: Duration) -> Result<String, String> {
+    use std::io::Read;
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("it did not answer within {timeout:?}"));
+            }
+            Err(err) => return Err(format!("cannot wait for it: {err}")),
+        }
+    };
+    let said = |pipe: Option<&mut dyn Read>| {
+        let mut text = String::new();
+        if let Some(pipe) = pipe {
+            let _ = pipe.read_to_string(&mut text);
+        }
+        text.trim().to_owned()
+    };
+    let stdout = said(child.stdout.as_mut().map(|p| p as &mut dyn Read));
+    let stderr = said(child.stderr.as_mut().map(|p| p as &mut dyn Read));
+    if status.success() {
+        Ok(stdout)
+    } else if stderr.is_empty() {
+        Err(format!("it exited with {status}"))
+    } else {
+        Err(stderr)
+    }
 }
 
 fn ignore_sigusr2() -> libc::sigaction {

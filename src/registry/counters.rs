@@ -73,3 +73,46 @@ impl Counters {
         )
     }
 }
+
+/// The counters as one image of the daemon hands them to the next
+/// (`crate::handover`): metrics count on across an upgrade.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct CountersHandover {
+    pub spawned: Vec<(String, u64)>,
+    pub deduped: Vec<(String, u64)>,
+    pub refused: Vec<(String, u64)>,
+    pub reaped: Vec<(String, u64)>,
+    pub retired_viewer_resyncs: u64,
+    pub retired_viewer_skipped_bytes: u64,
+}
+
+impl Counters {
+    pub fn hand_over(&self) -> CountersHandover {
+        CountersHandover {
+            spawned: self.spawned.snapshot(),
+            deduped: self.deduped.snapshot(),
+            refused: self.refused.snapshot(),
+            reaped: self.reaped.snapshot(),
+            retired_viewer_resyncs: self.retired_viewer_resyncs.load(Ordering::Relaxed),
+            retired_viewer_skipped_bytes: self.retired_viewer_skipped_bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts on from what an earlier image counted.
+    pub fn take_over(&self, handed: CountersHandover) {
+        for (counter, counts) in [
+            (&self.spawned, handed.spawned),
+            (&self.deduped, handed.deduped),
+            (&self.refused, handed.refused),
+            (&self.reaped, handed.reaped),
+        ] {
+            for (label, count) in counts {
+                counter.add(&label, count);
+            }
+        }
+        self.retire_viewer_drops(
+            handed.retired_viewer_resyncs,
+            handed.retired_viewer_skipped_bytes,
+        );
+    }
+}

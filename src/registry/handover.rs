@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Registry, TerminalLabels};
+use super::{CountersHandover, Registry, TerminalLabels};
 use crate::session::{Session, SessionHandover};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -21,6 +21,7 @@ pub struct RegistryHandover {
     /// Exited terminals still remembered, oldest first.
     pub exited_order: Vec<String>,
     pub revision: u64,
+    pub counters: CountersHandover,
 }
 
 impl Registry {
@@ -42,6 +43,7 @@ impl Registry {
                 .collect(),
             exited_order: self.exited_order.lock().iter().cloned().collect(),
             revision: self.revision.load(Ordering::SeqCst),
+            counters: self.counters.hand_over(),
         }
     }
 
@@ -105,6 +107,7 @@ impl Registry {
             );
         }
         self.revision.store(handed.revision, Ordering::SeqCst);
+        self.counters.take_over(handed.counters);
         taken
     }
 }

@@ -34,7 +34,7 @@ use crate::session::{activity_channel, ActivityEvent, Session, SessionConfig, Se
 pub use accounting::Accounting;
 pub use admission::{MemoryPicture, Refusal};
 pub use agent_api_link::{AgentApiLink, McpServer};
-pub use counters::{Counters, LabeledCounter};
+pub use counters::{Counters, CountersHandover, LabeledCounter};
 pub use create::{CreateError, CreateOutcome, CreateRequest};
 pub use handover::RegistryHandover;
 pub use labels::TerminalLabels;

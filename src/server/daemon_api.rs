@@ -28,9 +28,13 @@ pub struct DaemonStatus {
     pub server_instance_id: String,
     /// In-place upgrades this daemon has been through.
     pub handovers: u64,
-    /// How long the last one took, exec to serving again (ms).
+    /// How long the last one took, sessions paused to serving again (ms).
     pub last_handover_ms: u64,
     pub running_sessions: usize,
+    /// Upgrades that did not happen since this image started, and why the
+    /// last one did not.
+    pub upgrade_failures: u64,
+    pub last_upgrade_failure: Option<String>,
 }
 
 impl DaemonStatus {
@@ -43,6 +47,8 @@ impl DaemonStatus {
             handovers: daemon.handovers(),
             last_handover_ms: daemon.last_handover_ms(),
             running_sessions: daemon.registry.running_count(),
+            upgrade_failures: daemon.upgrade_failures().0,
+            last_upgrade_failure: daemon.upgrade_failures().1,
         }
     }
 }
@@ -72,7 +78,10 @@ pub async fn upgrade(State(daemon): State<Arc<Daemon>>) -> Response {
     };
     let verdict = match upgrade::check().await {
         Ok(verdict) => verdict,
-        Err(err) => return (StatusCode::CONFLICT, err.to_string()).into_response(),
+        Err(err) => {
+            daemon.note_upgrade_failure(err.to_string());
+            return (StatusCode::CONFLICT, err.to_string()).into_response();
+        }
     };
     let before = DaemonStatus::of(&daemon);
     let handing = Arc::clone(&daemon);

@@ -155,7 +155,7 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
             // this one, under this number, and nothing else here owns it.
             let listener = unsafe { crate::handover::listener_from(handed.listener_fd) }
                 .context("cannot take over the listening socket")?;
-            let took = crate::session::now_ms().saturating_sub(handed.exec_at_ms);
+            let took = crate::session::now_ms().saturating_sub(handed.paused_at_ms);
             daemon.note_handover(handed.handovers, took);
             (listener, Some((handed.registry, handed.written_by)))
         }

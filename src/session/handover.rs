@@ -6,7 +6,8 @@
 //! identity freshell's clients know it by, the replay ring (so `sinceSeq`
 //! resumes continue exactly), the screen as a repaint, the geometry and the
 //! counters, and the bytes read but not yet passed on. Plain data: the
-//! format (and its version) is the handover's business, not the core's.
+//! format (and its version, and how bulk text travels) is the handover's
+//! business, not the core's.
 
 use std::os::fd::OwnedFd;
 use std::sync::atomic::Ordering;
@@ -67,12 +68,14 @@ pub struct RingHandover {
 pub struct FrameHandover {
     pub seq: u64,
     pub stream_offset: u64,
+    #[serde(with = "crate::handover::side_text")]
     pub data: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CheckpointHandover {
     pub seq: u64,
+    #[serde(with = "crate::handover::side_text")]
     pub repaint: String,
     pub cols: u16,
     pub rows: u16,
@@ -87,6 +90,7 @@ pub struct ScreenHandover {
     pub title: Option<String>,
     pub through_seq: u64,
     pub through_offset: u64,
+    #[serde(with = "crate::handover::side_text")]
     pub repaint: String,
 }
 

@@ -314,7 +314,7 @@ impl Session {
                 Ok(n) => {
                     let filled = self.gather_pending(&mut output, &mut buffer, n);
                     let pieces = passage.decoding.pieces(&buffer[..filled]);
-                    self.take_output(pieces);
+                    self.take_output_confined(pieces);
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                 // EIO: every slave fd is closed, the Linux PTY's end of file.
@@ -323,7 +323,28 @@ impl Session {
         }
         let mut passage = self.output_gate.enter();
         let rest = passage.decoding.finish();
-        self.take_output(rest);
+        self.take_output_confined(rest);
+    }
+
+    /// `take_output`, with a panic in it (a bug in the ring, the screen
+    /// model or a query's answer) confined to this read: it is logged, what
+    /// the read brought may be lost, and the session reads on. A session
+    /// whose reader died would never show output or end again.
+    fn take_output_confined(self: &Arc<Self>, pieces: Vec<Piece>) {
+        let taken =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.take_output(pieces)));
+        if let Err(panic) = taken {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(
+                terminal = %self.info.terminal_id,
+                panic = %what,
+                "a panic on the session's output path was caught; the session reads on"
+            );
+        }
     }
 
     /// Output for viewers goes to the ring; each query the child asked its
@@ -404,6 +425,7 @@ impl Session {
         if text.is_empty() {
             return;
         }
+        crate::panic_injection::panic_if_marked(&text, "a session's output");
         self.track_output(&text);
         let appended = {
             let mut ring = self.ring.lock();

@@ -615,6 +615,7 @@ impl Connection {
     }
 
     fn on_input(&self, input: inbound::Input) -> Flow {
+        crate::panic_injection::panic_if_marked(&input.data, "a socket's input");
         match self.running_session(&input.terminal_id, input.expected_session_ref.as_ref()) {
             Ok(session) => {
                 session.write_input(self.id, input.data.into_bytes());
