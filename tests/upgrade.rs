@@ -306,6 +306,14 @@ async fn an_upgrade_keeps_every_agent_its_process_and_every_viewer_its_place() {
     let sessions = api_sessions(&daemon);
     let running = sessions.iter().filter(|s| s["status"] == "running").count();
     assert_eq!(running, SESSIONS - 1);
+    assert_eq!(
+        sessions
+            .iter()
+            .filter(|s| s["terminalId"] == exited.terminal_id.as_str())
+            .count(),
+        1,
+        "the exited session is listed once"
+    );
     let ended = api_session(&daemon, &exited.terminal_id).expect("the exited session is kept");
     assert_eq!(ended["exitCode"].as_i64(), Some(3), "{ended}");
     let screen = get(

@@ -84,6 +84,11 @@ impl Registry {
             if session.is_running() {
                 self.register_running(Arc::clone(&session));
             } else {
+                // Written to the state file before the exec, it was loaded
+                // back as a record from a previous run: it is this one.
+                if let Some(session_ref) = session.session_ref() {
+                    self.wake_dormant(session_ref);
+                }
                 self.terminals.insert(terminal_id, session);
             }
         }
