@@ -10,12 +10,14 @@ mod admission;
 mod agent_api_link;
 mod counters;
 mod create;
+mod forgetting;
 mod labels;
 mod late_binding;
 mod periodic;
 mod persistence;
 mod reaper;
 mod resting_screens;
+mod resumption;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,6 +37,7 @@ pub use admission::{MemoryPicture, Refusal};
 pub use agent_api_link::{AgentApiLink, McpServer};
 pub use counters::{Counters, LabeledCounter};
 pub use create::{CreateError, CreateOutcome, CreateRequest};
+pub use forgetting::ForgetError;
 pub use labels::TerminalLabels;
 pub use late_binding::Association;
 pub use persistence::RememberedSession;
@@ -76,6 +79,9 @@ pub struct Registry {
     agent_api_link: std::sync::OnceLock<AgentApiLink>,
     /// Terminals bound late to the session their CLI chose (`late_binding.rs`).
     associations: broadcast::Sender<Association>,
+    /// For a terminal that resumed a session, the terminal it continues
+    /// (`resumption.rs`).
+    resumed_from: DashMap<String, String>,
 }
 
 impl Registry {
@@ -103,6 +109,7 @@ impl Registry {
             shutting_down: AtomicBool::new(false),
             agent_api_link: std::sync::OnceLock::new(),
             associations: late_binding::association_channel(),
+            resumed_from: DashMap::new(),
         })
     }
 
@@ -182,6 +189,9 @@ impl Registry {
     fn register(self: &Arc<Self>, session: Arc<Session>, request_id: &str) {
         let id = session.terminal_id().to_owned();
         if let Some(session_ref) = session.session_ref() {
+            if let Some(previous) = self.previous_terminal_of(session_ref) {
+                self.continue_previous(&session, previous);
+            }
             self.owners.insert(session_ref.clone(), id.clone());
             self.wake_dormant(session_ref);
             self.state_changed();
