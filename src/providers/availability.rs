@@ -27,28 +27,16 @@ impl Provider {
     /// Why this provider's program cannot be started here, or `None` if it can.
     pub fn unavailable(&self) -> Option<String> {
         let problem = program_problem(&self.program)?;
-        let fix = match self.program_origin {
+        let mode = &self.mode;
+        Some(match self.program_origin {
             ProgramOrigin::BuiltIn { env: Some(env) } => format!(
-                "; install it, or give its path in {env} or as `command` under [providers.{}] in the daemon's config",
-                self.mode
+                "the {mode} program {problem}; install it, or give its path in {env} or as `command` under [providers.{mode}] in the daemon's config"
             ),
             ProgramOrigin::BuiltIn { env: None } | ProgramOrigin::Config => format!(
-                "; fix `command` under [providers.{}] in the daemon's config",
-                self.mode
+                "the {mode} program {problem}; fix `command` under [providers.{mode}] in the daemon's config"
             ),
-            ProgramOrigin::Client => String::new(),
-        };
-        Some(format!(
-            "cannot start {}: {problem}{fix}",
-            self.mode_label()
-        ))
-    }
-
-    fn mode_label(&self) -> &str {
-        match self.program_origin {
-            ProgramOrigin::Client => &self.program,
-            _ => &self.mode,
-        }
+            ProgramOrigin::Client => problem,
+        })
     }
 }
 
@@ -113,7 +101,7 @@ mod tests {
         let why = claude.unavailable().expect("missing");
         assert_eq!(
             why,
-            "cannot start claude: /no/such/claude does not exist; fix `command` under [providers.claude] in the daemon's config"
+            "the claude program /no/such/claude does not exist; fix `command` under [providers.claude] in the daemon's config"
         );
         claude.program = "no-such-claude-anywhere".to_owned();
         claude.program_origin = ProgramOrigin::BuiltIn {

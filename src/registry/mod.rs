@@ -188,16 +188,21 @@ impl Registry {
 
     fn register(self: &Arc<Self>, session: Arc<Session>, request_id: &str) {
         let id = session.terminal_id().to_owned();
+        let previous = session
+            .session_ref()
+            .and_then(|session_ref| self.previous_terminal_of(session_ref));
+        if let Some(previous) = previous {
+            self.continue_previous(&session, previous);
+        }
+        // Listed before its remembered record is dropped, so a list taken
+        // meanwhile shows the session at least once.
+        self.terminals.insert(id.clone(), Arc::clone(&session));
         if let Some(session_ref) = session.session_ref() {
-            if let Some(previous) = self.previous_terminal_of(session_ref) {
-                self.continue_previous(&session, previous);
-            }
             self.owners.insert(session_ref.clone(), id.clone());
             self.wake_dormant(session_ref);
             self.state_changed();
         }
-        self.request_ids.insert(request_id.to_owned(), id.clone());
-        self.terminals.insert(id, Arc::clone(&session));
+        self.request_ids.insert(request_id.to_owned(), id);
         let registry = Arc::clone(self);
         tokio::spawn(async move {
             session.exited().await;

@@ -49,16 +49,17 @@ pub async fn create_session(
     State(daemon): State<Arc<Daemon>>,
     body: axum::body::Bytes,
 ) -> Response {
-    let new: NewSession =
-        match serde_json::from_slice(&body) {
-            Ok(new) => new,
-            Err(err) => return refusal(
+    let new: NewSession = match serde_json::from_slice(&body) {
+        Ok(new) => new,
+        Err(err) => {
+            return refusal(
                 StatusCode::BAD_REQUEST,
                 format!(
                     "expected {{\"mode\", \"cwd\", \"command\", \"title\", \"sessionId\"}}: {err}"
                 ),
-            ),
-        };
+            )
+        }
+    };
     let request = match checked_request(&daemon, &new) {
         Ok(request) => request,
         Err(response) => return response,
@@ -130,7 +131,9 @@ fn checked_request(daemon: &Daemon, new: &NewSession) -> Result<CreateRequest, R
         if let Some(taken) = all_records(&daemon.registry).into_iter().find(|r| {
             r.title == title
                 && (r.is_running() || r.resumable)
-                && r.session_ref.as_ref().map(|s| &s.session_id) != new.session_id.as_ref()
+                // Resuming a session under the name it already has is no clash.
+                && !(new.session_id.is_some()
+                    && r.session_ref.as_ref().map(|s| &s.session_id) == new.session_id.as_ref())
         }) {
             return Err(refusal(
                 StatusCode::CONFLICT,
