@@ -85,6 +85,8 @@ export class TerminalView {
   readonly stats = {
     framesApplied: 0,
     framesDropped: 0,
+    /** Times the grid was fitted to the window (every container resize). */
+    fits: 0,
     gaps: 0,
     attaches: 0,
     lastAttach: null as { intent: AttachIntent; sinceSeq: number } | null,
@@ -379,6 +381,7 @@ export class TerminalView {
   }
 
   private fitNow(): void {
+    this.stats.fits += 1;
     try {
       this.fit.fit();
     } catch {
