@@ -339,7 +339,8 @@ fn bash_completion_loads_and_completes_subcommands_and_flags() {
     pane.tmux(&["send-keys", "-t", "main", "-l", "--", "--detach-k"]);
     pane.press(&["Tab"]);
     pane.wait_for("the flag completed", |s| {
-        s.lines().any(|l| l.ends_with(&format!("{PTYHUB} attach --detach-key")))
+        s.lines()
+            .any(|l| l.ends_with(&format!("{PTYHUB} attach --detach-key")))
     });
     pane.press(&["C-c"]);
 

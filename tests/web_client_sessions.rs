@@ -96,14 +96,19 @@ fn remembered_sessions_resume_from_the_list_and_from_their_address_once_each() {
         ptyhub_ok(&daemon, &["send", id, "echo before-restart", "Enter"]);
         wait_for_snapshot(&daemon, id, "ECHO:before-restart");
     }
-    let (first_session, second_session) =
-        (session_id_of(&daemon, &first), session_id_of(&daemon, &second));
+    let (first_session, second_session) = (
+        session_id_of(&daemon, &first),
+        session_id_of(&daemon, &second),
+    );
     let daemon = daemon.restart();
 
     let summary = run_script(
         &daemon,
         "resume.mjs",
-        &[("PTYHUB_FIRST", first.clone()), ("PTYHUB_SECOND", second.clone())],
+        &[
+            ("PTYHUB_FIRST", first.clone()),
+            ("PTYHUB_SECOND", second.clone()),
+        ],
         &[
             "the list shows both remembered sessions as resumable",
             "Resume in the list opens the resumed session, which continues the old one",
@@ -116,7 +121,11 @@ fn remembered_sessions_resume_from_the_list_and_from_their_address_once_each() {
     assert_eq!(resumes_of(&daemon, &first_session), 1, "{summary:#}");
     assert_eq!(resumes_of(&daemon, &second_session), 1, "{summary:#}");
     let resumed = summary["facts"]["first"]["new"].as_str().expect("an id");
-    assert_eq!(session(&daemon, resumed)["title"], "first", "the name survives");
+    assert_eq!(
+        session(&daemon, resumed)["title"],
+        "first",
+        "the name survives"
+    );
 }
 
 #[test]

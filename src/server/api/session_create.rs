@@ -62,7 +62,7 @@ pub async fn create_session(
     };
     let request = match checked_request(&daemon, &new) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err((status, message)) => return refusal(status, message),
     };
     let registry = &daemon.registry;
     let outcome = match registry.create(request).await {
@@ -83,9 +83,12 @@ pub async fn create_session(
     (status, Json(record)).into_response()
 }
 
-/// The registry's request for `new`, or the answer that refuses it.
-fn checked_request(daemon: &Daemon, new: &NewSession) -> Result<CreateRequest, Response> {
-    let bad = |message: String| Err(refusal(StatusCode::BAD_REQUEST, message));
+/// The registry's request for `new`, or the status and sentence that refuse it.
+fn checked_request(
+    daemon: &Daemon,
+    new: &NewSession,
+) -> Result<CreateRequest, (StatusCode, String)> {
+    let bad = |message: String| Err((StatusCode::BAD_REQUEST, message));
     let mode = new.mode.clone().unwrap_or_else(|| "shell".to_owned());
     if let Some(command) = &new.command {
         if command.is_empty() || command[0].is_empty() {
@@ -135,7 +138,7 @@ fn checked_request(daemon: &Daemon, new: &NewSession) -> Result<CreateRequest, R
                 && !(new.session_id.is_some()
                     && r.session_ref.as_ref().map(|s| &s.session_id) == new.session_id.as_ref())
         }) {
-            return Err(refusal(
+            return Err((
                 StatusCode::CONFLICT,
                 format!(
                     "a session named {title:?} already exists ({}): pick another name",
