@@ -2,9 +2,11 @@
 //! the same clap definition the CLI parses with (clap_complete), so it can
 //! never fall behind a new flag.
 //!
-//!     source <(ptyhub completions bash)
-//!     ptyhub completions zsh > "${fpath[1]}/_ptyhub"
-//!     ptyhub completions fish > ~/.config/fish/completions/ptyhub.fish
+//! ```text
+//! source <(ptyhub completions bash)
+//! ptyhub completions zsh > "${fpath[1]}/_ptyhub"
+//! ptyhub completions fish > ~/.config/fish/completions/ptyhub.fish
+//! ```
 
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;

@@ -1,4 +1,5 @@
-//! `ptyhub attach`: a running session in this terminal, as `tmux attach`.
+//! `ptyhub attach`: a running session in this terminal, as `tmux attach`
+//! (a session that can be resumed is resumed first: `live_target.rs`).
 //!
 //! The CLI is one more viewer of the session: it attaches with a tiny
 //! replay budget so the daemon sends its screen repaint instead of history
@@ -6,7 +7,8 @@
 //! output straight to the terminal, and sends keystrokes back unchanged
 //! apart from the detach key. Leaving — by the detach key, the session's
 //! exit, the daemon closing, a signal — always goes through
-//! [`LocalTerminal`]'s restore.
+//! [`LocalTerminal`]'s restore; the session's exit ends the command with
+//! the session's exit code.
 
 mod detach_key;
 mod key_settings;
