@@ -19,6 +19,16 @@ pub struct Config {
     pub reaper: ReaperConfig,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub freshell: FreshellConfig,
+    /// Read by `ptyhub attach`, not the daemon: one file may serve both.
+    pub attach: AttachConfig,
+}
+
+/// `[attach]`: how `ptyhub attach` (and `new --attach`) behave.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachConfig {
+    /// The detach key, e.g. `"C-a d"` (`PTYHUB_DETACH_KEY` and `--detach-key` override it).
+    pub detach_key: Option<String>,
 }
 
 /// In front of freshell (`--freshell-upstream`): how agents reach

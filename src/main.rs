@@ -24,9 +24,9 @@ fn main() -> std::process::ExitCode {
         )
         .init();
     match ptyhub::cli::run(ptyhub::cli::Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
-            eprintln!("ptyhub: {err:#}");
+            eprintln!("ptyhub: {}", ptyhub::cli::error_text(&err));
             std::process::ExitCode::FAILURE
         }
     }

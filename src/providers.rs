@@ -5,7 +5,11 @@
 //! else. Client strings (session ids, cwd, tab ids) only ever become single
 //! argv entries or environment values — never shell text.
 
+mod availability;
 pub mod codex_sessions;
+mod command_session;
+
+pub use availability::ProgramOrigin;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -114,6 +118,8 @@ pub struct Provider {
     pub mode: String,
     pub title: String,
     program: String,
+    /// Where `program` came from, so a missing one names what to fix.
+    program_origin: ProgramOrigin,
     leading_args: Vec<String>,
     fresh_args: Vec<String>,
     /// `None`: this mode has no sessions to resume (a shell).
@@ -251,6 +257,7 @@ fn built_in(mode: &str) -> Option<Provider> {
             mode: "shell".into(),
             title: "Shell".into(),
             program: default_shell(),
+            program_origin: ProgramOrigin::BuiltIn { env: Some("SHELL") },
             leading_args: strings(&["-l"]),
             fresh_args: Vec::new(),
             resume_args: None,
@@ -263,6 +270,9 @@ fn built_in(mode: &str) -> Option<Provider> {
             mode: "claude".into(),
             title: "Claude CLI".into(),
             program: env_command("CLAUDE_CMD", "claude"),
+            program_origin: ProgramOrigin::BuiltIn {
+                env: Some("CLAUDE_CMD"),
+            },
             leading_args: strings(&["--settings", CLAUDE_STOP_HOOK_SETTINGS]),
             fresh_args: strings(&["--session-id", "{session_id}"]),
             resume_args: Some(strings(&["--resume", "{session_id}"])),
@@ -275,6 +285,9 @@ fn built_in(mode: &str) -> Option<Provider> {
             mode: "codex".into(),
             title: "Codex CLI".into(),
             program: env_command("CODEX_CMD", "codex"),
+            program_origin: ProgramOrigin::BuiltIn {
+                env: Some("CODEX_CMD"),
+            },
             leading_args: strings(&CODEX_BELL_ON_TURN_COMPLETE),
             fresh_args: Vec::new(),
             resume_args: Some(strings(&["resume", "{session_id}"])),
@@ -287,6 +300,9 @@ fn built_in(mode: &str) -> Option<Provider> {
             mode: "opencode".into(),
             title: "OpenCode".into(),
             program: env_command("OPENCODE_CMD", "opencode"),
+            program_origin: ProgramOrigin::BuiltIn {
+                env: Some("OPENCODE_CMD"),
+            },
             leading_args: Vec::new(),
             fresh_args: Vec::new(),
             resume_args: Some(strings(&["--session", "{session_id}"])),
@@ -338,6 +354,7 @@ fn custom_provider(mode: &str) -> Provider {
         mode: mode.to_owned(),
         title: mode.to_owned(),
         program: mode.to_owned(),
+        program_origin: ProgramOrigin::Config,
         leading_args: Vec::new(),
         fresh_args: Vec::new(),
         resume_args: None,
@@ -351,6 +368,7 @@ fn custom_provider(mode: &str) -> Provider {
 fn apply_overrides(mut provider: Provider, config: &ProviderConfig) -> Provider {
     if let Some(command) = &config.command {
         provider.program = command.clone();
+        provider.program_origin = ProgramOrigin::Config;
         // Built-in leading args belong to the built-in program.
         provider.leading_args = Vec::new();
     }

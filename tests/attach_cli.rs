@@ -3,300 +3,19 @@
 //! `new`, `ls`, `snapshot`, `send` and `kill` run as plain processes.
 //!
 //! Every test starts its own daemon (the shared harness) and, when it needs a terminal, its own
-//! tmux server on a private socket (`-L`, no config file), killed when the test ends. The pane
-//! runs `bash --norc --noprofile` with the prompt `outer$ `; the CLI finds the daemon through
-//! the `daemon.json` in the harness's state dir, as it would on a user's machine.
+//! tmux server (`tests/common/cli.rs`). `tests/cli_habits.rs` holds what tmux users expect
+//! beyond attaching: resume, names, key names, commands, completions and errors.
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use common::{live_processes_matching, Client, Daemon, PATIENCE};
+use common::cli::*;
+use common::{live_processes_matching, Daemon};
 use serde_json::Value;
 
-const PTYHUB: &str = env!("CARGO_BIN_EXE_ptyhub");
-const POLL_INTERVAL: Duration = Duration::from_millis(50);
-const OUTER_PROMPT: &str = "outer$ ";
-/// The prompt as `capture-pane` shows it (trailing blanks trimmed).
-const OUTER_PROMPT_SHOWN: &str = "outer$";
-/// The size of every test pane (and so of every attached session).
-const PANE_COLS: u16 = 100;
-const PANE_ROWS: u16 = 30;
-
-// ---------------------------------------------------------------------------------------------
-// The CLI as a process
-// ---------------------------------------------------------------------------------------------
-
-/// Runs `ptyhub <args> --state-dir <the daemon's>` with no token or URL in the environment.
-fn ptyhub(daemon: &Daemon, args: &[&str]) -> Output {
-    ptyhub_in(&daemon.state_dir, args)
-}
-
-fn ptyhub_in(state_dir: &Path, args: &[&str]) -> Output {
-    Command::new(PTYHUB)
-        .args(args)
-        .arg("--state-dir")
-        .arg(state_dir)
-        .env_remove("AUTH_TOKEN")
-        .env_remove("PTYHUB_URL")
-        .env_remove("PTYHUB_STATE_DIR")
-        .output()
-        .expect("run the ptyhub binary")
-}
-
-/// Runs the CLI, asserts it succeeded, and returns its stdout.
-fn ptyhub_ok(daemon: &Daemon, args: &[&str]) -> String {
-    let output = ptyhub(daemon, args);
-    assert!(
-        output.status.success(),
-        "`ptyhub {}` failed ({}):\nstdout: {}\nstderr: {}",
-        args.join(" "),
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("stdout is UTF-8")
-}
-
-/// `ptyhub new` with `args`; returns the printed terminal id.
-fn new_session(daemon: &Daemon, args: &[&str]) -> String {
-    let mut all = vec!["new"];
-    all.extend_from_slice(args);
-    let id = ptyhub_ok(daemon, &all).trim().to_owned();
-    assert!(
-        !id.is_empty() && !id.contains(char::is_whitespace),
-        "new printed {id:?}"
-    );
-    id
-}
-
-fn sessions(daemon: &Daemon) -> Vec<Value> {
-    let json = ptyhub_ok(daemon, &["ls", "--json"]);
-    serde_json::from_str::<Value>(&json)
-        .unwrap_or_else(|e| panic!("ls --json printed {json:?}: {e}"))
-        .as_array()
-        .cloned()
-        .unwrap_or_else(|| panic!("ls --json is not an array: {json}"))
-}
-
-fn session(daemon: &Daemon, terminal_id: &str) -> Value {
-    sessions(daemon)
-        .into_iter()
-        .find(|s| s["terminalId"] == terminal_id)
-        .unwrap_or_else(|| panic!("{terminal_id} is not in ls --json"))
-}
-
-fn snapshot(daemon: &Daemon, target: &str) -> String {
-    ptyhub_ok(daemon, &["snapshot", target])
-}
-
-/// Polls `probe` until it returns `Some`, or panics with `what` and the last value seen.
-fn poll<T>(what: &str, mut probe: impl FnMut() -> Result<T, String>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        match probe() {
-            Ok(value) => return value,
-            Err(last) => {
-                assert!(
-                    Instant::now() < deadline,
-                    "timed out after {PATIENCE:?} waiting until {what}; last seen:\n{last}"
-                );
-                std::thread::sleep(POLL_INTERVAL);
-            }
-        }
-    }
-}
-
-fn wait_for_snapshot(daemon: &Daemon, target: &str, text: &str) -> String {
-    poll(&format!("the screen of {target} shows {text:?}"), || {
-        let screen = snapshot(daemon, target);
-        if screen.contains(text) {
-            Ok(screen)
-        } else {
-            Err(screen)
-        }
-    })
-}
-
-/// Whether the daemon still runs `terminal_id`, asked through the harness's own client
-/// (an independent witness: the protocol's inventory, not the CLI).
-fn daemon_reports_running(daemon: &Daemon, terminal_id: &str) -> bool {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        let (_client, handshake) = Client::connect_ready(daemon).await;
-        handshake
-            .terminal(terminal_id)
-            .is_some_and(|t| t["status"] == "running")
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// A real terminal: one tmux pane
-// ---------------------------------------------------------------------------------------------
-
-/// A private tmux server with one pane running an outer shell; killed on drop.
-struct Pane {
-    socket: String,
-    /// Where tmux put the socket (`-L` names it; tmux leaves the file behind on exit).
-    socket_path: Option<String>,
-}
-
-impl Pane {
-    fn start() -> Pane {
-        let socket = format!("ptyhub-test-{}", uuid::Uuid::new_v4().simple());
-        let mut pane = Pane {
-            socket,
-            socket_path: None,
-        };
-        let started = pane
-            .tmux_command()
-            .args(["new-session", "-d", "-s", "main"])
-            .args(["-x", &PANE_COLS.to_string(), "-y", &PANE_ROWS.to_string()])
-            .args([
-                "env",
-                &format!("PS1={OUTER_PROMPT}"),
-                "bash",
-                "--norc",
-                "--noprofile",
-            ])
-            .env_remove("AUTH_TOKEN")
-            .env_remove("PTYHUB_URL")
-            .env_remove("PTYHUB_STATE_DIR")
-            .env_remove("TMUX")
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("tmux is needed for these tests (apt-get install -y tmux): {e}")
-            });
-        assert!(
-            started.status.success(),
-            "tmux new-session failed: {}",
-            String::from_utf8_lossy(&started.stderr)
-        );
-        pane.socket_path = Some(
-            pane.tmux(&["display-message", "-p", "#{socket_path}"])
-                .trim()
-                .to_owned(),
-        );
-        pane.wait_for("the outer shell's prompt", |screen| {
-            screen.contains(OUTER_PROMPT_SHOWN)
-        });
-        pane
-    }
-
-    fn tmux_command(&self) -> Command {
-        let mut command = Command::new("tmux");
-        command.args(["-L", &self.socket, "-f", "/dev/null"]);
-        command
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let output = self.tmux_command().args(args).output().expect("run tmux");
-        assert!(
-            output.status.success(),
-            "tmux {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    /// Types `text` literally, then Enter.
-    fn type_line(&self, text: &str) {
-        self.tmux(&["send-keys", "-t", "main", "-l", text]);
-        self.tmux(&["send-keys", "-t", "main", "Enter"]);
-    }
-
-    /// Presses keys by tmux name (`C-b`, `d`, `C-c`).
-    fn press(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "main"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    /// The visible screen of the pane, as text.
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "main"])
-    }
-
-    fn wait_for(&self, what: &str, mut condition: impl FnMut(&str) -> bool) -> String {
-        poll(&format!("the pane shows {what}"), || {
-            let screen = self.screen();
-            if condition(&screen) {
-                Ok(screen)
-            } else {
-                Err(screen)
-            }
-        })
-    }
-
-    fn wait_for_text(&self, text: &str) -> String {
-        self.wait_for(&format!("{text:?}"), |screen| screen.contains(text))
-    }
-
-    /// Runs `ptyhub attach` (or any subcommand) in the pane, against `daemon`.
-    fn run_ptyhub(&self, daemon: &Daemon, args: &str) {
-        self.type_line(&format!(
-            "clear; {PTYHUB} {args} --state-dir {}",
-            daemon.state_dir.display()
-        ));
-    }
-
-    /// Terminal modes the session may have changed, as tmux sees them:
-    /// alternate screen, cursor visible, any mouse mode, application cursor keys, autowrap.
-    fn modes(&self) -> String {
-        self.tmux(&[
-            "display-message",
-            "-p",
-            "-t",
-            "main",
-            "alt=#{alternate_on} cursor=#{cursor_flag} mouse=#{mouse_any_flag} appkeys=#{keypad_cursor_flag} wrap=#{wrap_flag}",
-        ])
-        .trim()
-        .to_owned()
-    }
-
-    /// The outer shell is usable again: canonical mode and echo are back (as `stty -a` says),
-    /// a typed command runs and its output shows, and nothing the session switched on is left.
-    fn assert_outer_shell_is_sane(&self) {
-        self.tmux(&["send-keys", "-t", "main", "-l", "clear"]);
-        self.tmux(&["send-keys", "-t", "main", "Enter"]);
-        self.wait_for("a cleared outer shell", |s| {
-            s.trim_start().starts_with(OUTER_PROMPT_SHOWN)
-        });
-        // The command line says `$((2+3))`; only its output says `5`.
-        self.type_line(
-            r#"echo "$(stty -a | tr -s ' ;' '\n\n' | grep -E -x -e '-?(icanon|echo)' | tr '\n' ' ')stty-$((2+3))""#,
-        );
-        let screen = self.wait_for_text("stty-5");
-        assert!(
-            screen.contains("\nicanon echo stty-5"),
-            "the outer terminal is not back in canonical mode with echo:\n{screen}"
-        );
-        assert_eq!(self.modes(), "alt=0 cursor=1 mouse=0 appkeys=0 wrap=1");
-    }
-}
-
-impl Drop for Pane {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "---- the tmux pane ----\n{}\n---- end of pane ----",
-                self.screen()
-            );
-        }
-        let _ = self.tmux_command().arg("kill-server").output();
-        if let Some(path) = self.socket_path.as_deref().filter(|p| !p.is_empty()) {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-fn detached_line(terminal_id: &str) -> String {
-    format!("[detached (from terminal {terminal_id})]")
-}
-
+/// `C-\ d`, the default detach key, as tmux's send-keys names it.
+const DEFAULT_DETACH: [&str; 2] = ["C-\\", "d"];
 // ---------------------------------------------------------------------------------------------
 // attach
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +85,7 @@ fn the_detach_key_leaves_the_session_running_and_the_terminal_sane() {
     pane.run_ptyhub(&daemon, &format!("attach {id}"));
     pane.wait_for_text("fake>");
 
-    pane.press(&["C-b", "d"]);
+    pane.press(&DEFAULT_DETACH);
     pane.wait_for_text(&detached_line(&id));
     assert!(
         daemon_reports_running(&daemon, &id),
@@ -400,7 +119,7 @@ fn reattaching_shows_the_same_full_screen_program() {
         s.contains("SCREEN-READY") && s.contains("status: ready")
     });
 
-    pane.press(&["C-b", "d"]);
+    pane.press(&DEFAULT_DETACH);
     let outer = pane.wait_for_text(&detached_line(&id));
     assert!(
         !outer.contains("SCREEN-READY"),
@@ -416,7 +135,7 @@ fn reattaching_shows_the_same_full_screen_program() {
         "the TUI is back on the alternate screen"
     );
 
-    pane.press(&["C-b", "d"]);
+    pane.press(&DEFAULT_DETACH);
     pane.wait_for_text(&detached_line(&id));
     pane.assert_outer_shell_is_sane();
 }
@@ -434,7 +153,7 @@ fn a_read_only_attach_sends_no_keys_but_its_detach_key_works() {
 
     pane.type_line("echo typed-while-read-only");
     // The default detach key is just keys here, and keys go nowhere.
-    pane.press(&["C-b", "d"]);
+    pane.press(&DEFAULT_DETACH);
     // A probe typed by someone else: once it shows, the keys above would have arrived first.
     ptyhub_ok(&daemon, &["send", &id, "echo probe", "--enter"]);
     let screen = pane.wait_for("the probe (or the keys)", |s| {
@@ -447,7 +166,7 @@ fn a_read_only_attach_sends_no_keys_but_its_detach_key_works() {
     assert!(!snapshot(&daemon, &id).contains("typed-while-read-only"));
     assert!(
         !screen.contains("[detached"),
-        "C-b d detached although the key is C-a d"
+        "C-\\ d detached although the key is C-a d"
     );
 
     pane.press(&["C-a", "d"]);
@@ -574,7 +293,7 @@ fn one_shot_commands_drive_a_running_daemon() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 3, "a header and two rows:\n{table}");
     for column in [
-        "ID", "MODE", "SESSION", "STATUS", "VIEWERS", "PID", "AGE", "CWD",
+        "ID", "NAME", "MODE", "SESSION", "STATUS", "VIEWERS", "PID", "PROCS", "RSS", "AGE", "CWD",
     ] {
         assert!(lines[0].contains(column), "no {column} column:\n{table}");
     }
@@ -609,12 +328,34 @@ fn one_shot_commands_drive_a_running_daemon() {
         "kill ends only its target"
     );
 
-    let refused = ptyhub(&daemon, &["send", &agent, "x"]);
+    // The killed agent can be resumed, and the table says so, with no dead pid.
+    let table = ptyhub_ok(&daemon, &["ls"]);
+    let agent_line = table
+        .lines()
+        .find(|l| l.starts_with(agent.as_str()))
+        .unwrap_or_else(|| panic!("{agent} listed:\n{table}"));
+    let header = table.lines().next().expect("a header");
+    let cell = |column: &str| {
+        let at = header.find(column).expect("column");
+        agent_line[at..]
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(cell("STATUS"), "resumable", "{table}");
+    assert_eq!(cell("PID"), "-", "{table}");
+
+    // A shell cannot be resumed: the refusal names a command that works.
+    ptyhub_ok(&daemon, &["kill", &shell]);
+    let refused = ptyhub(&daemon, &["send", &shell, "x"]);
     assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("has exited"),
-        "{refused:?}"
+        stderr.contains("has exited") && stderr.contains(&format!("`ptyhub snapshot {shell}`")),
+        "{stderr}"
     );
+    ptyhub_ok(&daemon, &["snapshot", &shell]);
     let unknown = ptyhub(&daemon, &["snapshot", "no-such-terminal"]);
     assert!(!unknown.status.success());
     assert!(

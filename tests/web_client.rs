@@ -18,11 +18,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use common::chromium::{missing_prerequisite, web_client_dir, CHROMIUM};
+use common::chromium::{missing_prerequisite, run_node_script, web_client_dir, CHROMIUM};
 use common::{process_is_alive, Daemon};
 
 /// The whole browser run; each of its steps has its own 15 s limit inside the script.
@@ -83,54 +83,18 @@ fn live_children(parent: u32) -> Vec<u32> {
 
 /// Runs the e2e script; returns (success, stdout summary, stderr log).
 fn run_browser_script(daemon: &Daemon, screenshot: &Path) -> (bool, Value, String) {
-    let mut child = Command::new("node")
-        .arg("e2e/two_viewers.mjs")
-        .arg(screenshot)
-        .current_dir(web_client_dir())
-        .env("PTYHUB_URL", format!("http://127.0.0.1:{}", daemon.port))
-        .env("PTYHUB_TOKEN", &daemon.token)
-        .env("PTYHUB_E2E_AGENT", "1") // claude is the harness's fake agent
-        .env("PTYHUB_CHROMIUM", CHROMIUM)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start node");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + BROWSER_RUN_DEADLINE;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for node") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let out = out_reader.join().unwrap_or_default();
-    let err = err_reader.join().unwrap_or_default();
-    let summary = out
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str::<Value>(line).ok())
-        .unwrap_or(Value::Null);
-    let Some(status) = status else {
-        panic!("the browser run took longer than {BROWSER_RUN_DEADLINE:?}; its log:\n{err}");
-    };
-    (status.success(), summary, err)
+    let run = run_node_script(
+        "e2e/two_viewers.mjs",
+        &[screenshot.to_str().expect("a UTF-8 path")],
+        &[
+            ("PTYHUB_URL", format!("http://127.0.0.1:{}", daemon.port)),
+            ("PTYHUB_TOKEN", daemon.token.clone()),
+            // claude is the harness's fake agent
+            ("PTYHUB_E2E_AGENT", "1".to_owned()),
+        ],
+        BROWSER_RUN_DEADLINE,
+    );
+    (run.success, run.summary, run.log)
 }
 
 #[test]

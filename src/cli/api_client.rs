@@ -1,39 +1,53 @@
-//! The daemon's HTTP API as the CLI uses it: the session list and screens.
+//! The daemon's HTTP API as the CLI uses it: the session list, screens, and
+//! starting or resuming sessions.
 //!
 //! Plain blocking HTTP to a loopback daemon (ureq, no TLS): `ls`, `snapshot`
-//! and the resolution of `<terminalId|sessionId>` run before any WebSocket
-//! is opened, so they need no async runtime.
+//! and the resolution of `<terminalId|sessionId|name>` run before any
+//! WebSocket is opened, so they need no async runtime.
 
 use std::time::Duration;
 
-use crate::server::api::SessionRecord;
+use crate::server::api::{NewSession, SessionRecord};
 
 use super::endpoint::Endpoint;
 
-/// Longest wait for one API request; the daemon answers from memory.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// Longest wait for one API request; the daemon answers from memory, or
+/// after one spawn.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("cannot reach the daemon at {url} ({source}): is `ptyhub serve` running?")]
-    Unreachable { url: String, source: ureq::Error },
-    #[error("the daemon refused the token: check AUTH_TOKEN or --state-dir")]
+    /// Nothing answered; the text says why and what to do.
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("the daemon refused the token: check AUTH_TOKEN, --url or --state-dir")]
     Unauthorized,
+    #[error("this token may only watch: the full token is needed (AUTH_TOKEN, or the daemon's record in --state-dir)")]
+    ReadOnlyToken,
     #[error("no terminal {terminal_id}: `ptyhub ls` lists them")]
     UnknownTerminal { terminal_id: String },
+    /// The daemon said no; its answer is one sentence for the user.
+    #[error("{0}")]
+    Refused(String),
     #[error("the daemon answered {status} to {url}: {body}")]
     Status {
         url: String,
         status: u16,
         body: String,
     },
-    #[error("the daemon sent an unreadable session list: {0}")]
+    #[error("the daemon sent an unreadable answer ({0})")]
     BadJson(#[from] serde_json::Error),
 }
 
 pub struct ApiClient {
     agent: ureq::Agent,
     endpoint: Endpoint,
+}
+
+/// What one request asks for.
+enum Method<'a> {
+    Get,
+    Post(&'a str),
 }
 
 impl ApiClient {
@@ -57,7 +71,7 @@ impl ApiClient {
 
     /// The same list as the daemon wrote it, for `ls --json`.
     pub fn sessions_json(&self) -> Result<String, ApiError> {
-        self.get("ptyhub/api/sessions", None)
+        self.request("ptyhub/api/sessions", Method::Get, None)
     }
 
     /// `GET /ptyhub/api/sessions/{id}/screen`: the visible screen as text, or with
@@ -68,29 +82,54 @@ impl ApiClient {
             "ptyhub/api/sessions/{}/screen{query}",
             percent_encode(terminal_id)
         );
-        self.get(&path, Some(terminal_id))
+        self.request(&path, Method::Get, Some(terminal_id))
     }
 
-    fn get(&self, path: &str, terminal_id: Option<&str>) -> Result<String, ApiError> {
+    /// `POST /ptyhub/api/sessions`: starts a session, or resumes one (or
+    /// finds the terminal that already runs it).
+    pub fn create(&self, new: &NewSession) -> Result<SessionRecord, ApiError> {
+        let body = serde_json::to_string(new)?;
+        let answer = self.request("ptyhub/api/sessions", Method::Post(&body), None)?;
+        Ok(serde_json::from_str(&answer)?)
+    }
+
+    fn request(
+        &self,
+        path: &str,
+        method: Method<'_>,
+        terminal_id: Option<&str>,
+    ) -> Result<String, ApiError> {
         let url = format!("{}{path}", self.endpoint.http_base);
-        let unreachable = |source| ApiError::Unreachable {
-            url: self.endpoint.http_base.clone(),
-            source,
+        let unreachable =
+            |err: ureq::Error| ApiError::Unreachable(self.endpoint.unreachable(&err.to_string()));
+        let authorization = format!("Bearer {}", self.endpoint.token);
+        let sent = match method {
+            Method::Get => self
+                .agent
+                .get(&url)
+                .header("Authorization", &authorization)
+                .call(),
+            Method::Post(body) => self
+                .agent
+                .post(&url)
+                .header("Authorization", &authorization)
+                .header("Content-Type", "application/json")
+                .send(body),
         };
-        let mut response = self
-            .agent
-            .get(&url)
-            .header("Authorization", format!("Bearer {}", self.endpoint.token))
-            .call()
-            .map_err(unreachable)?;
+        let mut response = sent.map_err(unreachable)?;
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().map_err(unreachable)?;
         match (status, terminal_id) {
-            (200, _) => Ok(body),
+            (200..=299, _) => Ok(body),
             (401, _) => Err(ApiError::Unauthorized),
+            (403, _) => Err(ApiError::ReadOnlyToken),
             (404, Some(id)) => Err(ApiError::UnknownTerminal {
                 terminal_id: id.to_owned(),
             }),
+            // The API's refusals are plain sentences written for people.
+            (400..=599, _) if !body.trim().is_empty() && !body.trim_start().starts_with('{') => {
+                Err(ApiError::Refused(body.trim().to_owned()))
+            }
             _ => Err(ApiError::Status { url, status, body }),
         }
     }

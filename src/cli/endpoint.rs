@@ -38,6 +38,8 @@ pub struct Endpoint {
     /// `ws://host:port/ws`.
     pub ws_url: String,
     pub token: String,
+    /// The daemon's pid and record file when it was found through its record.
+    pub recorded: Option<(u32, PathBuf)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +92,9 @@ impl DaemonArgs {
                     });
                 }
                 let (base, _) = split_token(&record.url)?;
-                Endpoint::new(&base, env_token.unwrap_or(record.token))
+                let mut endpoint = Endpoint::new(&base, env_token.unwrap_or(record.token))?;
+                endpoint.recorded = Some((record.pid, record_path(&state_dir)));
+                Ok(endpoint)
             }
         }
     }
@@ -111,7 +115,29 @@ impl Endpoint {
             http_base: format!("http://{authority}/"),
             ws_url: format!("ws://{authority}/ws"),
             token,
+            recorded: None,
         })
+    }
+
+    /// Why nothing answers at this endpoint, in the words of what to do next:
+    /// the recorded daemon has died, or is alive but not answering, or
+    /// nothing listens at the URL given.
+    pub fn unreachable(&self, reason: &str) -> String {
+        match &self.recorded {
+            Some((pid, record)) if !process_exists(*pid) => format!(
+                "no daemon answers at {} ({reason}): the daemon recorded in {} (pid {pid}) is not running; run `ptyhub serve`",
+                self.http_base,
+                record.display()
+            ),
+            Some((pid, _)) => format!(
+                "the daemon (pid {pid}) does not answer at {} ({reason}); it may be starting or stuck",
+                self.http_base
+            ),
+            None => format!(
+                "no daemon answers at {} ({reason}): is `ptyhub serve` running there?",
+                self.http_base
+            ),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! `ptyhub ls`: the daemon's terminals, like `tmux ls`.
 //!
-//! The table is for people; `--json` prints the records of
+//! The table is for people: a name, what runs, whether it can be resumed,
+//! and what it costs (processes and resident memory of its tree, as of the
+//! daemon's last accounting). `--json` prints the records of
 //! `GET /ptyhub/api/sessions` exactly as the daemon sent them, for scripts.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,9 +23,12 @@ pub struct LsArgs {
     pub daemon: DaemonArgs,
 }
 
-const HEADER: [&str; 8] = [
-    "ID", "MODE", "SESSION", "STATUS", "VIEWERS", "PID", "AGE", "CWD",
+const HEADER: [&str; 11] = [
+    "ID", "NAME", "MODE", "SESSION", "STATUS", "VIEWERS", "PID", "PROCS", "RSS", "AGE", "CWD",
 ];
+
+/// Names longer than this are cut in the table (`--json` has them whole).
+const MAX_NAME_CHARS: usize = 24;
 
 pub fn run(args: LsArgs) -> anyhow::Result<()> {
     let api = ApiClient::new(&args.daemon.locate()?);
@@ -40,7 +45,7 @@ pub fn run(args: LsArgs) -> anyhow::Result<()> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let home = std::env::var("HOME").ok();
-    let rows: Vec<[String; 8]> = records
+    let rows: Vec<[String; 11]> = records
         .iter()
         .map(|record| row(record, now_ms, home.as_deref()))
         .collect();
@@ -48,16 +53,19 @@ pub fn run(args: LsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn row(record: &SessionRecord, now_ms: u64, home: Option<&str>) -> [String; 8] {
+fn row(record: &SessionRecord, now_ms: u64, home: Option<&str>) -> [String; 11] {
     let session = match &record.session_ref {
         Some(r) if r.provider == record.mode => r.session_id.clone(),
         Some(r) => format!("{}:{}", r.provider, r.session_id),
         None => "-".to_owned(),
     };
     let status = match (record.status.as_str(), record.exit_code) {
+        // `ptyhub attach` or `send` resumes it.
+        ("exited", _) if record.resumable => "resumable".to_owned(),
         ("exited", Some(code)) => format!("exited({code})"),
         (status, _) => status.to_owned(),
     };
+    let dash = || "-".to_owned();
     let cwd = match (record.cwd.as_deref(), home) {
         (Some(cwd), Some(home)) if !home.is_empty() && cwd.starts_with(home) => {
             match &cwd[home.len()..] {
@@ -69,18 +77,53 @@ fn row(record: &SessionRecord, now_ms: u64, home: Option<&str>) -> [String; 8] {
         (Some(cwd), _) => cwd.to_owned(),
         (None, _) => "-".to_owned(),
     };
+    let running = record.is_running();
     [
         record.terminal_id.clone(),
+        shortened(&record.title, MAX_NAME_CHARS),
         record.mode.clone(),
         session,
         status,
         record.viewers.to_string(),
+        // An exited child's pid may be another process's by now.
         record
             .pid
-            .map_or_else(|| "-".to_owned(), |pid| pid.to_string()),
+            .filter(|_| running)
+            .map_or_else(dash, |pid| pid.to_string()),
+        record
+            .processes
+            .filter(|_| running)
+            .map_or_else(dash, |n| n.to_string()),
+        record
+            .rss_bytes
+            .filter(|_| running)
+            .map_or_else(dash, memory),
         age(now_ms.saturating_sub(record.created_at)),
         cwd,
     ]
+}
+
+/// `text`, cut to `max_chars` characters with an ellipsis.
+fn shortened(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(max_chars - 1).collect();
+    short.push('…');
+    short
+}
+
+/// `812K`, `23.4M`, `1.2G`: bytes in binary units, as `ps` and `top` show them.
+fn memory(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let bytes = bytes as f64;
+    if bytes < KIB * KIB {
+        format!("{:.0}K", bytes / KIB)
+    } else if bytes < KIB * KIB * KIB {
+        format!("{:.1}M", bytes / (KIB * KIB))
+    } else {
+        format!("{:.1}G", bytes / (KIB * KIB * KIB))
+    }
 }
 
 /// `42s`, `5m`, `3h`, `2d`: the largest whole unit.
@@ -147,18 +190,65 @@ mod tests {
         let cells = row(&record, 1_000 + 125_000, Some("/home/u"));
         assert_eq!(
             cells,
-            ["abc", "claude", "s-1", "exited(3)", "2", "-", "2m", "~/src"].map(str::to_owned)
+            [
+                "abc",
+                "Claude CLI",
+                "claude",
+                "s-1",
+                "exited(3)",
+                "2",
+                "-",
+                "-",
+                "-",
+                "2m",
+                "~/src"
+            ]
+            .map(str::to_owned)
         );
-        let text = table(&HEADER.map(str::to_owned), &[cells]);
+        let running = SessionRecord {
+            terminal_id: "def".to_owned(),
+            mode: "shell".to_owned(),
+            title: "a name much longer than the column allows".to_owned(),
+            status: "running".to_owned(),
+            pid: Some(42),
+            processes: Some(3),
+            rss_bytes: Some(25 * 1024 * 1024 + 300 * 1024),
+            created_at: 1_000,
+            ..SessionRecord::default()
+        };
+        let text = table(
+            &HEADER.map(str::to_owned),
+            &[cells, row(&running, 1_000 + 5_000, None)],
+        );
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "ID   MODE    SESSION  STATUS     VIEWERS  PID  AGE  CWD"
+            "ID   NAME                      MODE    SESSION  STATUS     VIEWERS  PID  PROCS  RSS    AGE  CWD"
         );
         assert_eq!(
             lines[1],
-            "abc  claude  s-1      exited(3)  2        -    2m   ~/src"
+            "abc  Claude CLI                claude  s-1      exited(3)  2        -    -      -      2m   ~/src"
         );
+        assert_eq!(
+            lines[2],
+            "def  a name much longer than…  shell   -        running    0        42   3      25.3M  5s   -"
+        );
+    }
+
+    #[test]
+    fn resumable_sessions_say_so_and_show_no_dead_pid() {
+        let record = SessionRecord {
+            terminal_id: "abc".to_owned(),
+            mode: "claude".to_owned(),
+            status: "exited".to_owned(),
+            exit_code: Some(0),
+            pid: Some(4242),
+            resumable: true,
+            ..SessionRecord::default()
+        };
+        let cells = row(&record, 0, None);
+        assert_eq!(cells[4], "resumable");
+        assert_eq!(cells[6], "-");
     }
 
     #[test]

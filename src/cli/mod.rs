@@ -1,18 +1,24 @@
 //! The command line, in tmux's habits: `serve` runs the daemon; `new`,
-//! `ls`, `attach`, `snapshot`, `send` and `kill` are its clients.
+//! `ls`, `attach`, `snapshot`, `send` and `kill` are its clients;
+//! `completions` and `man` describe the CLI itself.
 //!
 //! Clients find the daemon through the record it leaves in its state dir
-//! (`endpoint`), read the session list and screens over HTTP
-//! (`api_client`), and speak freshell's protocol for everything live
+//! (`endpoint`), read the session list and screens and start sessions over
+//! HTTP (`api_client`), and speak freshell's protocol for everything live
 //! (`wire` for the messages, `protocol_client` for the connection). Each
 //! subcommand is one file; `attach` is a folder because a terminal client
 //! has several parts.
 
 mod api_client;
 mod attach;
+mod completions;
 mod endpoint;
+mod error_text;
+mod key_names;
 mod kill;
+mod live_target;
 mod ls;
+mod man_page;
 mod new;
 mod protocol_client;
 mod send;
@@ -22,16 +28,22 @@ mod target;
 mod upgrade;
 mod wire;
 
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use endpoint::Endpoint;
+pub use error_text::error_text;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "ptyhub",
     version,
-    about = "One PTY per session, any number of viewers"
+    about = "One PTY per session, any number of viewers",
+    long_about = "One PTY per session, any number of viewers.\n\n\
+        `ptyhub serve` runs the daemon; the other commands are its clients, in tmux's habits. \
+        Wherever a command takes a session, it takes a terminal id, a provider's session id, \
+        a name given with `new -s`, or a unique prefix of an id."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -42,17 +54,17 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon: serve freshell's WebSocket protocol on /ws.
     Serve(serve::ServeArgs),
-    /// Start a session and print its terminal id (or attach with --attach).
+    /// Start a session (or resume one with --resume) and print its terminal id.
     New(new::NewArgs),
     /// List the daemon's terminals.
     #[command(alias = "list")]
     Ls(ls::LsArgs),
-    /// Show a running session in this terminal; detach with C-b d.
+    /// Show a session in this terminal (resuming it if it can be); detach with C-\ d.
     #[command(alias = "a")]
     Attach(attach::AttachArgs),
     /// Print a session's current screen.
     Snapshot(snapshot::SnapshotArgs),
-    /// Type text into a session (no newline is added; see --enter).
+    /// Type keys into a session, as `tmux send-keys` (resuming it if it can be).
     Send(send::SendArgs),
     /// End a session's process.
     Kill(kill::KillArgs),
@@ -63,19 +75,29 @@ pub enum Command {
     /// the daemon before an upgrade).
     #[command(hide = true)]
     CheckHandover(upgrade::CheckHandoverArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), e.g. `ptyhub man | man -l -`.
+    Man(man_page::ManArgs),
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs one command; the exit code is the command's answer (`attach` ends
+/// with its session's exit code, as tmux's client does not but `docker
+/// attach` does).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let done = |()| ExitCode::SUCCESS;
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(args).map(done),
         Command::New(args) => new::run(args),
-        Command::Ls(args) => ls::run(args),
+        Command::Ls(args) => ls::run(args).map(done),
         Command::Attach(args) => attach::run(args),
-        Command::Snapshot(args) => snapshot::run(args),
-        Command::Send(args) => send::run(args),
-        Command::Kill(args) => kill::run(args),
-        Command::Upgrade(args) => upgrade::run(args),
-        Command::CheckHandover(args) => upgrade::check_handover(args),
+        Command::Snapshot(args) => snapshot::run(args).map(done),
+        Command::Send(args) => send::run(args).map(done),
+        Command::Kill(args) => kill::run(args).map(done),
+        Command::Upgrade(args) => upgrade::run(args).map(done),
+        Command::CheckHandover(args) => upgrade::check_handover(args).map(done),
+        Command::Completions(args) => completions::run(args).map(done),
+        Command::Man(args) => man_page::run(args).map(done),
     }
 }
 
@@ -85,22 +107,4 @@ fn client_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-/// The id of the running terminal `target` names, or why there is none.
-fn running_target(endpoint: &Endpoint, target: &str) -> anyhow::Result<String> {
-    let records = api_client::ApiClient::new(endpoint).sessions()?;
-    let record = target::resolve(&records, target)?;
-    if record.status != "running" {
-        let code = record
-            .exit_code
-            .map(|code| format!(" with code {code}"))
-            .unwrap_or_default();
-        anyhow::bail!(
-            "{} has exited{code}: `ptyhub snapshot {}` shows its last screen",
-            record.terminal_id,
-            record.terminal_id
-        );
-    }
-    Ok(record.terminal_id.clone())
 }

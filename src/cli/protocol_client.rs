@@ -1,6 +1,6 @@
 //! A freshell-protocol client for the CLI: connect, hello, then typed
-//! messages in both directions, plus the request/response helpers the
-//! one-shot commands need (`create`, `sync`).
+//! messages in both directions, plus the request/response helper the
+//! one-shot commands need (`send_and_sync`).
 //!
 //! The client splits into a [`MessageWriter`] and a [`MessageReader`] so
 //! that `attach` can wait for the daemon while it sends keystrokes.
@@ -21,18 +21,16 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Longest wait for the connection and the `ready` that answers `hello`.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
-/// Longest wait for the answer to a request (create, ping).
+/// Longest wait for the answer to a request (ping).
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest wait for the close handshake when leaving.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("cannot connect to {url} ({source}): is `ptyhub serve` running?")]
-    Connect {
-        url: String,
-        source: tokio_tungstenite::tungstenite::Error,
-    },
+    /// Nothing answered; the text says why and what to do.
+    #[error("{0}")]
+    Connect(String),
     #[error("the daemon refused the token: check AUTH_TOKEN, --url or --state-dir")]
     Unauthorized,
     #[error("the daemon {}", describe_close(*.code, reason))]
@@ -91,10 +89,8 @@ impl ProtocolClient {
         )
         .await
         .map_err(|_| ClientError::Timeout(HANDSHAKE_TIMEOUT))?;
-        let (socket, _response) = connected.map_err(|source| ClientError::Connect {
-            url: endpoint.ws_url.clone(),
-            source,
-        })?;
+        let (socket, _response) = connected
+            .map_err(|err| ClientError::Connect(endpoint.unreachable(&err.to_string())))?;
         let (sink, stream) = socket.split();
         let mut client = ProtocolClient {
             writer: MessageWriter { sink },
@@ -120,32 +116,6 @@ impl ProtocolClient {
             })
             .await?;
         Ok(client)
-    }
-
-    /// Creates a terminal and returns its id.
-    pub async fn create(&mut self, mode: &str, cwd: Option<&str>) -> Result<String, ClientError> {
-        let request_id = format!("ptyhub-cli-{}", uuid::Uuid::new_v4().simple());
-        self.writer
-            .send(&ClientMessage::Create {
-                request_id: &request_id,
-                mode,
-                cwd,
-            })
-            .await?;
-        self.reply(REPLY_TIMEOUT, |message| match message {
-            ServerMessage::Created {
-                request_id: answered,
-                terminal_id,
-            } if answered == request_id => Some(Ok(terminal_id)),
-            ServerMessage::Error {
-                code,
-                message,
-                request_id: Some(answered),
-                ..
-            } if answered == request_id => Some(Err(ClientError::Refused { code, message })),
-            _ => None,
-        })
-        .await
     }
 
     /// Sends `messages`, then waits until the daemon has handled them all:

@@ -1,15 +1,17 @@
-//! `ptyhub send`: type text into a session, like `tmux send-keys -l`.
+//! `ptyhub send`: type keys into a session, as `tmux send-keys` does.
 //!
-//! The text goes in exactly as given: no newline is added and `\n` is not
-//! interpreted. `--enter` presses Enter afterwards (a carriage return, which
-//! is what the Enter key sends).
+//! Each argument is a key name (`Enter`, `C-c`, `Up`, `M-x`; `key_names.rs`)
+//! or, if it names no key, text typed exactly as given (no newline added,
+//! `\n` not interpreted). `-l` types every argument as text. `--enter`
+//! presses Enter at the end. A session that can be resumed is resumed first.
 
 use clap::Args;
 
 use super::client_runtime;
 use super::endpoint::DaemonArgs;
+use super::key_names::key_bytes;
+use super::live_target::live_terminal;
 use super::protocol_client::ProtocolClient;
-use super::running_target;
 use super::wire::ClientMessage;
 
 /// Characters per `terminal.input`: even escaped six-fold, one message stays
@@ -18,11 +20,16 @@ const INPUT_CHUNK_CHARS: usize = 128 * 1024;
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// The terminal: its id, its session's id, or a unique prefix.
+    /// The session: a terminal id, a session id, a name, or a unique prefix.
     pub target: String,
-    /// The text to type, exactly (no newline is added).
-    pub text: String,
-    /// Press Enter after the text.
+    /// Keys and text, e.g. `'echo hi' Enter` or `C-c`; each argument that names
+    /// no key is typed exactly as given.
+    #[arg(required = true, value_name = "KEYS")]
+    pub keys: Vec<String>,
+    /// Type every argument as text, even `Enter` or `C-c` (tmux's -l).
+    #[arg(short = 'l', long)]
+    pub literal: bool,
+    /// Press Enter after the keys.
     #[arg(long)]
     pub enter: bool,
     #[command(flatten)]
@@ -31,8 +38,8 @@ pub struct SendArgs {
 
 pub fn run(args: SendArgs) -> anyhow::Result<()> {
     let endpoint = args.daemon.locate()?;
-    let terminal_id = running_target(&endpoint, &args.target)?;
-    let mut text = args.text;
+    let terminal_id = live_terminal(&endpoint, &args.target)?;
+    let mut text = typed_text(&args.keys, args.literal);
     if args.enter {
         text.push('\r');
     }
@@ -50,6 +57,16 @@ pub fn run(args: SendArgs) -> anyhow::Result<()> {
         client.close().await;
         Ok(sent?)
     })
+}
+
+/// What the arguments type, in order.
+fn typed_text(keys: &[String], literal: bool) -> String {
+    keys.iter()
+        .map(|arg| match literal {
+            true => arg.clone(),
+            false => key_bytes(arg).unwrap_or_else(|| arg.clone()),
+        })
+        .collect()
 }
 
 /// `text` cut into pieces of at most `max_chars` characters.
@@ -77,5 +94,12 @@ mod tests {
         assert_eq!(chunks("aé€b", 2), vec!["aé", "€b"]);
         assert_eq!(chunks("abc", 5), vec!["abc"]);
         assert!(chunks("", 5).is_empty());
+    }
+
+    #[test]
+    fn key_names_and_text_mix_unless_literal() {
+        let args: Vec<String> = ["echo hi", "Enter", "C-c"].map(str::to_owned).to_vec();
+        assert_eq!(typed_text(&args, false), "echo hi\r\x03");
+        assert_eq!(typed_text(&args, true), "echo hiEnterC-c");
     }
 }

@@ -6,11 +6,12 @@ use clap::Args;
 
 use super::api_client::ApiClient;
 use super::endpoint::DaemonArgs;
+use super::live_target::is_remembered_only;
 use super::target;
 
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
-    /// The terminal: its id, its session's id, or a unique prefix.
+    /// The session: a terminal id, a session id, a name, or a unique prefix.
     pub target: String,
     /// Keep colours, attributes and modes as escape sequences that repaint the screen.
     #[arg(long)]
@@ -23,6 +24,13 @@ pub fn run(args: SnapshotArgs) -> anyhow::Result<()> {
     let api = ApiClient::new(&args.daemon.locate()?);
     let records = api.sessions()?;
     let record = target::resolve(&records, &args.target)?;
+    if is_remembered_only(record) {
+        anyhow::bail!(
+            "{id} is a {mode} session remembered from before the daemon restarted, with no screen until it runs again: `ptyhub attach {id}` resumes it",
+            id = record.terminal_id,
+            mode = record.mode
+        );
+    }
     let mut screen = api.screen(&record.terminal_id, args.ansi)?;
     if !args.ansi && !screen.ends_with('\n') {
         screen.push('\n');

@@ -1,46 +1,48 @@
-//! Which terminal a command means: `<terminalId|sessionId>`, as tmux takes a
-//! session name or a unique prefix of one.
+//! Which terminal a command means: `<terminalId|sessionId|name>`, as tmux
+//! takes a session name or a unique prefix of one.
 //!
 //! Users know agent sessions by their provider's id (`claude --resume <id>`),
 //! and the daemon runs at most one terminal per session, so a session id
-//! names a terminal as well as the terminal id does.
+//! names a terminal as well as the terminal id does. A name is the title
+//! given with `ptyhub new -s` (or a rename). A terminal id from before a
+//! resume (a restart, an exit) leads to the terminal that continues it.
 
 use crate::server::api::SessionRecord;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("no terminal or session matches {target:?}: `ptyhub ls` lists them")]
+    #[error("no terminal, session or name matches {target:?}: `ptyhub ls` lists them")]
     NotFound { target: String },
-    #[error("{target:?} matches several terminals ({candidates}): give more of the id")]
+    #[error("{target:?} matches several terminals ({candidates}): give more of an id")]
     Ambiguous { target: String, candidates: String },
 }
 
-/// The record `target` names: an exact terminal id, else the terminal of
-/// that session id (a running one before an exited one), else a unique
-/// prefix of either.
+/// The record `target` names, tried in this order: an exact terminal id;
+/// a terminal that resumed it; a session id; a name; a unique prefix of a
+/// terminal or session id. An exited terminal whose session runs again
+/// elsewhere stands for the running one.
 pub fn resolve<'a>(
     records: &'a [SessionRecord],
     target: &str,
 ) -> Result<&'a SessionRecord, TargetError> {
+    let found = find(records, target)?;
+    Ok(running_terminal_of_session(records, found).unwrap_or(found))
+}
+
+fn find<'a>(records: &'a [SessionRecord], target: &str) -> Result<&'a SessionRecord, TargetError> {
     if let Some(record) = records.iter().find(|r| r.terminal_id == target) {
         return Ok(record);
     }
-    let of_session: Vec<&SessionRecord> = records
-        .iter()
-        .filter(|r| session_id(r) == Some(target))
-        .collect();
-    if !of_session.is_empty() {
-        let running: Vec<&SessionRecord> = of_session
-            .iter()
-            .copied()
-            .filter(|r| r.status == "running")
-            .collect();
-        return match running.as_slice() {
-            [one] => Ok(one),
-            // Records are oldest first: the newest exited one is the last.
-            [] => Ok(of_session[of_session.len() - 1]),
-            several => Err(ambiguous(target, several)),
-        };
+    let matchers: [&dyn Fn(&SessionRecord) -> bool; 3] = [
+        &|r| r.resumed_from.as_deref() == Some(target),
+        &|r| session_id(r) == Some(target),
+        &|r| r.title == target,
+    ];
+    for matches in matchers {
+        let matching: Vec<&SessionRecord> = records.iter().filter(|r| matches(r)).collect();
+        if !matching.is_empty() {
+            return pick(target, &matching);
+        }
     }
     let prefixed: Vec<&SessionRecord> = records
         .iter()
@@ -56,6 +58,37 @@ pub fn resolve<'a>(
         }),
         several => Err(ambiguous(target, several)),
     }
+}
+
+/// One of several records matching alike: the one running, else the newest.
+fn pick<'a>(
+    target: &str,
+    matching: &[&'a SessionRecord],
+) -> Result<&'a SessionRecord, TargetError> {
+    let running: Vec<&SessionRecord> = matching
+        .iter()
+        .copied()
+        .filter(|r| r.is_running())
+        .collect();
+    match running.as_slice() {
+        [one] => Ok(one),
+        // Records are oldest first: the newest is the last.
+        [] => Ok(matching[matching.len() - 1]),
+        several => Err(ambiguous(target, several)),
+    }
+}
+
+fn running_terminal_of_session<'a>(
+    records: &'a [SessionRecord],
+    record: &SessionRecord,
+) -> Option<&'a SessionRecord> {
+    let session = record
+        .session_ref
+        .as_ref()
+        .filter(|_| !record.is_running())?;
+    records
+        .iter()
+        .find(|r| r.is_running() && r.session_ref.as_ref() == Some(session))
 }
 
 fn session_id(record: &SessionRecord) -> Option<&str> {
@@ -84,16 +117,10 @@ mod tests {
             mode: "claude".to_owned(),
             title: "Claude CLI".to_owned(),
             status: status.to_owned(),
-            exit_code: None,
             session_ref: session.map(|id| SessionRef {
                 provider: "claude".to_owned(),
                 session_id: id.to_owned(),
             }),
-            viewers: 0,
-            pid: None,
-            created_at: 0,
-            last_activity_at: 0,
-            cwd: None,
             ..SessionRecord::default()
         }
     }
@@ -107,11 +134,43 @@ mod tests {
             record("xyz", Some("sess-2"), "exited"),
         ];
         let id = |target| resolve(&records, target).map(|r| r.terminal_id.clone());
-        assert_eq!(id("term-old").expect("exact"), "term-old");
+        assert_eq!(id("term-new").expect("exact"), "term-new");
         assert_eq!(id("sess-1").expect("running wins"), "term-new");
         assert_eq!(id("sess-2").expect("exited is fine"), "xyz");
         assert_eq!(id("term-s").expect("prefix"), "term-shell");
         assert!(matches!(id("term-"), Err(TargetError::Ambiguous { .. })));
         assert!(matches!(id("nope"), Err(TargetError::NotFound { .. })));
+        // An exited terminal whose session runs again stands for the running one.
+        assert_eq!(id("term-old").expect("followed"), "term-new");
+    }
+
+    #[test]
+    fn names_and_resumed_ids_lead_to_their_terminal() {
+        let mut named = record("t-named", None, "running");
+        named.title = "build".to_owned();
+        let mut resumed = record("t-resumed", Some("sess-9"), "running");
+        resumed.resumed_from = Some("t-before-restart".to_owned());
+        let mut old_name = record("t-gone", None, "exited");
+        old_name.title = "build".to_owned();
+        let records = vec![old_name, named, resumed];
+        let id = |target| resolve(&records, target).map(|r| r.terminal_id.clone());
+        assert_eq!(
+            id("build").expect("the running one of that name"),
+            "t-named"
+        );
+        assert_eq!(id("t-before-restart").expect("resumed"), "t-resumed");
+        let mut twin = record("t-twin", None, "running");
+        twin.title = "build".to_owned();
+        let records = vec![records[1].clone_for_test(), twin];
+        assert!(matches!(
+            resolve(&records, "build"),
+            Err(TargetError::Ambiguous { .. })
+        ));
+    }
+
+    impl SessionRecord {
+        fn clone_for_test(&self) -> SessionRecord {
+            serde_json::from_value(serde_json::to_value(self).expect("json")).expect("back")
+        }
     }
 }

@@ -34,14 +34,6 @@ pub enum ClientMessage<'a> {
     /// Answered by `pong` after every earlier message has been handled.
     #[serde(rename = "ping")]
     Ping,
-    /// Starts (or, for a running provider session, finds) a terminal.
-    #[serde(rename = "terminal.create", rename_all = "camelCase")]
-    Create {
-        request_id: &'a str,
-        mode: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        cwd: Option<&'a str>,
-    },
     /// Starts receiving a terminal's output.
     #[serde(rename = "terminal.attach", rename_all = "camelCase")]
     Attach {
@@ -78,12 +70,6 @@ pub enum ServerMessage {
     /// The hello was accepted.
     #[serde(rename = "ready")]
     Ready,
-    /// A create succeeded.
-    #[serde(rename = "terminal.created", rename_all = "camelCase")]
-    Created {
-        request_id: String,
-        terminal_id: String,
-    },
     /// An attach succeeded; output follows.
     #[serde(rename = "terminal.attach.ready", rename_all = "camelCase")]
     AttachReady {
@@ -170,18 +156,6 @@ mod tests {
         assert_eq!(
             hello,
             r#"{"type":"hello","protocolVersion":7,"token":"secret"}"#
-        );
-
-        let create = ClientMessage::Create {
-            request_id: "r",
-            mode: "shell",
-            cwd: None,
-        }
-        .to_json()
-        .expect("serializes");
-        assert_eq!(
-            create,
-            r#"{"type":"terminal.create","requestId":"r","mode":"shell"}"#
         );
     }
 

@@ -24,6 +24,9 @@ pub struct CreateRequest {
     pub live_terminal_id: Option<String>,
     pub tab_id: Option<String>,
     pub pane_id: Option<String>,
+    /// Run this argv instead of the mode's program (`ptyhub new -- htop`);
+    /// never with a session to resume.
+    pub command: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -67,14 +70,18 @@ impl Registry {
         if self.is_shutting_down() {
             return Err(CreateError::ShuttingDown);
         }
-        let provider = self
-            .providers
-            .get(&request.mode)
-            .ok_or_else(|| CreateError::InvalidMode {
-                mode: request.mode.clone(),
-                valid: self.providers.modes().collect::<Vec<_>>().join(", "),
-            })?
-            .clone();
+        let provider =
+            self.providers
+                .get(&request.mode)
+                .ok_or_else(|| CreateError::InvalidMode {
+                    mode: request.mode.clone(),
+                    valid: self.providers.modes().collect::<Vec<_>>().join(", "),
+                })?;
+        let provider = match request.command.as_deref() {
+            Some([]) => return Err(CreateError::SpawnFailed("the command is empty".to_owned())),
+            Some(argv) => provider.running_command(argv),
+            None => provider.clone(),
+        };
         let restore_identity =
             request.restore || request.session_ref.is_some() || request.live_terminal_id.is_some();
         if request.fresh_recovery && restore_identity {
@@ -168,6 +175,11 @@ impl Registry {
                 .insert(request.request_id.clone(), session.terminal_id().to_owned());
             self.counters.deduped.add(&provider.mode, 1);
             return Ok(CreateOutcome::Reused(session));
+        }
+        // Before a slot is taken: a missing program is the user's to fix,
+        // and the error says how (portable-pty's would list PATH).
+        if let Some(why) = provider.unavailable() {
+            return Err(CreateError::SpawnFailed(why));
         }
         let _slot = self.admission.spawn_slot().await;
         let reservation = self.reserve_spawn(&provider.mode).map_err(|refusal| {

@@ -22,6 +22,9 @@ pub struct RegistryHandover {
     pub exited_order: Vec<String>,
     pub revision: u64,
     pub counters: CountersHandover,
+    /// (terminalId, the terminal it continues) of resumed sessions.
+    #[serde(default)]
+    pub resumed_from: Vec<(String, String)>,
 }
 
 impl Registry {
@@ -44,6 +47,11 @@ impl Registry {
             exited_order: self.exited_order.lock().iter().cloned().collect(),
             revision: self.revision.load(Ordering::SeqCst),
             counters: self.counters.hand_over(),
+            resumed_from: self
+                .resumed_from
+                .iter()
+                .map(|e| (e.key().clone(), e.value().clone()))
+                .collect(),
         }
     }
 
@@ -113,6 +121,9 @@ impl Registry {
         }
         self.revision.store(handed.revision, Ordering::SeqCst);
         self.counters.take_over(handed.counters);
+        for (terminal_id, previous) in handed.resumed_from {
+            self.resumed_from.insert(terminal_id, previous);
+        }
         taken
     }
 }

@@ -10,6 +10,7 @@ mod admission;
 mod agent_api_link;
 mod counters;
 mod create;
+mod forgetting;
 mod handover;
 mod labels;
 mod late_binding;
@@ -17,6 +18,7 @@ mod periodic;
 mod persistence;
 mod reaper;
 mod resting_screens;
+mod resumption;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -36,6 +38,7 @@ pub use admission::{MemoryPicture, Refusal};
 pub use agent_api_link::{AgentApiLink, McpServer};
 pub use counters::{Counters, CountersHandover, LabeledCounter};
 pub use create::{CreateError, CreateOutcome, CreateRequest};
+pub use forgetting::ForgetError;
 pub use handover::RegistryHandover;
 pub use labels::TerminalLabels;
 pub use late_binding::Association;
@@ -78,6 +81,9 @@ pub struct Registry {
     agent_api_link: std::sync::OnceLock<AgentApiLink>,
     /// Terminals bound late to the session their CLI chose (`late_binding.rs`).
     associations: broadcast::Sender<Association>,
+    /// For a terminal that resumed a session, the terminal it continues
+    /// (`resumption.rs`).
+    resumed_from: DashMap<String, String>,
 }
 
 impl Registry {
@@ -105,6 +111,7 @@ impl Registry {
             shutting_down: AtomicBool::new(false),
             agent_api_link: std::sync::OnceLock::new(),
             associations: late_binding::association_channel(),
+            resumed_from: DashMap::new(),
         })
     }
 
@@ -182,20 +189,28 @@ impl Registry {
     }
 
     fn register(self: &Arc<Self>, session: Arc<Session>, request_id: &str) {
+        let previous = session
+            .session_ref()
+            .and_then(|session_ref| self.previous_terminal_of(session_ref));
+        if let Some(previous) = previous {
+            self.continue_previous(&session, previous);
+        }
         self.request_ids
             .insert(request_id.to_owned(), session.terminal_id().to_owned());
         self.register_running(session);
     }
 
-    /// Keeps a running terminal: its dedupe key, and its end watched.
+    /// Keeps a running terminal: listed, its dedupe key, and its end watched.
     fn register_running(self: &Arc<Self>, session: Arc<Session>) {
         let id = session.terminal_id().to_owned();
+        // Listed before its remembered record is dropped, so a list taken
+        // meanwhile shows the session at least once.
+        self.terminals.insert(id.clone(), Arc::clone(&session));
         if let Some(session_ref) = session.session_ref() {
-            self.owners.insert(session_ref.clone(), id.clone());
+            self.owners.insert(session_ref.clone(), id);
             self.wake_dormant(session_ref);
             self.state_changed();
         }
-        self.terminals.insert(id, Arc::clone(&session));
         let registry = Arc::clone(self);
         tokio::spawn(async move {
             session.exited().await;

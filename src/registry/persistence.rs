@@ -120,6 +120,30 @@ impl Registry {
             .retain(|d| d.session_ref() != *session_ref);
     }
 
+    /// Forgets a remembered session by the terminal id it last ran in.
+    pub(super) fn forget_dormant(&self, terminal_id: &str) -> bool {
+        let mut dormant = self.persistence.dormant.lock();
+        let before = dormant.len();
+        dormant.retain(|d| d.terminal_id != terminal_id);
+        dormant.len() != before
+    }
+
+    /// Changes a remembered session's title to `title(provider)`.
+    pub(super) fn retitle_dormant(
+        &self,
+        terminal_id: &str,
+        title: impl FnOnce(&str) -> String,
+    ) -> bool {
+        let mut dormant = self.persistence.dormant.lock();
+        match dormant.iter_mut().find(|d| d.terminal_id == terminal_id) {
+            Some(record) => {
+                record.title = title(&record.provider);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Loads the state file in `state_dir` and keeps it up to date from now on.
     pub fn enable_persistence(self: &Arc<Self>, state_dir: &Path) {
         let path = state_dir.join(STATE_FILE);

@@ -33,7 +33,7 @@ pub fn percent_decoded(value: &str) -> String {
 
 pub async fn require_token(
     State(daemon): State<Arc<Daemon>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let bearer = request
@@ -57,10 +57,12 @@ pub async fn require_token(
             "the read-only token can only read; this needs the full token",
         )
             .into_response(),
-        Some(_) => {
+        Some(access) => {
             if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
                 daemon.connections.authenticated(*peer);
             }
+            // For routes whose answer depends on the rights (`/ptyhub/api/info`).
+            request.extensions_mut().insert(access);
             next.run(request).await
         }
     }

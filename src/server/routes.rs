@@ -26,11 +26,15 @@ use crate::upstream::{agent_api, directory, freshell_auth, terminals_api};
 
 pub fn router(daemon: Arc<Daemon>, hosts: AllowedHosts) -> Router {
     let guarded = Router::new()
-        .route("/ptyhub/api/sessions", get(api::sessions))
+        .route(
+            "/ptyhub/api/sessions",
+            get(api::sessions).post(api::create_session),
+        )
         .route(
             "/ptyhub/api/sessions/{terminal_id}",
-            patch(api::change_session),
+            patch(api::change_session).delete(api::forget_session),
         )
+        .route("/ptyhub/api/info", get(api::info))
         .route(
             "/ptyhub/api/sessions/{terminal_id}/screen",
             get(api::screen),

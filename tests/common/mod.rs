@@ -12,6 +12,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod chromium;
+pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod fake_freshell;

@@ -8,23 +8,30 @@
  * user how the connection is doing.
  */
 
+import { loadCopyOnSelect, saveCopyOnSelect } from './clipboard';
 import type { ConnectionStatus } from './connection';
 import { Connection } from './connection';
+import { fetchInfo, type DaemonInfo } from './daemon-info';
 import { h, replaceChildren } from './dom';
 import { ListView } from './list-view';
 import { randomId } from './protocol';
-import { parseLocation, webSocketUrl, withoutToken, type PageLocation } from './route';
+import { Resumer } from './resume';
+import { parseLocation, terminalHash, webSocketUrl, withoutToken, type PageLocation } from './route';
+import { destinationOf } from './session-actions';
+import { fetchSessions, type SessionRow } from './sessions';
 import { TerminalView } from './terminal-view';
 import { describeStatus } from './status';
-import { loadToken, saveToken, type StorageLike } from './token-store';
+import { chooseToken, forgetToken, loadTokens, storeToken, type StorageLike } from './token-store';
 
 type View = ListView | TerminalView;
 
-/** What the page exposes for the e2e script and for poking around in devtools. */
+/** What the page exposes for the e2e scripts and for poking around in devtools. */
 interface PtyhubDebug {
   readonly view: string;
   readonly terminal: TerminalView['terminal'] | null;
   readonly status: ConnectionStatus;
+  /** What the daemon said this page's token may do (`null` until it said). */
+  readonly access: string | null;
   screenText(): string;
   bufferText(): string;
   lastSeq(): number;
@@ -49,7 +56,12 @@ function storage(): StorageLike | null {
 
 class App {
   private readonly connection: Connection;
+  private readonly resumer: Resumer;
   private token: string | null;
+  /** The token came with this page's address or the token form: stored once its rights are known. */
+  private tokenToStore: boolean;
+  /** What the daemon said about the token and itself; `null` until it answered. */
+  private info: DaemonInfo | null = null;
   private view: View | null = null;
   private location: PageLocation;
   /** Identifies this tab's attaches (the daemon keys attachments by it). */
@@ -62,14 +74,15 @@ class App {
   private tokenProblem: 'missing' | 'refused' | null = null;
   /** Titles seen in the inventory and the list, for a session opened by a hash change. */
   private readonly titles = new Map<string, string>();
+  private copyOnSelect = loadCopyOnSelect(storage());
 
   constructor() {
     this.location = parseLocation(window.location);
+    this.token = chooseToken(loadTokens(storage()), this.location.token, this.location.readonly);
+    this.tokenToStore = this.location.token !== null;
     if (this.location.token !== null) {
-      saveToken(storage(), this.location.token);
       window.history.replaceState(window.history.state, '', withoutToken(window.location));
     }
-    this.token = this.location.token ?? loadToken(storage());
     this.main = requireElement('main');
     this.crumb = requireElement('crumb');
     this.statusPill = requireElement('status') as HTMLButtonElement;
@@ -80,12 +93,17 @@ class App {
       url: webSocketUrl(window.location.protocol, window.location.host),
       token: () => this.token,
     });
+    this.resumer = new Resumer(this.connection);
     this.connection.onStatus((status) => this.onStatus(status));
-    this.connection.onReady((info) => this.view?.onReady(info));
+    this.connection.onReady((info) => {
+      this.resumer.onReady();
+      this.view?.onReady(info);
+    });
     this.connection.onMessage((message) => {
       if (message.type === 'terminal.inventory') {
         for (const t of message.terminals) this.titles.set(t.terminalId, t.title || t.mode);
       }
+      this.resumer.onMessage(message);
       this.view?.onMessage(message);
     });
     window.addEventListener('hashchange', () => this.onLocationChange());
@@ -93,6 +111,42 @@ class App {
     this.exposeDebug();
     this.showRoute();
     this.connection.start();
+    void this.loadInfo();
+  }
+
+  /**
+   * A page is read-only when its address says so (`?view=readonly`) or its token is the
+   * read-only one; either way the badge shows on every page.
+   */
+  private get readonly(): boolean {
+    return this.location.readonly || this.info?.access === 'read-only';
+  }
+
+  /** Asks the daemon what the token may do; stores a new token under the key that fits it. */
+  private async loadInfo(): Promise<void> {
+    const token = this.token;
+    if (token === null) return;
+    const outcome = await fetchInfo(token);
+    if (token !== this.token) return; // a newer token is being checked
+    if (!outcome.ok) {
+      if (outcome.unauthorized) {
+        forgetToken(storage(), token);
+        this.showTokenForm('refused');
+      }
+      return;
+    }
+    const wasReadonly = this.readonly;
+    const firstAnswer = this.info === null;
+    this.info = outcome.info;
+    // A new token, or a read-only one an older page kept as the full token.
+    if (this.tokenToStore || outcome.info.access === 'read-only') storeToken(storage(), token, outcome.info.access);
+    this.tokenToStore = false;
+    this.renderBadge();
+    if (this.tokenProblem !== null) return;
+    if (this.readonly !== wasReadonly && this.view instanceof TerminalView) this.showRoute();
+    else if (firstAnswer || this.readonly !== wasReadonly) {
+      if (this.view instanceof ListView) this.view.onAccessChange();
+    }
   }
 
   private onLocationChange(): void {
@@ -100,11 +154,77 @@ class App {
     if (this.tokenProblem === null) this.showRoute();
   }
 
+  private renderBadge(): void {
+    this.readonlyBadge.hidden = !this.readonly;
+    this.readonlyBadge.title =
+      this.info?.access === 'read-only'
+        ? 'This browser has only the read-only token: it can watch, never type, start or end sessions. Open the daemon’s full link to get them.'
+        : 'This view sends neither keystrokes nor size changes';
+  }
+
+  /** Moves to another session's page without leaving an entry for the dead one in history. */
+  private replaceWith(terminalId: string): void {
+    window.location.replace(terminalHash(terminalId, this.location.readonly));
+  }
+
+  private resume(row: SessionRow, onError: (message: string) => void): void {
+    const started = this.resumer.resume(
+      row,
+      (terminalId) => this.replaceWith(terminalId),
+      onError,
+    );
+    if (!started) onError('this session cannot be resumed');
+  }
+
+  /** The session of a page is not live: follow it to its successor, or resume it. */
+  private async onNotLive(view: TerminalView, terminalId: string, exited: boolean): Promise<void> {
+    const token = this.token;
+    if (token === null) return;
+    const outcome = await fetchSessions(token);
+    if (this.view !== view) return;
+    const rows = outcome.ok ? outcome.rows : [];
+    const destination = destinationOf(rows, terminalId);
+    if (destination.kind === 'running') {
+      this.replaceWith(destination.terminalId);
+      return;
+    }
+    if (destination.kind === 'none') {
+      if (!exited) view.showUnknown();
+      return;
+    }
+    const row = destination.row;
+    const what = row.title || row.mode;
+    if (this.readonly) {
+      if (!exited) {
+        view.showNotResumable(
+          `${what} is not running.`,
+          'It can be resumed, but not from a read-only page: open it with the full token.',
+        );
+      }
+      return;
+    }
+    const onError = (message: string): void => {
+      if (this.view === view) view.showNotResumable(`Could not resume ${what}.`, message);
+    };
+    if (exited) {
+      // It ran here and ended: its last screen stays until someone asks to resume.
+      view.offerResume(() => {
+        view.showResuming(what);
+        this.resume(row, onError);
+      });
+      return;
+    }
+    // Remembered from before a restart: opening its address resumes it.
+    view.showResuming(what);
+    this.resume(row, onError);
+  }
+
   private showRoute(): void {
     this.view?.dispose();
     this.view = null;
-    const { route, readonly } = this.location;
-    this.readonlyBadge.hidden = !(readonly && route.kind === 'terminal');
+    this.resumer.cancel();
+    const { route } = this.location;
+    this.renderBadge();
     document.body.dataset.route = route.kind;
     if (route.kind === 'list') {
       this.setCrumb('');
@@ -118,22 +238,60 @@ class App {
         onRows: (rows) => {
           for (const row of rows) this.titles.set(row.terminalId, row.title || row.mode);
         },
+        canChange: () => !this.readonly && this.info !== null,
+        providers: () => this.info?.providers ?? null,
+        resume: (row, onError) => this.resume(row, onError),
       });
+      view.element.append(this.settingsFooter());
       replaceChildren(this.main, view.element);
       this.view = view;
     } else {
-      this.setCrumb(this.titles.get(route.terminalId) ?? route.terminalId, route.terminalId);
-      const view = new TerminalView({
+      const terminalId = route.terminalId;
+      this.setCrumb(this.titles.get(terminalId) ?? terminalId, terminalId);
+      const view: TerminalView = new TerminalView({
         connection: this.connection,
-        terminalId: route.terminalId,
-        readonly,
+        terminalId,
+        readonly: this.readonly,
         paneId: this.paneId,
-        onTitle: (title) => this.setCrumb(title, route.terminalId),
+        onTitle: (title) => this.setCrumb(title, terminalId),
+        onNotLive: (exited) => void this.onNotLive(view, terminalId, exited),
+        copyOnSelect: () => this.copyOnSelect,
       });
       replaceChildren(this.main, view.element);
       view.mount();
       this.view = view;
     }
+  }
+
+  /** The page's one setting, below the list. */
+  private settingsFooter(): HTMLElement {
+    const box = h('input', { type: 'checkbox', name: 'copy-on-select', checked: this.copyOnSelect });
+    box.addEventListener('change', () => {
+      this.copyOnSelect = box.checked;
+      saveCopyOnSelect(storage(), box.checked);
+    });
+    return h(
+      'footer',
+      { class: 'list-footer' },
+      h('label', {}, box, ' Copy text when it is selected in a terminal'),
+      h(
+        'p',
+        { class: 'keys' },
+        'In a terminal: ',
+        h('kbd', {}, 'Ctrl+Shift+C'),
+        ' copy, ',
+        h('kbd', {}, 'Ctrl+Shift+V'),
+        ' paste, ',
+        h('kbd', {}, 'Ctrl+Shift+F'),
+        ' find (',
+        h('kbd', {}, 'Enter'),
+        ' next, ',
+        h('kbd', {}, 'Shift+Enter'),
+        ' previous, ',
+        h('kbd', {}, 'Esc'),
+        ' close).',
+      ),
+    );
   }
 
   private setCrumb(title: string, terminalId?: string): void {
@@ -189,11 +347,13 @@ class App {
           event.preventDefault();
           const token = field.value.trim();
           if (token === '') return;
-          saveToken(storage(), token);
           this.token = token;
+          this.tokenToStore = true;
+          this.info = null;
           this.tokenProblem = null;
           this.showRoute();
           this.connection.start();
+          void this.loadInfo();
         },
       },
       field,
@@ -259,6 +419,9 @@ class App {
       },
       get status() {
         return app.connection.current;
+      },
+      get access() {
+        return app.info?.access ?? null;
       },
       screenText() {
         return app.view instanceof TerminalView ? app.view.screenLines().join('\n') : '';

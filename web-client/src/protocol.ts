@@ -45,6 +45,10 @@ export interface CreateMessage {
   requestId: string;
   mode: string;
   cwd?: string;
+  /** The provider session to resume (or join, if a terminal runs it). */
+  sessionRef?: SessionRef;
+  /** "This pane existed before; resume it" — always with a sessionRef. */
+  restore?: boolean;
 }
 
 export interface AttachMessage {
@@ -76,13 +80,19 @@ export interface DetachMessage {
   terminalId: string;
 }
 
+export interface KillMessage {
+  type: 'terminal.kill';
+  terminalId: string;
+}
+
 export type ClientMessage =
   | HelloMessage
   | CreateMessage
   | AttachMessage
   | InputMessage
   | ResizeMessage
-  | DetachMessage;
+  | DetachMessage
+  | KillMessage;
 
 export function hello(token: string): HelloMessage {
   // No capabilities: acking none of freshell's optional features (batching, pane
@@ -90,9 +100,18 @@ export function hello(token: string): HelloMessage {
   return { type: 'hello', protocolVersion: PROTOCOL_VERSION, token };
 }
 
-export function create(requestId: string, mode: string, cwd?: string): CreateMessage {
+export function create(
+  requestId: string,
+  mode: string,
+  cwd?: string,
+  resume?: { sessionRef: SessionRef; restore: true },
+): CreateMessage {
   const message: CreateMessage = { type: 'terminal.create', requestId, mode };
   if (cwd !== undefined && cwd !== '') message.cwd = cwd;
+  if (resume !== undefined) {
+    message.sessionRef = { provider: resume.sessionRef.provider, sessionId: resume.sessionRef.sessionId };
+    message.restore = true;
+  }
   return message;
 }
 
@@ -135,6 +154,11 @@ export function resize(terminalId: string, cols: number, rows: number): ResizeMe
 
 export function detach(terminalId: string): DetachMessage {
   return { type: 'terminal.detach', terminalId };
+}
+
+/** Ends the session's process (SIGHUP, then harder after the daemon's grace period). */
+export function kill(terminalId: string): KillMessage {
+  return { type: 'terminal.kill', terminalId };
 }
 
 function clamp(value: number, min: number, max: number): number {

@@ -22,6 +22,12 @@ export interface SessionRow {
   createdAt: number;
   lastActivityAt: number;
   cwd: string | null;
+  /** Not running, and a create naming its sessionRef would resume it. */
+  resumable: boolean;
+  /** The terminal this one continues (an old id, a bookmark, leads here). */
+  resumedFrom: string | null;
+  /** Whose window size the PTY takes (running sessions). */
+  sizePolicy: string | null;
 }
 
 export function rowFromInventory(terminal: InventoryTerminal): SessionRow {
@@ -37,6 +43,10 @@ export function rowFromInventory(terminal: InventoryTerminal): SessionRow {
     createdAt: terminal.createdAt,
     lastActivityAt: terminal.lastActivityAt,
     cwd: terminal.cwd ?? null,
+    // Only the API says; until it answers, nothing is offered for resume.
+    resumable: false,
+    resumedFrom: null,
+    sizePolicy: null,
   };
 }
 
@@ -61,6 +71,9 @@ export function rowFromApi(value: unknown): SessionRow | null {
     createdAt: typeof record.createdAt === 'number' ? record.createdAt : 0,
     lastActivityAt: typeof record.lastActivityAt === 'number' ? record.lastActivityAt : 0,
     cwd: typeof record.cwd === 'string' ? record.cwd : null,
+    resumable: record.resumable === true,
+    resumedFrom: typeof record.resumedFrom === 'string' ? record.resumedFrom : null,
+    sizePolicy: typeof record.sizePolicy === 'string' ? record.sizePolicy : null,
   };
 }
 

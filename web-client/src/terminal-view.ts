@@ -20,6 +20,7 @@ import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 
 import { beginAttach, checkTag, EMPTY_CURSOR, onAttachReady, onGap, onOutput, type AttachCursor } from './attach-stream';
+import { copyText, shortcutOf } from './clipboard';
 import type { Connection, ReadyInfo } from './connection';
 import { h, replaceChildren } from './dom';
 import {
@@ -32,6 +33,7 @@ import {
   type AttachIntent,
   type ServerMessage,
 } from './protocol';
+import { SearchBar } from './search-bar';
 
 /** Window resizes are sent to the PTY once they settle (each one makes the app repaint). */
 const RESIZE_DEBOUNCE_MS = 150;
@@ -44,6 +46,7 @@ export type ViewState =
   | 'waiting' // not attached yet (connecting, or attach sent)
   | 'live' // attach.ready received; output flows
   | 'exited' // the process ended
+  | 'resuming' // not running: its session is being resumed in a new terminal
   | 'unknown'; // the daemon does not know this terminal
 
 export interface TerminalViewDeps {
@@ -54,6 +57,13 @@ export interface TerminalViewDeps {
   paneId: string;
   /** Called with the session's title once known. */
   onTitle: (title: string) => void;
+  /**
+   * The daemon has no live terminal by this id: the app may find the terminal that continues
+   * it, or resume it, and otherwise calls [`TerminalView.showUnknown`].
+   */
+  onNotLive: (exited: boolean) => void;
+  /** Whether selecting text copies it (a setting of the page). */
+  copyOnSelect: () => boolean;
 }
 
 export class TerminalView {
@@ -62,6 +72,7 @@ export class TerminalView {
   private readonly fit = new FitAddon();
   private readonly host: HTMLElement;
   private readonly banner: HTMLElement;
+  readonly search: SearchBar;
   private cursor: AttachCursor = EMPTY_CURSOR;
   private attachCount = 0;
   private state: ViewState = 'waiting';
@@ -74,6 +85,8 @@ export class TerminalView {
   readonly stats = {
     framesApplied: 0,
     framesDropped: 0,
+    /** Times the grid was fitted to the window (every container resize). */
+    fits: 0,
     gaps: 0,
     attaches: 0,
     lastAttach: null as { intent: AttachIntent; sinceSeq: number } | null,
@@ -82,9 +95,10 @@ export class TerminalView {
   };
 
   constructor(private readonly deps: TerminalViewDeps) {
+    // The host has no padding of its own: the fit addon sizes the grid to the host's box, so
+    // padding there would count as rows and cut the last one (the frame holds the margin).
     this.host = h('div', { class: 'term-host' });
     this.banner = h('div', { class: 'banner', role: 'status', hidden: true });
-    this.element = h('section', { class: 'terminal-view' }, this.banner, this.host);
     this.terminal = new Terminal({
       allowProposedApi: true, // unicode11's activeVersion is a proposed API
       cursorBlink: !deps.readonly,
@@ -99,6 +113,13 @@ export class TerminalView {
         selectionBackground: '#3b4a5e',
       },
     });
+    this.search = new SearchBar(this.terminal);
+    this.element = h(
+      'section',
+      { class: 'terminal-view' },
+      this.banner,
+      h('div', { class: 'term-frame' }, this.host, this.search.element),
+    );
     this.observer = new ResizeObserver(() => this.onContainerResize());
   }
 
@@ -111,6 +132,11 @@ export class TerminalView {
     this.terminal.loadAddon(new WebLinksAddon());
     this.terminal.open(this.host);
     loadWebgl(this.terminal);
+    this.search.mount();
+    this.terminal.attachCustomKeyEventHandler((event) => this.onShortcut(event));
+    this.terminal.onSelectionChange(() => {
+      if (this.deps.copyOnSelect()) void copyText(this.terminal.getSelection());
+    });
     this.fitNow();
     this.observer.observe(this.host);
     this.terminal.onData((data) => this.sendInput(data));
@@ -131,7 +157,7 @@ export class TerminalView {
   }
 
   onReady(info: ReadyInfo): void {
-    if (this.state === 'exited' || this.state === 'unknown') return;
+    if (this.state === 'exited' || this.state === 'unknown' || this.state === 'resuming') return;
     this.attachNow(info.bootChanged);
   }
 
@@ -263,7 +289,24 @@ export class TerminalView {
     }
     if (this.state === 'exited') return;
     if (exitCode !== undefined) this.showExited(exitCode, text);
-    else this.showUnknown();
+    else this.deps.onNotLive(false);
+  }
+
+  /** Ctrl+Shift+C/V/F are the page's, never typed into the session (`clipboard.ts`). */
+  private onShortcut(event: KeyboardEvent): boolean {
+    const shortcut = shortcutOf(event);
+    if (shortcut === null) return true;
+    if (event.type === 'keydown') {
+      if (shortcut === 'copy') {
+        event.preventDefault();
+        void copyText(this.terminal.getSelection());
+      } else if (shortcut === 'search') {
+        event.preventDefault();
+        this.search.open();
+      }
+      // 'paste': the browser's own paste (Ctrl+Shift+V) reaches xterm's textarea.
+    }
+    return false;
   }
 
   private showExited(exitCode: number, detail: string | null): void {
@@ -280,16 +323,39 @@ export class TerminalView {
       `This session has exited with code ${exitCode}.`,
       detail ?? undefined,
     );
+    this.deps.onNotLive(true);
   }
 
-  private showUnknown(): void {
+  /** The daemon knows no such session, and nothing continues it. */
+  showUnknown(): void {
     this.setState('unknown');
     this.terminal.options.disableStdin = true;
     this.showBanner(
       'unknown',
       `The daemon has no session ${this.deps.terminalId}.`,
-      'It may have been closed and forgotten, or the daemon was restarted. Pick one from the list.',
+      'It may have been closed and forgotten. Pick one from the list.',
     );
+  }
+
+  /** Its session is being resumed; the page moves to the new terminal once it runs. */
+  showResuming(what: string): void {
+    this.setState('resuming');
+    this.terminal.options.disableStdin = true;
+    this.showBanner('resuming', `Resuming ${what}…`, 'It did not run since the daemon restarted.');
+  }
+
+  /** A session that is not running and cannot be resumed from here (`why`). */
+  showNotResumable(headline: string, why: string): void {
+    this.setState('unknown');
+    this.terminal.options.disableStdin = true;
+    this.showBanner('unknown', headline, why);
+  }
+
+  /** Adds a "Resume" button to the exited banner. */
+  offerResume(resume: () => void): void {
+    if (this.state !== 'exited') return;
+    const button = h('button', { type: 'button', class: 'primary', 'data-action': 'resume', onclick: () => resume() }, 'Resume');
+    this.banner.insertBefore(button, this.banner.lastChild);
   }
 
   private showBanner(kind: string, headline: string, detail?: string): void {
@@ -315,6 +381,7 @@ export class TerminalView {
   }
 
   private fitNow(): void {
+    this.stats.fits += 1;
     try {
       this.fit.fit();
     } catch {

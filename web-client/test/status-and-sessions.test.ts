@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import { age, fetchSessions, rowFromApi, rowFromInventory } from '../src/sessions';
 import { describeStatus } from '../src/status';
-import { forgetToken, loadToken, saveToken, TOKEN_STORAGE_KEY } from '../src/token-store';
+import {
+  chooseToken,
+  forgetToken,
+  loadTokens,
+  storeToken,
+  TOKEN_STORAGE_KEY,
+  VIEW_TOKEN_STORAGE_KEY,
+} from '../src/token-store';
 
 describe('status pill', () => {
   it('counts down to the next attempt', () => {
@@ -65,21 +72,46 @@ describe('session rows', () => {
   });
 });
 
-describe('token storage', () => {
-  it('keeps the token under ptyhub.auth-token', () => {
-    const map = new Map<string, string>();
-    const storage = {
+function mapStorage(): { map: Map<string, string>; storage: Parameters<typeof loadTokens>[0] } {
+  const map = new Map<string, string>();
+  return {
+    map,
+    storage: {
       getItem: (k: string) => map.get(k) ?? null,
       setItem: (k: string, v: string) => void map.set(k, v),
       removeItem: (k: string) => void map.delete(k),
-    };
-    expect(loadToken(storage)).toBeNull();
-    saveToken(storage, '  tok-0123456789abcdef \n');
+    },
+  };
+}
+
+describe('token storage', () => {
+  it('keeps the full token under ptyhub.auth-token and the read-only one apart', () => {
+    const { map, storage } = mapStorage();
+    expect(loadTokens(storage)).toEqual({ full: null, view: null });
+    storeToken(storage, '  tok-0123456789abcdef \n', 'full');
     expect(map.get(TOKEN_STORAGE_KEY)).toBe('tok-0123456789abcdef');
     expect(TOKEN_STORAGE_KEY).toBe('ptyhub.auth-token');
-    expect(loadToken(storage)).toBe('tok-0123456789abcdef');
-    forgetToken(storage);
-    expect(loadToken(storage)).toBeNull();
+    storeToken(storage, 'view-0123456789abcdef', 'read-only');
+    expect(loadTokens(storage)).toEqual({ full: 'tok-0123456789abcdef', view: 'view-0123456789abcdef' });
+    expect(map.get(VIEW_TOKEN_STORAGE_KEY)).toBe('view-0123456789abcdef');
+    forgetToken(storage, 'view-0123456789abcdef');
+    expect(loadTokens(storage)).toEqual({ full: 'tok-0123456789abcdef', view: null });
+  });
+
+  it('a read-only token an older page kept as the full one moves to its own key', () => {
+    const { map, storage } = mapStorage();
+    map.set(TOKEN_STORAGE_KEY, 'view-0123456789abcdef');
+    storeToken(storage, 'view-0123456789abcdef', 'read-only');
+    expect(loadTokens(storage)).toEqual({ full: null, view: 'view-0123456789abcdef' });
+  });
+
+  it('a read-only link never takes the place of the full token', () => {
+    const stored = { full: 'full', view: 'view' };
+    expect(chooseToken(stored, null, false)).toBe('full');
+    expect(chooseToken(stored, null, true)).toBe('view');
+    expect(chooseToken({ full: null, view: 'view' }, null, false)).toBe('view');
+    expect(chooseToken({ full: 'full', view: null }, null, true)).toBe('full');
+    expect(chooseToken(stored, 'from-url', false)).toBe('from-url');
   });
 
   it('survives storage that throws', () => {
@@ -94,7 +126,7 @@ describe('token storage', () => {
         throw new Error('denied');
       },
     };
-    expect(loadToken(broken)).toBeNull();
-    expect(() => saveToken(broken, 'x')).not.toThrow();
+    expect(loadTokens(broken)).toEqual({ full: null, view: null });
+    expect(() => storeToken(broken, 'x', 'full')).not.toThrow();
   });
 });

@@ -1,4 +1,10 @@
-//! The detach key: a prefix (Ctrl-b by default, as in tmux) then `d`.
+//! The detach key: a prefix (`C-\` by default) then `d`.
+//!
+//! Not tmux's `C-b`: inside tmux, tmux takes `C-b` for itself, so a
+//! `ptyhub attach` in a tmux pane could never be detached that way (and
+//! `C-b d` detaches tmux). `C-\` is dtach's and abduco's detach key; shells
+//! and agent CLIs leave it alone (in raw mode it is only a byte, not
+//! SIGQUIT), and the rare program that wants it gets it by pressing it twice.
 //!
 //! Every other byte passes through untouched, so the session sees exactly
 //! what was typed: Ctrl-C is input in raw mode, and the prefix pressed twice
@@ -73,6 +79,9 @@ impl Key {
     }
 }
 
+/// The detach key when nothing else is configured (see the module doc).
+pub const DEFAULT_DETACH_KEY: &str = "C-\\ d";
+
 /// `--detach-key`: a prefix and the key after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DetachKey {
@@ -81,7 +90,7 @@ pub struct DetachKey {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read detach key {0:?}: write a prefix such as C-b, C-a or ^\\, optionally followed by a key (default d), e.g. \"C-a d\"")]
+#[error("cannot read detach key {0:?}: write a prefix such as C-\\, C-a or ^], optionally followed by a key (default d), e.g. \"C-a d\"")]
 pub struct DetachKeyError(String);
 
 impl FromStr for DetachKey {
@@ -108,7 +117,8 @@ impl FromStr for DetachKey {
 impl Default for DetachKey {
     fn default() -> DetachKey {
         // Both halves are valid keys.
-        DetachKey::from_str("C-b d").unwrap_or_else(|_| unreachable!("the default parses"))
+        DetachKey::from_str(DEFAULT_DETACH_KEY)
+            .unwrap_or_else(|_| unreachable!("the default parses"))
     }
 }
 
@@ -236,6 +246,6 @@ mod tests {
         for spec in ["", "b", "C-[", "C-bb", "C-b d x", "C-b C-b", "C-é"] {
             assert!(spec.parse::<DetachKey>().is_err(), "{spec:?}");
         }
-        assert_eq!(DetachKey::default().to_string(), "C-b d");
+        assert_eq!(DetachKey::default().to_string(), "C-\\ d");
     }
 }

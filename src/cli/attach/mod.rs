@@ -1,4 +1,5 @@
-//! `ptyhub attach`: a running session in this terminal, as `tmux attach`.
+//! `ptyhub attach`: a running session in this terminal, as `tmux attach`
+//! (a session that can be resumed is resumed first: `live_target.rs`).
 //!
 //! The CLI is one more viewer of the session: it attaches with a tiny
 //! replay budget so the daemon sends its screen repaint instead of history
@@ -6,15 +7,18 @@
 //! output straight to the terminal, and sends keystrokes back unchanged
 //! apart from the detach key. Leaving — by the detach key, the session's
 //! exit, the daemon closing, a signal — always goes through
-//! [`LocalTerminal`]'s restore.
+//! [`LocalTerminal`]'s restore; the session's exit ends the command with
+//! the session's exit code.
 
 mod detach_key;
+mod key_settings;
 mod keyboard;
 mod local_terminal;
 mod screen_modes;
 mod signals;
 
 use std::io::Write;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -23,14 +27,16 @@ use clap::Args;
 use crate::session::Utf8Stream;
 pub use detach_key::DetachKey;
 use detach_key::DetachKeyFilter;
+pub use key_settings::AttachKeys;
 use keyboard::Keyboard;
 use local_terminal::LocalTerminal;
 use signals::{AttachSignal, AttachSignals};
 
+use super::client_runtime;
 use super::endpoint::DaemonArgs;
+use super::live_target::live_terminal;
 use super::protocol_client::{ClientError, MessageWriter, ProtocolClient};
 use super::wire::{AttachIntent, ClientMessage, ServerMessage};
-use super::{client_runtime, running_target};
 
 /// `maxReplayBytes` of every attach: smaller than any frame, so any history
 /// is replaced by one repaint of the current screen.
@@ -40,7 +46,8 @@ const DETACH_ACK_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Args)]
 pub struct AttachArgs {
-    /// The terminal: its id, its session's id (e.g. a claude session), or a unique prefix.
+    /// The session: a terminal id, a session id (e.g. a claude session's), a name, or a
+    /// unique prefix. A session that can be resumed (see `ptyhub ls`) is resumed.
     pub target: String,
     /// Watch only: keys are not sent and the window size is left alone
     /// (the detach key still works).
@@ -52,20 +59,13 @@ pub struct AttachArgs {
     pub daemon: DaemonArgs,
 }
 
-/// Attach options shared with `ptyhub new --attach`.
-#[derive(Debug, Clone, Args)]
-pub struct AttachKeys {
-    /// The detach key: a prefix, then optionally the key after it ("C-a" means C-a d).
-    #[arg(long, value_name = "KEYS", default_value = "C-b d")]
-    pub detach_key: DetachKey,
-}
-
-pub fn run(args: AttachArgs) -> anyhow::Result<()> {
+pub fn run(args: AttachArgs) -> anyhow::Result<ExitCode> {
     let endpoint = args.daemon.locate()?;
-    let terminal_id = running_target(&endpoint, &args.target)?;
+    let detach_key = args.keys.resolve()?;
+    let terminal_id = live_terminal(&endpoint, &args.target)?;
     client_runtime()?.block_on(async {
         let client = ProtocolClient::connect(&endpoint).await?;
-        attach(client, &terminal_id, &args.keys, args.read_only).await
+        attach(client, &terminal_id, &detach_key, args.read_only).await
     })
 }
 
@@ -80,13 +80,14 @@ enum Ending {
     Refused { code: String, message: String },
 }
 
-/// Attaches `client` to `terminal_id` until the user detaches or the session ends.
+/// Attaches `client` to `terminal_id` until the user detaches or the session
+/// ends; a session's exit ends the command with the session's exit code.
 pub async fn attach(
     mut client: ProtocolClient,
     terminal_id: &str,
-    keys: &AttachKeys,
+    detach_key: &DetachKey,
     read_only: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ExitCode> {
     let mut signals = AttachSignals::install().context("cannot watch signals")?;
     let mut local = LocalTerminal::enter()?;
     let attach_request_id = format!("ptyhub-cli-{}:1", uuid::Uuid::new_v4().simple());
@@ -117,7 +118,7 @@ pub async fn attach(
                 read_only,
                 local: &mut local,
                 last_seq: 0,
-                keys: DetachKeyFilter::new(keys.detach_key.clone()),
+                keys: DetachKeyFilter::new(detach_key.clone()),
                 text: Utf8Stream::new(),
             };
             session.run(&mut client, &mut keyboard, &mut signals).await
@@ -136,13 +137,19 @@ pub async fn attach(
     drop(local);
     match ending {
         Ending::Detached => say(&format!("[detached (from terminal {terminal_id})]")),
-        Ending::Exited(code) => say(&format!("[exited with code {code}]")),
+        Ending::Exited(code) => {
+            say(&format!("[exited with code {code}]"))?;
+            // Codes outside 0..=255 (none from a Unix child) read as a failure.
+            Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+        }
         Ending::KeyboardClosed => say("[detached (the keyboard closed)]"),
         Ending::Signal(name) => anyhow::bail!("detached: received {name}"),
         Ending::LocalTerminalGone(err) => {
             anyhow::bail!("detached: cannot write to the terminal: {err}")
         }
-        Ending::DaemonLost(err) => Err(anyhow::Error::new(err).context("lost the daemon")),
+        Ending::DaemonLost(err) => {
+            Err(anyhow::Error::new(err).context("detached: lost the daemon"))
+        }
         Ending::Refused { code, message } => {
             anyhow::bail!("cannot attach to {terminal_id}: {message} ({code})")
         }
@@ -151,10 +158,10 @@ pub async fn attach(
 
 /// Prints the closing line; the terminal may be gone already (SIGHUP), so
 /// a failed write is not an error.
-fn say(line: &str) -> anyhow::Result<()> {
+fn say(line: &str) -> anyhow::Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Fails unless stdin and stdout are a terminal, before anything is started.

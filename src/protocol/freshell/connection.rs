@@ -415,6 +415,7 @@ impl Connection {
             live_terminal_id,
             tab_id: create.tab_id,
             pane_id: create.pane_id,
+            command: None,
         };
         let registry = Arc::clone(&self.daemon.registry);
         let outbox = self.outbox.clone();
