@@ -551,3 +551,38 @@ async fn a_second_daemon_on_a_state_dir_in_use_is_refused_and_the_first_keeps_se
         "the first daemon's record was overwritten"
     );
 }
+
+/// `ptyhub attach` in a real terminal (tmux) comes back by itself when the daemon upgrades in
+/// place: it goes on from the last frame it wrote (nothing repeated), typing still reaches the
+/// session, and the command does not end.
+#[test]
+fn ptyhub_attach_in_tmux_resumes_by_itself_across_an_upgrade() {
+    use common::cli::{new_session, ptyhub_ok, wait_for_snapshot, Pane};
+    let daemon = Daemon::start_from_copied_binary("", &[]);
+    let id = new_session(&daemon, &["--mode", "claude"]);
+    ptyhub_ok(&daemon, &["send", &id, "echo before-upgrade", "--enter"]);
+    wait_for_snapshot(&daemon, &id, "ECHO:before-upgrade");
+    let pane = Pane::start();
+    pane.run_ptyhub(&daemon, &format!("attach {id}"));
+    pane.wait_for_text("ECHO:before-upgrade");
+
+    install_new_build(&daemon);
+    let upgrade = ptyhub(daemon.binary_path(), &daemon, &["upgrade"]);
+    assert!(
+        upgrade.status.success(),
+        "{}",
+        String::from_utf8_lossy(&upgrade.stderr)
+    );
+    pane.type_line("echo after-upgrade");
+    let screen = pane.wait_for_text("ECHO:after-upgrade");
+    assert_eq!(
+        screen.matches("ECHO:before-upgrade").count(),
+        1,
+        "output before the upgrade was written again:\n{screen}"
+    );
+    assert!(
+        !screen.contains("[ptyhub exit"),
+        "the attach ended:\n{screen}"
+    );
+    wait_for_snapshot(&daemon, &id, "ECHO:after-upgrade");
+}

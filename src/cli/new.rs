@@ -84,6 +84,6 @@ pub fn run(args: NewArgs) -> anyhow::Result<ExitCode> {
     }
     client_runtime()?.block_on(async {
         let client = ProtocolClient::connect(&endpoint).await?;
-        attach::attach(client, &record.terminal_id, &detach_key, false).await
+        attach::attach(client, &endpoint, &record.terminal_id, &detach_key, false).await
     })
 }

@@ -19,6 +19,9 @@ pub enum AttachIntent {
     ViewportHydrate,
     /// Never resizes: what a read-only viewer sends.
     KeepaliveDelta,
+    /// Coming back after the connection dropped (the daemon upgraded in
+    /// place): the frames after the seq the viewer has.
+    TransportReconnect,
 }
 
 /// Client → server messages.

@@ -33,7 +33,7 @@ use local_terminal::LocalTerminal;
 use signals::{AttachSignal, AttachSignals};
 
 use super::client_runtime;
-use super::endpoint::DaemonArgs;
+use super::endpoint::{DaemonArgs, Endpoint};
 use super::live_target::live_terminal;
 use super::protocol_client::{ClientError, MessageWriter, ProtocolClient};
 use super::wire::{AttachIntent, ClientMessage, ServerMessage};
@@ -65,7 +65,7 @@ pub fn run(args: AttachArgs) -> anyhow::Result<ExitCode> {
     let terminal_id = live_terminal(&endpoint, &args.target)?;
     client_runtime()?.block_on(async {
         let client = ProtocolClient::connect(&endpoint).await?;
-        attach(client, &terminal_id, &detach_key, args.read_only).await
+        attach(client, &endpoint, &terminal_id, &detach_key, args.read_only).await
     })
 }
 
@@ -82,48 +82,70 @@ enum Ending {
 
 /// Attaches `client` to `terminal_id` until the user detaches or the session
 /// ends; a session's exit ends the command with the session's exit code.
+/// When the daemon closes the socket because it is upgrading in place
+/// (close 4009, "Server restarting"), the attach comes back to the same
+/// session by itself and goes on from the last frame it wrote.
 pub async fn attach(
     mut client: ProtocolClient,
+    endpoint: &Endpoint,
     terminal_id: &str,
     detach_key: &DetachKey,
     read_only: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut signals = AttachSignals::install().context("cannot watch signals")?;
     let mut local = LocalTerminal::enter()?;
-    let attach_request_id = format!("ptyhub-cli-{}:1", uuid::Uuid::new_v4().simple());
-    let (cols, rows) = local.size();
-    let attached = client
-        .writer
-        .send(&ClientMessage::Attach {
-            terminal_id,
-            intent: if read_only {
-                AttachIntent::KeepaliveDelta
-            } else {
-                AttachIntent::ViewportHydrate
-            },
-            cols,
-            rows,
-            since_seq: 0,
-            attach_request_id: &attach_request_id,
-            max_replay_bytes: ATTACH_REPLAY_BUDGET_BYTES,
-        })
-        .await;
-    let ending = match attached {
-        Err(err) => Ending::DaemonLost(err),
-        Ok(()) => {
-            let mut keyboard = Keyboard::start().context("cannot read the keyboard")?;
-            let mut session = AttachedSession {
+    let mut keyboard = None;
+    let mut session = AttachedSession {
+        terminal_id,
+        attach_request_id: String::new(),
+        read_only,
+        local: &mut local,
+        last_seq: 0,
+        keys: DetachKeyFilter::new(detach_key.clone()),
+        text: Utf8Stream::new(),
+    };
+    let mut attempt = 0u32;
+    let ending = loop {
+        attempt += 1;
+        session.attach_request_id =
+            format!("ptyhub-cli-{}:{attempt}", uuid::Uuid::new_v4().simple());
+        let (cols, rows) = session.local.size();
+        let intent = match (attempt, read_only) {
+            (1, false) => AttachIntent::ViewportHydrate,
+            (1, true) => AttachIntent::KeepaliveDelta,
+            _ => AttachIntent::TransportReconnect,
+        };
+        let attached = client
+            .writer
+            .send(&ClientMessage::Attach {
                 terminal_id,
-                attach_request_id: &attach_request_id,
-                read_only,
-                local: &mut local,
-                last_seq: 0,
-                keys: DetachKeyFilter::new(detach_key.clone()),
-                text: Utf8Stream::new(),
-            };
-            session.run(&mut client, &mut keyboard, &mut signals).await
+                intent,
+                cols,
+                rows,
+                since_seq: session.last_seq,
+                attach_request_id: &session.attach_request_id,
+                max_replay_bytes: ATTACH_REPLAY_BUDGET_BYTES,
+            })
+            .await;
+        let ending = match attached {
+            Err(err) => Ending::DaemonLost(err),
+            Ok(()) => {
+                let keyboard = match &mut keyboard {
+                    Some(keyboard) => keyboard,
+                    None => keyboard.insert(Keyboard::start().context("cannot read the keyboard")?),
+                };
+                session.run(&mut client, keyboard, &mut signals).await
+            }
+        };
+        if !ending.is_daemon_restart() {
+            break ending;
+        }
+        match reconnect(endpoint).await {
+            Ok(again) => client = again,
+            Err(err) => break Ending::DaemonLost(err),
         }
     };
+    drop(session);
     if matches!(
         ending,
         Ending::Detached
@@ -153,6 +175,34 @@ pub async fn attach(
         Ending::Refused { code, message } => {
             anyhow::bail!("cannot attach to {terminal_id}: {message} ({code})")
         }
+    }
+}
+
+/// How long an attach waits for a daemon that is upgrading in place to
+/// serve again (it takes well under a second).
+const RESTART_WAIT: Duration = Duration::from_secs(10);
+
+/// Connects again to a daemon that closed the socket to upgrade in place.
+async fn reconnect(endpoint: &Endpoint) -> Result<ProtocolClient, ClientError> {
+    let deadline = tokio::time::Instant::now() + RESTART_WAIT;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        match ProtocolClient::connect(endpoint).await {
+            Ok(client) => return Ok(client),
+            Err(err) if tokio::time::Instant::now() >= deadline => return Err(err),
+            Err(_) => {}
+        }
+    }
+}
+
+impl Ending {
+    /// The daemon closed the socket to upgrade in place and comes back at once.
+    fn is_daemon_restart(&self) -> bool {
+        matches!(
+            self,
+            Ending::DaemonLost(ClientError::Closed { code: Some(4009), reason })
+                if reason.contains("restarting")
+        )
     }
 }
 
@@ -191,7 +241,8 @@ async fn detach(client: &mut ProtocolClient, terminal_id: &str) {
 /// The state of one attach while it runs.
 struct AttachedSession<'a> {
     terminal_id: &'a str,
-    attach_request_id: &'a str,
+    /// This attach's id (a new one for each reconnect).
+    attach_request_id: String,
     read_only: bool,
     local: &'a mut LocalTerminal,
     /// Highest seq written; frames at or below it are not written twice.
@@ -231,7 +282,8 @@ impl AttachedSession<'_> {
     }
 
     fn is_mine(&self, terminal_id: &str, attach_request_id: Option<&str>) -> bool {
-        terminal_id == self.terminal_id && attach_request_id == Some(self.attach_request_id)
+        terminal_id == self.terminal_id
+            && attach_request_id == Some(self.attach_request_id.as_str())
     }
 
     fn on_message(&mut self, message: ServerMessage) -> Result<(), Ending> {
@@ -266,7 +318,7 @@ impl AttachedSession<'_> {
                 message,
                 request_id: Some(request_id),
                 ..
-            } if request_id == self.attach_request_id => {
+            } if request_id == self.attach_request_id.as_str() => {
                 return Err(Ending::Refused { code, message });
             }
             // Other errors answer keys or a resize sent while the session was
