@@ -37,14 +37,28 @@ use proptest::test_runner::FileFailurePersistence;
 /// 256 cases per property, or `PROPTEST_CASES`. A failing case's seed is
 /// kept beside the module that found it (`properties/<module>.regressions`)
 /// and tried first on every later run; commit those files.
+/// The seed of the cases every run tries (see `config`).
+const FIXED_SEED: u64 = 20_261_206;
+
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|cases| cases.parse().ok())
         .unwrap_or(256);
+    let defaults = ProptestConfig::default();
+    // The same cases on every run unless PROPTEST_RNG_SEED names other ones: a test run (and
+    // CI) judges the change, not the luck of the draw; exploring is running with new seeds
+    // (`PROPTEST_RNG_SEED=$RANDOM PROPTEST_CASES=5000 cargo test --release --test
+    // properties`), and what that finds goes to the regressions files once fixed.
+    let rng_seed = if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+        defaults.rng_seed
+    } else {
+        proptest::test_runner::RngSeed::Fixed(FIXED_SEED)
+    };
     ProptestConfig {
         cases,
+        rng_seed,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
-        ..ProptestConfig::default()
+        ..defaults
     }
 }

@@ -76,12 +76,7 @@ impl Daemon {
 
     /// Like [`Daemon::start_with_args`], with a chosen token.
     pub fn start_with_args_and_token(config_extra: &str, args: &[&str], token: &str) -> Daemon {
-        let dir = Arc::new(
-            tempfile::Builder::new()
-                .prefix("ptyhub-test-")
-                .tempdir()
-                .unwrap(),
-        );
+        let dir = test_dir();
         let args = args.iter().map(|a| (*a).to_owned()).collect();
         Daemon::spawn(
             dir,
@@ -96,48 +91,29 @@ impl Daemon {
     /// Like [`Daemon::start`], with extra environment for `ptyhub serve` (e.g.
     /// `PTYHUB_VIEW_TOKEN`, or `RUST_LOG`, which replaces the harness's).
     pub fn start_with_env(config_extra: &str, env: &[(&str, &str)]) -> Daemon {
-        let dir = Arc::new(
-            tempfile::Builder::new()
-                .prefix("ptyhub-test-")
-                .tempdir()
-                .unwrap(),
-        );
-        let env = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
         Daemon::spawn(
-            dir,
+            test_dir(),
             config_extra.to_owned(),
             Vec::new(),
-            env,
+            owned_env(env),
             fresh_id("token"),
             PathBuf::from(env!("CARGO_BIN_EXE_ptyhub")),
         )
     }
 
-    /// Like [`Daemon::start`], running a copy of the ptyhub binary made in the daemon's own
-    /// directory (`binary_path()`), which a test may replace, as a package update replaces
-    /// an installed binary.
+    /// Like [`Daemon::start_with_env`], running a copy of the ptyhub binary made in the
+    /// daemon's own directory (`binary_path()`), which a test may replace, as a package update
+    /// replaces an installed binary.
     pub fn start_from_copied_binary(config_extra: &str, env: &[(&str, &str)]) -> Daemon {
-        let dir = Arc::new(
-            tempfile::Builder::new()
-                .prefix("ptyhub-test-")
-                .tempdir()
-                .unwrap(),
-        );
+        let dir = test_dir();
         let binary = dir.path().join("bin").join("ptyhub");
         std::fs::create_dir_all(binary.parent().unwrap()).unwrap();
         std::fs::copy(env!("CARGO_BIN_EXE_ptyhub"), &binary).unwrap();
-        let env = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
         Daemon::spawn(
             dir,
             config_extra.to_owned(),
             Vec::new(),
-            env,
+            owned_env(env),
             fresh_id("token"),
             binary,
         )
@@ -347,6 +323,22 @@ impl Daemon {
             }
         }
     }
+}
+
+/// A fresh directory for one daemon's state, config and log.
+fn test_dir() -> Arc<TempDir> {
+    Arc::new(
+        tempfile::Builder::new()
+            .prefix("ptyhub-test-")
+            .tempdir()
+            .unwrap(),
+    )
+}
+
+fn owned_env(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 impl Drop for Daemon {
