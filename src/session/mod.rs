@@ -1,7 +1,7 @@
 //! The session core: one child on one PTY, its screen, its history and its
 //! viewers. Nothing here knows about WebSocket, JSON or freshell.
 //!
-//! Output flows one way: the PTY reader thread decodes UTF-8, cuts frames
+//! Output flows one way: the PTY reader thread (`pty_threads`) decodes UTF-8, cuts frames
 //! (`framing`), appends them to the replay ring and wakes the viewers; the
 //! screen model catches up from the ring beside them. Each viewer reads the
 //! ring through its own cursor (`viewer`), so a slow viewer costs nothing to
@@ -16,6 +16,7 @@ mod handover;
 mod launch;
 mod output_gate;
 mod pty_process;
+mod pty_threads;
 mod query_filter;
 mod replay_ring;
 mod screen_feed;
@@ -26,7 +27,6 @@ mod turn_tracker;
 mod utf8_stream;
 mod viewer;
 
-use std::io::Read;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,9 +45,9 @@ pub use terminal::ScreenSnapshot;
 pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
-use exit_status::reported_exit_code;
 use output_gate::OutputGate;
 use pty_process::PtyProcess;
+use pty_threads::write_input;
 
 use shared_focus::SharedFocus;
 use size_policy::SizeArbiter;
@@ -58,14 +58,6 @@ pub use screen_feed::SCREEN_REST_AFTER_QUIET_MS;
 pub use size_policy::SizePolicy;
 pub use terminal::ScreenModel;
 pub use turn_tracker::{Phase, TurnChange};
-
-/// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
-/// larger buffer lets a burst arrive in fewer frames when it can.
-const PTY_READ_BUFFER_BYTES: usize = 16 * 1024;
-
-/// How long the PTY may stay open after the child exited (a background job
-/// holding it) before the rest of its process group is hung up.
-const ORPHAN_HOLD_GRACE: Duration = Duration::from_secs(1);
 
 /// Identity of a provider session (e.g. one Claude conversation).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -269,84 +261,6 @@ impl Session {
         })
     }
 
-    /// Starts the threads that read the child's output and collect its
-    /// exit (not for a session that has ended).
-    fn start_threads(self: &Arc<Self>, output: std::fs::File) {
-        let (exit_tx, exit_rx) = std::sync::mpsc::channel();
-        let reader_done = Arc::new(AtomicBool::new(false));
-
-        let session = Arc::clone(self);
-        let done = Arc::clone(&reader_done);
-        let reader = std::thread::Builder::new()
-            .name(format!("pty-read-{}", self.info.terminal_id))
-            .spawn(move || {
-                session.read_output(output);
-                done.store(true, Ordering::SeqCst);
-                let code = exit_rx.recv().unwrap_or(-1);
-                session.finish(code);
-            });
-        if let Err(err) = reader {
-            tracing::error!(terminal = %self.info.terminal_id, %err, "could not start the PTY reader");
-        }
-
-        let session = Arc::clone(self);
-        let waiter = std::thread::Builder::new()
-            .name(format!("pty-wait-{}", self.info.terminal_id))
-            .spawn(move || session.wait_for_child(exit_tx, reader_done));
-        if let Err(err) = waiter {
-            tracing::error!(terminal = %self.info.terminal_id, %err, "could not start the child waiter");
-        }
-    }
-
-    /// Reads the child's output until the PTY hangs up. Each read passes
-    /// the output gate (`output_gate.rs`), which a handover closes.
-    fn read_output(self: &Arc<Self>, mut output: std::fs::File) {
-        let mut buffer = vec![0u8; PTY_READ_BUFFER_BYTES];
-        let lag = read_lag_for_tests();
-        loop {
-            if let Some(lag) = lag {
-                std::thread::sleep(lag);
-            }
-            self.process.wait_readable();
-            let mut passage = self.output_gate.enter();
-            match output.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => {
-                    let filled = self.gather_pending(&mut output, &mut buffer, n);
-                    let pieces = passage.decoding.pieces(&buffer[..filled]);
-                    self.take_output_confined(pieces);
-                }
-                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
-                // EIO: every slave fd is closed, the Linux PTY's end of file.
-                Err(_) => break,
-            }
-        }
-        let mut passage = self.output_gate.enter();
-        let rest = passage.decoding.finish();
-        self.take_output_confined(rest);
-    }
-
-    /// `take_output`, with a panic in it (a bug in the ring, the screen
-    /// model or a query's answer) confined to this read: it is logged, what
-    /// the read brought may be lost, and the session reads on. A session
-    /// whose reader died would never show output or end again.
-    fn take_output_confined(self: &Arc<Self>, pieces: Vec<Piece>) {
-        let taken =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.take_output(pieces)));
-        if let Err(panic) = taken {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(
-                terminal = %self.info.terminal_id,
-                panic = %what,
-                "a panic on the session's output path was caught; the session reads on"
-            );
-        }
-    }
-
     /// Output for viewers goes to the ring; each query the child asked its
     /// terminal is answered here, once, from the screen model caught up to
     /// just before it (so a cursor report gives the cursor at that point of
@@ -361,61 +275,6 @@ impl Session {
                     // user activity.
                     let _ = self.input.send(answer.into_bytes());
                 }
-            }
-        }
-    }
-
-    /// After a read of `filled` bytes, reads what the PTY already holds, up
-    /// to the buffer's size: a flood then makes frames of 16 KiB, not the
-    /// PTY's ~4 KiB pieces, which costs every viewer fewer messages (and a
-    /// replay budget less framing), and never waits for output to come.
-    fn gather_pending(
-        &self,
-        output: &mut std::fs::File,
-        buffer: &mut [u8],
-        mut filled: usize,
-    ) -> usize {
-        while filled < buffer.len() && self.process.pending_output_bytes() > 0 {
-            match output.read(&mut buffer[filled..]) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => filled += n,
-            }
-        }
-        filled
-    }
-
-    /// Waits for the child to exit and collects its status under the output
-    /// gate: a handover in progress leaves it to the next image.
-    fn wait_for_child(&self, exit_tx: std::sync::mpsc::Sender<i32>, reader_done: Arc<AtomicBool>) {
-        let collected_before = *self.collected_exit.lock();
-        let code = match collected_before {
-            Some(code) => code,
-            None => {
-                let collected = self.process.wait_for_exit().and_then(|()| {
-                    let _passage = self.output_gate.enter();
-                    let status = self.process.collect_exit()?;
-                    let code = reported_exit_code(
-                        &status.into(),
-                        self.kill_requested.load(Ordering::SeqCst),
-                    );
-                    *self.collected_exit.lock() = Some(code);
-                    Ok(code)
-                });
-                collected.unwrap_or_else(|err| {
-                    tracing::warn!(terminal = %self.info.terminal_id, %err, "waiting for the child failed");
-                    -1
-                })
-            }
-        };
-        let _ = exit_tx.send(code);
-        // The child is gone; if something it started still holds the PTY,
-        // hang that group up so the session can end (as tmux does).
-        std::thread::sleep(ORPHAN_HOLD_GRACE);
-        if !reader_done.load(Ordering::SeqCst) {
-            self.process.signal_group(libc::SIGHUP);
-            std::thread::sleep(self.config.kill_grace);
-            if !reader_done.load(Ordering::SeqCst) {
-                self.process.signal_group(libc::SIGKILL);
             }
         }
     }
@@ -743,32 +602,5 @@ impl Session {
     /// Since when nobody watches this session, or `None` while someone does.
     pub fn detached_since_ms(&self) -> Option<u64> {
         Some(self.detached_since_ms.load(Ordering::Relaxed)).filter(|&t| t != 0)
-    }
-}
-
-/// Writes queued input to the PTY in order, on a thread of its own: a child
-/// that does not read would block the write, and a keystroke must reach the
-/// PTY with one thread wake-up (a task handing each write to the blocking
-/// pool took three, a visible share of the echo latency).
-/// A test hook: `PTYHUB_TEST_PTY_READ_LAG_MS` makes every PTY read wait that
-/// long first, so a test can hold the reader far behind a child that has
-/// already exited — the race between a child's exit and the reading of its
-/// last output, made wide (`tests/lifecycle.rs`). Unset, nothing waits.
-fn read_lag_for_tests() -> Option<Duration> {
-    static LAG: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
-    *LAG.get_or_init(|| {
-        std::env::var("PTYHUB_TEST_PTY_READ_LAG_MS")
-            .ok()
-            .and_then(|ms| ms.parse::<u64>().ok())
-            .filter(|&ms| ms > 0)
-            .map(Duration::from_millis)
-    })
-}
-
-fn write_input(process: &PtyProcess, mut input: mpsc::UnboundedReceiver<Vec<u8>>) {
-    while let Some(bytes) = input.blocking_recv() {
-        if process.write_input(&bytes).is_err() {
-            break;
-        }
     }
 }
