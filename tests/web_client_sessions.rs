@@ -252,3 +252,40 @@ fn search_finds_text_in_the_scrollback_and_copy_paste_use_ctrl_shift() {
     let screen = common::cli::snapshot(&daemon, &shell);
     assert!(screen.contains("pasted-5"), "{screen}");
 }
+
+/// The web client across an in-place upgrade (issue 14): the page resumes by itself, from the
+/// seq it had, typing reaches the same process (`web-client/e2e/upgrade.mjs`).
+#[test]
+fn the_web_client_comes_back_by_itself_after_an_upgrade() {
+    let daemon = Daemon::start_from_copied_binary("", &[]);
+    let id = new_session(&daemon, &["--mode", "claude"]);
+    ptyhub_ok(&daemon, &["send", &id, "echo before-upgrade", "Enter"]);
+    wait_for_snapshot(&daemon, &id, "ECHO:before-upgrade");
+    let pid = session(&daemon, &id)["pid"]
+        .as_u64()
+        .expect("a running pid");
+    // A new build at the daemon's path, as a package update installs one.
+    let staged = daemon.binary_path().with_extension("staged");
+    std::fs::copy(env!("CARGO_BIN_EXE_ptyhub"), &staged).unwrap();
+    std::fs::rename(&staged, daemon.binary_path()).unwrap();
+
+    let summary = run_script(
+        &daemon,
+        "upgrade.mjs",
+        &[("PTYHUB_TERMINAL", id.clone())],
+        &[
+            "the daemon accepts the upgrade",
+            "the same daemon process and bootId",
+            "typing after the upgrade reaches the session",
+            "nothing from before the upgrade is shown twice",
+            "the page did not reload",
+            "no uncaught page errors",
+        ],
+    );
+    assert_eq!(
+        session(&daemon, &id)["pid"].as_u64(),
+        Some(pid),
+        "the agent kept its process: {summary:#}"
+    );
+    assert_eq!(daemon.ledger().len(), 1, "no agent was started again");
+}
