@@ -8,8 +8,10 @@
 mod availability;
 pub mod codex_sessions;
 mod command_session;
+mod launch_settings;
 
 pub use availability::ProgramOrigin;
+pub use launch_settings::LaunchSettings;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -642,3 +642,94 @@ async fn layout_listings_show_the_panes_ptyhub_opened_before_any_browser_does() 
         "other tabs are freshell's"
     );
 }
+
+/// The agent API's provider settings reach the agent as freshell passes them: claude
+/// `--permission-mode`, codex `--model` and `--sandbox`; a value that would be a flag of its
+/// own, or an unknown sandbox, is refused with 400 and starts nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_permission_mode_and_sandbox_reach_the_agent_as_freshell_passes_them() {
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+    let after = |argv: &[String], flag: &str| -> Option<String> {
+        let at = argv.iter().position(|a| a == flag)?;
+        argv.get(at + 1).cloned()
+    };
+
+    let claude = ok(
+        &daemon,
+        "POST",
+        "/api/tabs",
+        json!({"mode": "claude", "permissionMode": "plan", "model": "opus"}),
+    )
+    .await;
+    let argv = spawned_with(&daemon, claude["terminalId"].as_str().unwrap()).await;
+    assert_eq!(
+        after(&argv, "--permission-mode").as_deref(),
+        Some("plan"),
+        "{argv:?}"
+    );
+    assert!(
+        !argv.contains(&"--model".to_owned()),
+        "claude takes no --model here: {argv:?}"
+    );
+
+    let codex = ok(
+        &daemon,
+        "POST",
+        "/api/tabs",
+        json!({"mode": "codex", "model": "o3", "sandbox": "read-only", "permissionMode": "plan"}),
+    )
+    .await;
+    let codex = codex["terminalId"].as_str().unwrap().to_owned();
+    let started = spawned_with(&daemon, &codex).await;
+    assert_eq!(
+        after(&started, "--model").as_deref(),
+        Some("o3"),
+        "{started:?}"
+    );
+    assert_eq!(
+        after(&started, "--sandbox").as_deref(),
+        Some("read-only"),
+        "{started:?}"
+    );
+    assert!(
+        !started.contains(&"--permission-mode".to_owned()),
+        "{started:?}"
+    );
+
+    let before = daemon.ledger().len();
+    for body in [
+        json!({"mode": "claude", "permissionMode": "--dangerously-skip-permissions"}),
+        json!({"mode": "codex", "sandbox": "everything"}),
+    ] {
+        let reply = call(&daemon, "POST", "/api/tabs", body.clone()).await;
+        assert_eq!(reply.status, 400, "{body}: {}", reply.text());
+        assert!(!reply.served_by_freshell());
+    }
+    assert_eq!(
+        daemon.ledger().len(),
+        before,
+        "a refused launch started nothing"
+    );
+}
+
+/// The argv of the fake agent a terminal started (codex picks its own session id: found by
+/// the terminal id the daemon puts in its environment and the ledger's pid).
+async fn spawned_with(daemon: &Daemon, terminal_id: &str) -> Vec<String> {
+    let mut argv = Vec::new();
+    wait_until("the terminal's agent started", PATIENCE, || {
+        let pid = common::http::api_sessions(daemon)
+            .iter()
+            .find(|s| s["terminalId"] == terminal_id)
+            .and_then(|s| s["pid"].as_u64());
+        argv = daemon
+            .ledger()
+            .into_iter()
+            .find(|entry| Some(u64::from(entry.pid)) == pid)
+            .map(|entry| entry.argv)
+            .unwrap_or_default();
+        !argv.is_empty()
+    })
+    .await;
+    argv
+}

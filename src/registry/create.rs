@@ -27,6 +27,8 @@ pub struct CreateRequest {
     /// Run this argv instead of the mode's program (`ptyhub new -- htop`);
     /// never with a session to resume.
     pub command: Option<Vec<String>>,
+    /// Model, permission mode, sandbox for the agent (freshell's agent API).
+    pub settings: crate::providers::LaunchSettings,
 }
 
 #[derive(Debug)]
@@ -214,6 +216,9 @@ impl Registry {
             ),
             None => (Vec::new(), Vec::new()),
         };
+        let resuming = matches!(launch, LaunchKind::Resume { .. });
+        let mut extra_args = extra_args;
+        extra_args.extend(request.settings.args(&provider.mode, resuming));
         let spec = provider.launch_spec(&LaunchRequest {
             kind: launch,
             cwd: request.cwd.as_deref(),

@@ -416,6 +416,9 @@ impl Connection {
             tab_id: create.tab_id,
             pane_id: create.pane_id,
             command: None,
+            // freshell's terminal.create carries none; freshell would
+            // apply the user's defaults from its own settings.
+            settings: Default::default(),
         };
         let registry = Arc::clone(&self.daemon.registry);
         let outbox = self.outbox.clone();

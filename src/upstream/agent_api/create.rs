@@ -98,6 +98,10 @@ pub async fn run(State(daemon): State<Arc<Daemon>>, request: AgentRequest) -> Re
         .iter()
         .find_map(|key| seconds(request.json.get(*key)))
         .unwrap_or(DEFAULT_RUN_TIMEOUT);
+    let settings = match request.launch_settings() {
+        Ok(settings) => settings,
+        Err(why) => return fail(StatusCode::BAD_REQUEST, &why),
+    };
     let (tab_id, pane_id) = (new_id(), new_id());
     let session = match launch(
         &daemon,
@@ -107,6 +111,7 @@ pub async fn run(State(daemon): State<Arc<Daemon>>, request: AgentRequest) -> Re
             session_ref: None,
             tab_id: tab_id.clone(),
             pane_id: pane_id.clone(),
+            settings,
         },
     )
     .await

@@ -36,6 +36,7 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use crate::daemon::Daemon;
+use crate::providers::LaunchSettings;
 use crate::registry::{CreateError, CreateRequest};
 use crate::session::{Session, SessionRef};
 
@@ -185,9 +186,23 @@ impl AgentRequest {
                 session_ref: self.session_ref(),
                 tab_id: tab_id.to_owned(),
                 pane_id: pane_id.to_owned(),
+                settings: self
+                    .launch_settings()
+                    .map_err(|why| fail(StatusCode::BAD_REQUEST, &why))?,
             },
         )
         .await
+    }
+
+    /// The agent's model, permission mode and sandbox, if the body names
+    /// them (400 for a value that could pass as a flag, or an unknown
+    /// sandbox).
+    fn launch_settings(&self) -> Result<LaunchSettings, String> {
+        LaunchSettings::new(
+            self.text("model"),
+            self.text("permissionMode"),
+            self.text("sandbox"),
+        )
     }
 
     /// Hands the request to freshell as it came.
@@ -220,6 +235,7 @@ struct Launch {
     session_ref: Option<SessionRef>,
     tab_id: String,
     pane_id: String,
+    settings: LaunchSettings,
 }
 
 /// Starts (or, for a session that already runs, reuses) a terminal.
@@ -235,6 +251,7 @@ async fn launch(daemon: &Daemon, launch: &Launch) -> Result<Arc<Session>, Respon
             .filter(|r| r.provider == launch.mode),
         tab_id: Some(launch.tab_id.clone()),
         pane_id: Some(launch.pane_id.clone()),
+        settings: launch.settings.clone(),
         ..CreateRequest::default()
     };
     match daemon.registry.create(request).await {
