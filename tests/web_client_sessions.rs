@@ -276,6 +276,7 @@ fn the_web_client_comes_back_by_itself_after_an_upgrade() {
         &[
             "the daemon accepts the upgrade",
             "the same daemon process and bootId",
+            "keys typed while the socket was down reach the session once it is back",
             "typing after the upgrade reaches the session",
             "nothing from before the upgrade is shown twice",
             "the page did not reload",

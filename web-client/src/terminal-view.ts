@@ -66,6 +66,9 @@ export interface TerminalViewDeps {
   copyOnSelect: () => boolean;
 }
 
+/** Keys kept while the socket is down; more are dropped (a paste into a dead socket). */
+const TYPE_AHEAD_MAX_CHARS = 4096;
+
 export class TerminalView {
   readonly element: HTMLElement;
   readonly terminal: Terminal;
@@ -76,6 +79,8 @@ export class TerminalView {
   private cursor: AttachCursor = EMPTY_CURSOR;
   private attachCount = 0;
   private state: ViewState = 'waiting';
+  /** Keys typed while the socket was down, not sent yet (at most `TYPE_AHEAD_MAX_CHARS`). */
+  private typedAhead = '';
   /** True once anything was attached: later `ready`s resume instead of hydrating. */
   private hasScreen = false;
   private lastSentSize: { cols: number; rows: number } | null = null;
@@ -174,6 +179,7 @@ export class TerminalView {
         this.cursor = outcome.cursor;
         this.stats.timings.readyAt = performance.now();
         this.setState('live');
+        this.flushTypedAhead();
         break;
       }
       case 'terminal.output': {
@@ -377,7 +383,17 @@ export class TerminalView {
 
   private sendInput(data: string): void {
     if (this.deps.readonly || this.state !== 'live') return;
-    this.deps.connection.send(input(this.deps.terminalId, data));
+    // While the socket is down (the daemon upgrading in place, a network blip) keys wait, in
+    // order, and go once the terminal is attached again, as a terminal's type-ahead does.
+    if (this.typedAhead !== '' || !this.deps.connection.send(input(this.deps.terminalId, data))) {
+      this.typedAhead = (this.typedAhead + data).slice(0, TYPE_AHEAD_MAX_CHARS);
+    }
+  }
+
+  /** Sends the keys typed while the socket was down (see `sendInput`). */
+  private flushTypedAhead(): void {
+    if (this.typedAhead === '' || this.deps.readonly) return;
+    if (this.deps.connection.send(input(this.deps.terminalId, this.typedAhead))) this.typedAhead = '';
   }
 
   private fitNow(): void {
