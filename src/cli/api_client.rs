@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::server::api::{NewSession, SessionRecord};
+use crate::server::daemon_api::{DaemonStatus, UpgradeAccepted};
 
 use super::endpoint::Endpoint;
 
@@ -90,6 +91,19 @@ impl ApiClient {
     pub fn create(&self, new: &NewSession) -> Result<SessionRecord, ApiError> {
         let body = serde_json::to_string(new)?;
         let answer = self.request("ptyhub/api/sessions", Method::Post(&body), None)?;
+        Ok(serde_json::from_str(&answer)?)
+    }
+
+    /// `POST /ptyhub/api/upgrade`: the binary at the daemon's path agreed
+    /// to take over; the exec follows.
+    pub fn upgrade(&self) -> Result<UpgradeAccepted, ApiError> {
+        let answer = self.request("ptyhub/api/upgrade", Method::Post("{}"), None)?;
+        Ok(serde_json::from_str(&answer)?)
+    }
+
+    /// `GET /ptyhub/api/daemon`: what runs, since which upgrade.
+    pub fn daemon_status(&self) -> Result<DaemonStatus, ApiError> {
+        let answer = self.request("ptyhub/api/daemon", Method::Get, None)?;
         Ok(serde_json::from_str(&answer)?)
     }
 

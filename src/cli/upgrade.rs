@@ -6,11 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Args;
 
+use super::api_client::{ApiClient, ApiError};
 use super::endpoint::DaemonArgs;
-use crate::server::daemon_api::{DaemonStatus, UpgradeAccepted};
 
 /// Longest wait for the new image to serve (it answers within a second).
 const SERVING_DEADLINE: Duration = Duration::from_secs(30);
@@ -34,41 +33,17 @@ pub struct CheckHandoverArgs {
 }
 
 pub fn run(args: UpgradeArgs) -> anyhow::Result<()> {
-    let endpoint = args.daemon.locate()?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .proxy(None)
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let authorization = format!("Bearer {}", endpoint.token);
-    let url = |path: &str| format!("{}ptyhub/api/{path}", endpoint.http_base);
-    let mut response = agent
-        .post(&url("upgrade"))
-        .header("Authorization", &authorization)
-        .send_empty()
-        .with_context(|| format!("cannot reach the daemon at {}", endpoint.http_base))?;
-    let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
-    match status {
-        202 => {}
-        401 => anyhow::bail!("the daemon refused the token: check AUTH_TOKEN or --state-dir"),
-        _ => anyhow::bail!("upgrade refused: {}", body.trim()),
-    }
-    let accepted: UpgradeAccepted =
-        serde_json::from_str(&body).context("the daemon's answer does not read")?;
+    let api = ApiClient::new(&args.daemon.locate()?);
+    let accepted = api.upgrade().map_err(|err| match err {
+        ApiError::Refused(why) => anyhow::anyhow!("upgrade refused: {why}"),
+        other => anyhow::Error::new(other),
+    })?;
     println!("{}", accepted.verdict);
     let deadline = Instant::now() + SERVING_DEADLINE;
     loop {
         std::thread::sleep(POLL_INTERVAL);
-        let now = agent
-            .get(&url("daemon"))
-            .header("Authorization", &authorization)
-            .call()
-            .ok()
-            .filter(|r| r.status().as_u16() == 200)
-            .and_then(|mut r| r.body_mut().read_to_string().ok())
-            .and_then(|text| serde_json::from_str::<DaemonStatus>(&text).ok());
+        // Unanswered while the daemon executes its new image.
+        let now = api.daemon_status().ok();
         if let Some(now) = now
             .as_ref()
             .filter(|now| now.handovers > accepted.before.handovers)

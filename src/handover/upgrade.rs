@@ -68,38 +68,14 @@ fn executable() -> Result<PathBuf, UpgradeError> {
 /// Asks the binary at the daemon's path whether it takes over; its answer.
 pub async fn check() -> Result<String, UpgradeError> {
     let path = executable()?;
-    let refused = |reason: String| UpgradeError::Refused {
-        path: path.display().to_string(),
-        reason,
-    };
-    let mut command = tokio::process::Command::new(&path);
-    command
-        .arg("check-handover")
-        .arg("--format")
-        .arg(FORMAT_VERSION.to_string())
-        .env_remove(HANDOVER_FD_VAR)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let output = match tokio::time::timeout(CHECK_TIMEOUT, command.output()).await {
-        Err(_) => {
-            return Err(refused(format!(
-                "it did not answer within {CHECK_TIMEOUT:?}"
-            )))
-        }
-        Ok(Err(err)) => return Err(refused(format!("it does not run ({err})"))),
-        Ok(Ok(output)) => output,
-    };
-    let said = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_owned();
-    if output.status.success() {
-        Ok(said(&output.stdout))
-    } else {
-        let stderr = said(&output.stderr);
-        Err(refused(if stderr.is_empty() {
-            format!("it exited with {}", output.status)
-        } else {
-            stderr
-        }))
-    }
+    let asking = path.clone();
+    tokio::task::spawn_blocking(move || ask(&asking, &[]))
+        .await
+        .unwrap_or_else(|err| Err(format!("the check did not run ({err})")))
+        .map_err(|reason| UpgradeError::Refused {
+            path: path.display().to_string(),
+            reason,
+        })
 }
 
 /// Claims the one upgrade that may run at a time.
@@ -265,22 +241,28 @@ fn exec_in_place(daemon: &Daemon) -> UpgradeError {
 fn check_state(path: &std::path::Path, carrier: &std::os::fd::OwnedFd) -> Result<String, String> {
     carrier::keep_open_across_exec(carrier.as_raw_fd())
         .map_err(|e| format!("cannot pass the handover state to it: {e}"))?;
+    let fd = carrier.as_raw_fd().to_string();
+    let outcome = ask(path, &["--state-fd", &fd]);
+    carrier::rewind(carrier).map_err(|e| format!("cannot rewind the handover state: {e}"))?;
+    outcome
+}
+
+/// Runs `<path> check-handover --format <this build's> <more…>`: its
+/// answer, or why it cannot take over (it does not run, does not answer
+/// within `CHECK_TIMEOUT`, or says no).
+fn ask(path: &std::path::Path, more: &[&str]) -> Result<String, String> {
     let child = std::process::Command::new(path)
         .arg("check-handover")
         .arg("--format")
         .arg(FORMAT_VERSION.to_string())
-        .arg("--state-fd")
-        .arg(carrier.as_raw_fd().to_string())
+        .args(more)
         .env_remove(HANDOVER_FD_VAR)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .spawn();
-    let outcome = child
-        .map_err(|e| format!("it does not run ({e})"))
-        .and_then(|child| wait_bounded(child, CHECK_TIMEOUT));
-    carrier::rewind(carrier).map_err(|e| format!("cannot rewind the handover state: {e}"))?;
-    outcome
+        .spawn()
+        .map_err(|e| format!("it does not run ({e})"))?;
+    wait_bounded(child, CHECK_TIMEOUT)
 }
 
 /// The child's answer (stdout when it succeeded, stderr when not), or a

@@ -39,6 +39,7 @@ pub struct DaemonStatus {
 
 impl DaemonStatus {
     pub fn of(daemon: &Daemon) -> DaemonStatus {
+        let (upgrade_failures, last_upgrade_failure) = daemon.upgrade_failures();
         DaemonStatus {
             pid: std::process::id(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -47,8 +48,8 @@ impl DaemonStatus {
             handovers: daemon.handovers(),
             last_handover_ms: daemon.last_handover_ms(),
             running_sessions: daemon.registry.running_count(),
-            upgrade_failures: daemon.upgrade_failures().0,
-            last_upgrade_failure: daemon.upgrade_failures().1,
+            upgrade_failures,
+            last_upgrade_failure,
         }
     }
 }
