@@ -189,3 +189,81 @@ async fn a_sessions_size_policy_changes_over_the_api() {
         "smallest"
     );
 }
+
+/// `GET /ptyhub/api/sessions/{terminal_id}/size{query}` as the bearer of `token`.
+async fn get_size(
+    daemon: &Daemon,
+    terminal_id: &str,
+    token: &str,
+    query: &str,
+) -> common::raw_http::HttpReply {
+    let bearer = format!("Bearer {token}");
+    common::raw_http::http(
+        daemon,
+        "GET",
+        &format!("/ptyhub/api/sessions/{terminal_id}/size{query}"),
+        &[("authorization", bearer.as_bytes())],
+        Vec::new(),
+    )
+    .await
+}
+
+/// A viewer that does not drive the size learns the PTY's (a long poll answers when it
+/// changes, read-only token enough) and can take it without typing ("use my size"): the
+/// child is resized exactly once, and typing in the other viewer takes it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_learns_the_ptys_size_and_takes_it_without_typing() {
+    let daemon = daemon();
+    let (mut typist, _) = Client::connect_ready(&daemon).await;
+    let created = typist.create(json!({"mode": "winch"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    let typed = typist.attach_with(&terminal_id, sized(100, 30)).await;
+    typist.wait_for_text(&typed, "SIZE:100x30").await;
+    type_into(&mut typist, &terminal_id, "a").await;
+    let (mut watcher, _) = Client::connect_ready(&daemon).await;
+    watcher.attach_with(&terminal_id, sized(60, 20)).await;
+    watcher.ping(b"handled").await;
+
+    let view = daemon.view_token();
+    let now = get_size(&daemon, &terminal_id, &view, "").await;
+    assert_eq!(
+        now.json(),
+        json!({"cols": 100, "rows": 30, "sizePolicy": "latest"}),
+        "{}",
+        now.text()
+    );
+    // Asked "unlike 60x20", it answers at once: the PTY is not at the watcher's size.
+    let unlike_mine = get_size(&daemon, &terminal_id, &view, "?changedFrom=60x20").await;
+    assert_eq!(unlike_mine.json()["cols"], 100);
+
+    // A long poll from the PTY's present size waits for the change the watcher makes.
+    let long_poll = get_size(&daemon, &terminal_id, &view, "?changedFrom=100x30");
+    tokio::pin!(long_poll);
+    tokio::select! {
+        early = &mut long_poll => panic!("the long poll answered before any change: {}", early.text()),
+        _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+    }
+    watcher
+        .send_json(&json!({"type": "terminal.resize", "terminalId": terminal_id,
+            "cols": 60, "rows": 20, "takeSize": true}))
+        .await;
+    let changed = tokio::time::timeout(std::time::Duration::from_secs(20), long_poll)
+        .await
+        .expect("the long poll never answered the change");
+    assert_eq!(
+        changed.json(),
+        json!({"cols": 60, "rows": 20, "sizePolicy": "latest"})
+    );
+    typist.wait_for_text(&typed, "WINCH:1:60x20").await;
+
+    // The typist types: its size comes back, once.
+    type_into(&mut typist, &terminal_id, "b").await;
+    typist.wait_for_text(&typed, "WINCH:2:100x30").await;
+    watcher.ping(b"handled").await;
+    typist.ping(b"handled").await;
+    let output = &typist.stream(&typed).data;
+    assert_eq!(output.matches("WINCH:").count(), 2, "{output:?}");
+
+    let bad = get_size(&daemon, &terminal_id, &view, "?changedFrom=wide").await;
+    assert_eq!(bad.status, 400, "{}", bad.text());
+}

@@ -1,7 +1,8 @@
 //! ptyhub's own web client as a tmux or ttyd user would use it (issue 15), in Debian's
 //! chromium against a real daemon: resume after a restart from the list and from a session's
 //! address, the read-only link followed by the plain address, the terminal fitting the window
-//! at 20 heights, managing sessions from the list, and search, copy and paste.
+//! at 20 heights, a page that does not drive the PTY's size, managing sessions from the list,
+//! and search, copy and paste.
 //!
 //! Each test prepares the daemon (sessions started, killed, a restart) with the CLI and the
 //! harness, runs one script of `web-client/e2e/` and holds it to every check it must make, by
@@ -177,6 +178,36 @@ fn the_terminal_fits_the_window_at_twenty_heights_and_a_phones_width() {
             .as_array()
             .is_some_and(|rows| rows.len() >= 10),
         "{summary:#}"
+    );
+}
+
+/// Pages of different sizes on one PTY (issues 12 and 15): a watching page draws at the PTY's
+/// size and says so, reloads resize nothing, "Use this window's size" resizes once, typing in
+/// the other page takes it back, and a read-only page only follows.
+#[test]
+fn a_page_that_does_not_drive_the_size_draws_at_the_ptys_and_can_take_it() {
+    let daemon = Daemon::start(&format!(
+        "[providers.winch]\ncommand = {}\n",
+        toml::Value::String(common::WINCH_COUNTER.to_owned())
+    ));
+    let counter = new_session(&daemon, &["--mode", "winch"]);
+    run_script(
+        &daemon,
+        "size_driver.mjs",
+        &[("PTYHUB_TERMINAL", counter)],
+        &[
+            "the page that typed drives the size and shows no note",
+            "a smaller page that only watches draws the terminal at the PTY’s size",
+            "it says the size is set elsewhere and offers to take it",
+            "5 reloads of the watching page resize the PTY 0 times",
+            "a read-only page follows the PTY’s size and offers no button",
+            "“Use this window’s size” gives the PTY the watcher’s window, and its note goes",
+            "the former typist now draws at the new size and is offered to take it back",
+            "taking the size resized the PTY exactly once",
+            "typing in the first page takes its size back",
+            "and that is one more resize",
+            "no uncaught page errors",
+        ],
     );
 }
 

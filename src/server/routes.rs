@@ -39,6 +39,10 @@ pub fn router(daemon: Arc<Daemon>, hosts: AllowedHosts) -> Router {
             "/ptyhub/api/sessions/{terminal_id}/screen",
             get(api::screen),
         )
+        .route(
+            "/ptyhub/api/sessions/{terminal_id}/size",
+            get(api::session_size),
+        )
         .route("/ptyhub/api/daemon", get(daemon_api::status))
         .route("/ptyhub/api/upgrade", post(daemon_api::upgrade))
         .route("/metrics", get(api::metrics))

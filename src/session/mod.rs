@@ -136,7 +136,9 @@ pub struct Session {
     screen_catch_up_scheduled: AtomicBool,
     viewers: Mutex<Vec<ViewerSlot>>,
     next_viewer_id: AtomicU64,
-    geometry: Mutex<Geometry>,
+    /// The PTY's size; watchers learn when it changes (a viewer that does
+    /// not drive the size shows the terminal at this one).
+    geometry: watch::Sender<Geometry>,
     sizes: Mutex<SizeArbiter>,
     focus: Mutex<SharedFocus>,
     last_activity_ms: AtomicU64,
@@ -238,7 +240,7 @@ impl Session {
             screen_catch_up_scheduled: AtomicBool::new(false),
             viewers: Mutex::new(Vec::new()),
             next_viewer_id: AtomicU64::new(1),
-            geometry: Mutex::new(state.geometry),
+            geometry: watch::Sender::new(state.geometry),
             sizes: Mutex::new(SizeArbiter::new(state.size_policy)),
             focus: Mutex::new(SharedFocus::default()),
             last_activity_ms: AtomicU64::new(state.last_activity_ms),
@@ -393,7 +395,12 @@ impl Session {
     }
 
     pub fn geometry(&self) -> Geometry {
-        *self.geometry.lock()
+        *self.geometry.borrow()
+    }
+
+    /// Follows the PTY's size: the receiver wakes each time it changes.
+    pub fn geometry_changes(&self) -> watch::Receiver<Geometry> {
+        self.geometry.subscribe()
     }
 
     /// Number of attached viewers, and of distinct owners among them.
@@ -410,7 +417,11 @@ impl Session {
     /// render at different sizes.
     pub fn note_passive_join(&self, owner: u64) {
         let others = self.has_viewers_of_other_owners(owner);
-        self.geometry.lock().note_passive_join(others);
+        // The size does not change: nobody following it needs waking.
+        self.geometry.send_if_modified(|geometry| {
+            geometry.note_passive_join(others);
+            false
+        });
     }
 
     /// Escape sequences that re-enter the input and screen modes the child
@@ -457,6 +468,16 @@ impl Session {
         }
     }
 
+    /// `owner` asks for the PTY to take its window's size without typing
+    /// (see `SizeArbiter::take`).
+    pub fn take_size(&self, owner: u64) {
+        let owners = self.attached_owners_with(owner);
+        let picked = self.sizes.lock().take(owner, &owners);
+        if let Some(size) = picked {
+            self.apply_size(size, owners.len() > 1);
+        }
+    }
+
     pub fn size_policy(&self) -> SizePolicy {
         self.sizes.lock().policy()
     }
@@ -473,7 +494,9 @@ impl Session {
 
     /// Sets the PTY's size (a no-op when it is the size already).
     fn apply_size(&self, (cols, rows): (u16, u16), others_attached: bool) {
-        let changed = self.geometry.lock().record(cols, rows, others_attached);
+        let changed = self
+            .geometry
+            .send_if_modified(|geometry| geometry.record(cols, rows, others_attached));
         if changed {
             if let Err(err) = self.process.resize(cols, rows) {
                 tracing::warn!(terminal = %self.info.terminal_id, %err, "PTY resize failed");

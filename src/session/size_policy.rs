@@ -66,6 +66,18 @@ impl SizeArbiter {
         self.pick(attached)
     }
 
+    /// `owner` asks for the size without typing (a viewer's "use my size"):
+    /// under `latest` it becomes the viewer whose size counts, as if it had
+    /// typed; under `manual` its size is applied once; `largest` and
+    /// `smallest` keep to their rule.
+    pub fn take(&mut self, owner: u64, attached: &[u64]) -> Option<Size> {
+        match self.policy {
+            SizePolicy::Latest => self.typed(owner, attached),
+            SizePolicy::Manual => self.wanted.get(&owner).copied(),
+            SizePolicy::Largest | SizePolicy::Smallest => self.pick(attached),
+        }
+    }
+
     /// `owner` has no viewer left; `attached` are those that remain.
     pub fn left(&mut self, owner: u64, attached: &[u64]) -> Option<Size> {
         self.wanted.remove(&owner);
@@ -151,5 +163,25 @@ mod tests {
         let mut manual = SizeArbiter::new(SizePolicy::Manual);
         assert_eq!(manual.wants(TYPIST, (100, 20), &[TYPIST]), None);
         assert_eq!(manual.typed(TYPIST, &[TYPIST]), None);
+    }
+
+    #[test]
+    fn taking_the_size_is_typing_under_latest_and_a_one_off_under_manual() {
+        let both = [TYPIST, WATCHER];
+        let mut latest = SizeArbiter::new(SizePolicy::Latest);
+        latest.wants(TYPIST, (100, 30), &both);
+        latest.typed(TYPIST, &both);
+        latest.wants(WATCHER, (60, 20), &both);
+        assert_eq!(latest.take(WATCHER, &both), Some((60, 20)));
+        // It is now the one whose window counts.
+        assert_eq!(latest.wants(WATCHER, (70, 20), &both), Some((70, 20)));
+        let mut manual = SizeArbiter::new(SizePolicy::Manual);
+        manual.wants(WATCHER, (60, 20), &both);
+        assert_eq!(manual.take(WATCHER, &both), Some((60, 20)));
+        assert_eq!(manual.wants(WATCHER, (70, 20), &both), None);
+        let mut largest = SizeArbiter::new(SizePolicy::Largest);
+        largest.wants(TYPIST, (100, 30), &both);
+        largest.wants(WATCHER, (60, 20), &both);
+        assert_eq!(largest.take(WATCHER, &both), Some((100, 30)));
     }
 }

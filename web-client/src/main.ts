@@ -256,6 +256,7 @@ class App {
         onTitle: (title) => this.setCrumb(title, terminalId),
         onNotLive: (exited) => void this.onNotLive(view, terminalId, exited),
         copyOnSelect: () => this.copyOnSelect,
+        token: () => this.token,
       });
       replaceChildren(this.main, view.element);
       view.mount();

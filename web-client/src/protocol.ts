@@ -73,6 +73,8 @@ export interface ResizeMessage {
   terminalId: string;
   cols: number;
   rows: number;
+  /** ptyhub's own extension: the PTY takes this size now, as if this viewer had typed. */
+  takeSize?: true;
 }
 
 export interface DetachMessage {
@@ -143,13 +145,15 @@ export function input(terminalId: string, data: string): InputMessage {
   return { type: 'terminal.input', terminalId, data };
 }
 
-export function resize(terminalId: string, cols: number, rows: number): ResizeMessage {
-  return {
+export function resize(terminalId: string, cols: number, rows: number, takeSize = false): ResizeMessage {
+  const message: ResizeMessage = {
     type: 'terminal.resize',
     terminalId,
     cols: clamp(cols, MIN_COLS, MAX_COLS),
     rows: clamp(rows, MIN_ROWS, MAX_ROWS),
   };
+  if (takeSize) message.takeSize = true;
+  return message;
 }
 
 export function detach(terminalId: string): DetachMessage {

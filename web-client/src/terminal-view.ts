@@ -11,6 +11,11 @@
  * - read-only (`?view=readonly`): `keepalive_delta`, which never resizes the PTY; such a view
  *   sends neither input nor resize.
  * Which frames reach the screen is decided by `attach-stream.ts`.
+ *
+ * Size: the page sends its window's size as its wish; the daemon's size policy decides whether
+ * the one PTY takes it (`latest`: the viewer that typed last). While another viewer drives, or
+ * the page is read-only, the terminal is drawn at the PTY's size (learned by `pty-size.ts`), so
+ * nothing wraps wrong, and a note offers to take the size.
  */
 
 import { FitAddon } from '@xterm/addon-fit';
@@ -33,6 +38,7 @@ import {
   type AttachIntent,
   type ServerMessage,
 } from './protocol';
+import { policyLetsAViewerTakeTheSize, PtySizeFollower, sameSize, type PtySize, type Size } from './pty-size';
 import { SearchBar } from './search-bar';
 
 /** Window resizes are sent to the PTY once they settle (each one makes the app repaint). */
@@ -64,6 +70,8 @@ export interface TerminalViewDeps {
   onNotLive: (exited: boolean) => void;
   /** Whether selecting text copies it (a setting of the page). */
   copyOnSelect: () => boolean;
+  /** The page's token, to ask the daemon for the PTY's size. */
+  token: () => string | null;
 }
 
 /** Keys kept while the socket is down; more are dropped (a paste into a dead socket). */
@@ -83,7 +91,15 @@ export class TerminalView {
   private typedAhead = '';
   /** True once anything was attached: later `ready`s resume instead of hydrating. */
   private hasScreen = false;
-  private lastSentSize: { cols: number; rows: number } | null = null;
+  private lastSentSize: Size | null = null;
+  /** The grid that fits the window: this page's wish for the PTY's size. */
+  private windowSize: Size | null = null;
+  /** The PTY's size as the daemon last said (`null` until it said). */
+  private ptySize: PtySize | null = null;
+  /** Whether the PTY takes this page's size (as far as the page knows): it then draws at its window's. */
+  private drivesSize: boolean;
+  private readonly sizeFollower: PtySizeFollower;
+  private readonly sizeNote: HTMLElement;
   private resizeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly observer: ResizeObserver;
   /** Counts for tests and diagnostics (exposed on `window.ptyhub`). */
@@ -95,6 +111,9 @@ export class TerminalView {
     gaps: 0,
     attaches: 0,
     lastAttach: null as { intent: AttachIntent; sinceSeq: number } | null,
+    /** The PTY's size as the daemon last said, and whether this page sets it. */
+    ptySize: null as Size | null,
+    drivesSize: true,
     /** `performance.now()` when the socket was ready, the attach answered, the first frame written. */
     timings: { attachSentAt: 0, readyAt: 0, firstFrameAt: 0 },
   };
@@ -104,6 +123,11 @@ export class TerminalView {
     // padding there would count as rows and cut the last one (the frame holds the margin).
     this.host = h('div', { class: 'term-host' });
     this.banner = h('div', { class: 'banner', role: 'status', hidden: true });
+    // Over the terminal, not beside it: a note that took room would change the window's grid,
+    // and with it this page's wish for the size.
+    this.sizeNote = h('div', { class: 'size-note', role: 'status', hidden: true });
+    this.drivesSize = !deps.readonly;
+    this.sizeFollower = new PtySizeFollower(deps.terminalId, deps.token, (size) => this.onPtySize(size));
     this.terminal = new Terminal({
       allowProposedApi: true, // unicode11's activeVersion is a proposed API
       cursorBlink: !deps.readonly,
@@ -123,7 +147,7 @@ export class TerminalView {
       'section',
       { class: 'terminal-view' },
       this.banner,
-      h('div', { class: 'term-frame' }, this.host, this.search.element),
+      h('div', { class: 'term-frame' }, this.host, this.search.element, this.sizeNote),
     );
     this.observer = new ResizeObserver(() => this.onContainerResize());
   }
@@ -179,6 +203,7 @@ export class TerminalView {
         this.cursor = outcome.cursor;
         this.stats.timings.readyAt = performance.now();
         this.setState('live');
+        this.sizeFollower.start();
         this.flushTypedAhead();
         break;
       }
@@ -218,6 +243,7 @@ export class TerminalView {
 
   dispose(): void {
     this.observer.disconnect();
+    this.sizeFollower.stop();
     if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
     if (this.state === 'live' || this.state === 'waiting') {
       this.deps.connection.send(detach(this.deps.terminalId));
@@ -259,7 +285,7 @@ export class TerminalView {
     const id = attachRequestId(this.deps.paneId, this.attachCount);
     this.cursor = beginAttach(this.cursor, id, sinceSeq);
     this.fitNow();
-    const { cols, rows } = this.terminal;
+    const { cols, rows } = this.windowSize ?? this.terminal;
     const sent = this.deps.connection.send(
       attach({
         terminalId: this.deps.terminalId,
@@ -276,7 +302,7 @@ export class TerminalView {
       this.stats.attaches += 1;
       this.stats.lastAttach = { intent, sinceSeq };
       this.stats.timings = { attachSentAt: performance.now(), readyAt: 0, firstFrameAt: 0 };
-      if (intent !== 'keepalive_delta') this.lastSentSize = { cols, rows };
+      if (intent !== 'keepalive_delta') this.wished({ cols, rows });
       this.setState('waiting');
     }
   }
@@ -318,6 +344,7 @@ export class TerminalView {
   private showExited(exitCode: number, detail: string | null): void {
     if (this.state === 'exited') return;
     this.setState('exited');
+    this.sizeFollower.stop();
     this.terminal.options.disableStdin = true;
     this.terminal.options.cursorBlink = false;
     // Hide the cursor: nothing will type here any more.
@@ -396,12 +423,78 @@ export class TerminalView {
     if (this.deps.connection.send(input(this.deps.terminalId, this.typedAhead))) this.typedAhead = '';
   }
 
+  /**
+   * Measures the grid the window fits, and draws the terminal at it while this page drives
+   * the size, else at the PTY's.
+   */
   private fitNow(): void {
     this.stats.fits += 1;
+    let proposed: { cols: number; rows: number } | undefined;
     try {
-      this.fit.fit();
+      proposed = this.fit.proposeDimensions();
     } catch {
-      // Not measurable yet (hidden or detached); the ResizeObserver fits again later.
+      proposed = undefined;
+    }
+    // Not measurable yet (hidden or detached): the ResizeObserver fits again later.
+    if (proposed === undefined || !Number.isFinite(proposed.cols) || !Number.isFinite(proposed.rows)) return;
+    this.windowSize = { cols: proposed.cols, rows: proposed.rows };
+    this.drawAtShownSize();
+  }
+
+  private drawAtShownSize(): void {
+    const shown = this.drivesSize || this.ptySize === null ? this.windowSize : this.ptySize;
+    if (shown !== null && (shown.cols !== this.terminal.cols || shown.rows !== this.terminal.rows)) {
+      this.terminal.resize(shown.cols, shown.rows);
+    }
+    this.showSizeNote();
+  }
+
+  /** This page sent `size` as its wish; while it drives, the PTY takes it. */
+  private wished(size: Size): void {
+    this.lastSentSize = size;
+    if (this.drivesSize) this.sizeFollower.expect(size);
+  }
+
+  /** The daemon says the PTY is `size` now. */
+  private onPtySize(size: PtySize): void {
+    this.ptySize = size;
+    this.drivesSize = !this.deps.readonly && sameSize(size, this.lastSentSize);
+    this.stats.ptySize = { cols: size.cols, rows: size.rows };
+    this.drawAtShownSize();
+  }
+
+  /** Says so when the terminal is drawn at another viewer's size, with a way to take it. */
+  private showSizeNote(): void {
+    const pty = this.ptySize;
+    const fits = this.windowSize;
+    const elsewhere = pty !== null && fits !== null && !this.drivesSize && !sameSize(pty, fits);
+    this.stats.drivesSize = this.drivesSize;
+    this.sizeNote.hidden = !elsewhere;
+    if (!elsewhere) return;
+    const canTake = !this.deps.readonly && policyLetsAViewerTakeTheSize(pty.sizePolicy);
+    const who = this.deps.readonly
+      ? 'read-only: this page never sets it'
+      : pty.sizePolicy === 'latest'
+        ? 'set by the viewer that typed last'
+        : `size policy “${pty.sizePolicy}”`;
+    replaceChildren(
+      this.sizeNote,
+      h('span', {}, `Session size ${pty.cols}×${pty.rows}, ${who}. This window fits ${fits.cols}×${fits.rows}.`),
+      canTake
+        ? h('button', { type: 'button', 'data-action': 'take-size', onclick: () => this.takeSize() }, 'Use this window’s size')
+        : null,
+    );
+  }
+
+  /** Asks the daemon for this window's size, as typing would. */
+  private takeSize(): void {
+    const size = this.windowSize;
+    if (size === null || this.deps.readonly || this.state !== 'live') return;
+    if (this.deps.connection.send(resize(this.deps.terminalId, size.cols, size.rows, true))) {
+      this.drivesSize = true;
+      this.wished(size);
+      this.drawAtShownSize();
+      this.terminal.focus();
     }
   }
 
@@ -415,10 +508,9 @@ export class TerminalView {
     if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
     this.resizeTimer = setTimeout(() => {
       this.resizeTimer = null;
-      const { cols, rows } = this.terminal;
-      const last = this.lastSentSize;
-      if (this.state !== 'live' || (last !== null && last.cols === cols && last.rows === rows)) return;
-      if (this.deps.connection.send(resize(this.deps.terminalId, cols, rows))) this.lastSentSize = { cols, rows };
+      const size = this.windowSize;
+      if (this.state !== 'live' || size === null || sameSize(size, this.lastSentSize)) return;
+      if (this.deps.connection.send(resize(this.deps.terminalId, size.cols, size.rows))) this.wished(size);
     }, RESIZE_DEBOUNCE_MS);
   }
 }

@@ -633,6 +633,9 @@ impl Connection {
         match self.running_session(&resize.terminal_id, resize.expected_session_ref.as_ref()) {
             Ok(session) => {
                 session.resize(resize.cols, resize.rows, self.id);
+                if resize.take_size {
+                    session.take_size(self.id);
+                }
                 Flow::Continue
             }
             Err(error) => self.reply_error(*error),

@@ -129,6 +129,11 @@ pub struct Resize {
     pub rows: u16,
     #[serde(default)]
     pub expected_session_ref: Option<SessionRef>,
+    /// ptyhub's own extension (freshell never sends it): this viewer asks
+    /// for the PTY to take its size now, as typing would ("use my size" in
+    /// ptyhub's web client and attach CLI).
+    #[serde(default)]
+    pub take_size: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@ mod daemon_info;
 mod session_changes;
 mod session_create;
 mod session_record;
+mod session_size;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub use daemon_info::{info, DaemonInfo, StartableProvider};
 pub use session_changes::{change_session, forget_session};
 pub use session_create::{create_session, NewSession};
 pub use session_record::{all_records, record_of, SessionRecord};
+pub use session_size::{session_size, PtySize};
 
 /// `GET /ptyhub/api/sessions`: every session the daemon knows.
 pub async fn sessions(State(daemon): State<Arc<Daemon>>) -> Response {
