@@ -59,11 +59,7 @@ pub async fn session_size(
             )
         }
     };
-    let Some(session) = daemon
-        .registry
-        .get(&terminal_id)
-        .filter(|s| s.is_running())
-    else {
+    let Some(session) = daemon.registry.get(&terminal_id).filter(|s| s.is_running()) else {
         return refusal(
             StatusCode::NOT_FOUND,
             format!("no running terminal {terminal_id}"),
