@@ -733,3 +733,57 @@ async fn spawned_with(daemon: &Daemon, terminal_id: &str) -> Vec<String> {
     .await;
     argv
 }
+
+/// What freshell's settings page sets for each coding CLI (`settings.codingCli.providers`)
+/// reaches every agent launched in front of it that names none, as freshell applies it: a
+/// browser's `terminal.create` (which carries no settings) and the agent API, where the
+/// request's own values win.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_pages_defaults_reach_agents_that_name_none() {
+    let fake = FakeFreshell::start();
+    fake.set_coding_cli_providers(json!({
+        "claude": {"permissionMode": "acceptEdits"},
+        "codex": {"model": "o3", "sandbox": "read-only"},
+    }));
+    let daemon = start_in_front_of(&fake);
+    let after = |argv: &[String], flag: &str| -> Option<String> {
+        let at = argv.iter().position(|a| a == flag)?;
+        argv.get(at + 1).cloned()
+    };
+
+    let mut browser = Browser::open(&daemon).await;
+    browser.handshake().await;
+    browser
+        .send(&json!({"type": "terminal.create", "requestId": "claude-from-the-ui", "mode": "claude"}))
+        .await;
+    let created = browser
+        .until("the claude terminal is created", |m| {
+            m["type"] == "terminal.created" && m["requestId"] == "claude-from-the-ui"
+        })
+        .await;
+    let argv = spawned_with(&daemon, created["terminalId"].as_str().unwrap()).await;
+    assert_eq!(
+        after(&argv, "--permission-mode").as_deref(),
+        Some("acceptEdits"),
+        "{argv:?}"
+    );
+
+    let codex = ok(
+        &daemon,
+        "POST",
+        "/api/tabs",
+        json!({"mode": "codex", "model": "gpt-5"}),
+    )
+    .await;
+    let started = spawned_with(&daemon, codex["terminalId"].as_str().unwrap()).await;
+    assert_eq!(
+        after(&started, "--model").as_deref(),
+        Some("gpt-5"),
+        "{started:?}"
+    );
+    assert_eq!(
+        after(&started, "--sandbox").as_deref(),
+        Some("read-only"),
+        "{started:?}"
+    );
+}

@@ -54,6 +54,37 @@ impl LaunchSettings {
         Ok(settings)
     }
 
+    /// These settings, with `defaults` where they name none (a request's
+    /// own values win over freshell's settings page, as in freshell).
+    pub fn or(self, defaults: LaunchSettings) -> LaunchSettings {
+        LaunchSettings {
+            model: self.model.or(defaults.model),
+            permission_mode: self.permission_mode.or(defaults.permission_mode),
+            sandbox: self.sandbox.or(defaults.sandbox),
+        }
+    }
+
+    /// Settings a user chose once for every launch (freshell's settings
+    /// page), field by field: a value that would be refused in a request
+    /// is left out, with a warning, instead of failing every launch.
+    pub fn lenient(
+        model: Option<String>,
+        permission_mode: Option<String>,
+        sandbox: Option<String>,
+    ) -> LaunchSettings {
+        let checked = |settings: Result<LaunchSettings, String>| {
+            settings
+                .inspect_err(|why| tracing::warn!(%why, "a default launch setting is left out"))
+                .unwrap_or_default()
+        };
+        LaunchSettings {
+            model: checked(LaunchSettings::new(model, None, None)).model,
+            permission_mode: checked(LaunchSettings::new(None, permission_mode, None))
+                .permission_mode,
+            sandbox: checked(LaunchSettings::new(None, None, sandbox)).sandbox,
+        }
+    }
+
     /// The flags provider `mode` reads these settings from.
     pub fn args(&self, mode: &str, resuming: bool) -> Vec<String> {
         let mut args = Vec::new();
@@ -100,6 +131,15 @@ mod tests {
         assert!(all.args("opencode", true).is_empty());
         assert!(all.args("shell", false).is_empty());
         assert!(settings("", "default", "").args("claude", false).is_empty());
+    }
+
+    #[test]
+    fn a_requests_own_values_win_over_defaults_and_bad_defaults_are_left_out() {
+        let some = |v: &str| Some(v.to_owned());
+        let defaults = LaunchSettings::lenient(some("o3"), some("-x"), some("read-only"));
+        assert_eq!(defaults.permission_mode, None);
+        let chosen = LaunchSettings::new(some("gpt-5"), some("plan"), None).unwrap();
+        assert_eq!(chosen.or(defaults), settings("gpt-5", "plan", "read-only"));
     }
 
     #[test]

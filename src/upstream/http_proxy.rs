@@ -72,6 +72,45 @@ impl HttpProxy {
         &self.base
     }
 
+    /// ptyhub's own request to freshell's API (`GET path` with the shared
+    /// token), for what ptyhub must know of freshell: its JSON answer, or why
+    /// there is none. Bounded in time and size: freshell may be restarting.
+    pub async fn get_json(
+        &self,
+        path: &str,
+        token: &str,
+        wait: std::time::Duration,
+    ) -> Result<serde_json::Value, String> {
+        /// freshell's settings are a few KiB.
+        const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+        let target = format!("{}{path}", self.base);
+        let request = Request::get(&target)
+            .header("x-auth-token", token)
+            .body(Body::empty())
+            .map_err(|err| format!("cannot ask {target}: {err}"))?;
+        let answer = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|err| format!("freshell did not answer {path}: {err}"))?;
+            if !response.status().is_success() {
+                return Err(format!(
+                    "freshell answered {path} with {}",
+                    response.status()
+                ));
+            }
+            axum::body::to_bytes(Body::new(response.into_body()), MAX_ANSWER_BYTES)
+                .await
+                .map_err(|err| format!("freshell's answer to {path} broke off: {err}"))
+        };
+        let bytes = tokio::time::timeout(wait, answer)
+            .await
+            .map_err(|_| format!("freshell did not answer {path} within {wait:?}"))??;
+        serde_json::from_slice(&bytes)
+            .map_err(|err| format!("freshell's {path} is not JSON: {err}"))
+    }
+
     /// Sends `request` to freshell and streams its answer back. `peer` is
     /// the client, named in `X-Forwarded-For` (in place of anything the
     /// client put there) so freshell's per-client rate limit and logs still

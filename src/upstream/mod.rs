@@ -23,6 +23,7 @@ mod amend;
 pub mod directory;
 pub mod freshell_auth;
 pub mod http_proxy;
+pub mod provider_defaults;
 pub mod terminals_api;
 pub mod terminals_path;
 pub mod ui_commands;

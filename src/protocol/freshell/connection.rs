@@ -27,6 +27,7 @@ use super::upstream_link::UpstreamLink;
 use crate::daemon::{Access, ConnectionSlot, Daemon};
 use crate::registry::CreateRequest;
 use crate::session::{AttachRequest, GeometryAuthority, Session, SessionRef};
+use crate::upstream::provider_defaults;
 
 /// Longest wait for the writer to flush a close frame.
 const CLOSE_FLUSH_WAIT: Duration = Duration::from_secs(2);
@@ -416,15 +417,19 @@ impl Connection {
             tab_id: create.tab_id,
             pane_id: create.pane_id,
             command: None,
-            // freshell's terminal.create carries none; freshell would
-            // apply the user's defaults from its own settings.
+            // freshell's terminal.create carries none: in front of freshell,
+            // the defaults of its settings page (below), as freshell applies them.
             settings: Default::default(),
         };
+        let daemon = Arc::clone(&self.daemon);
         let registry = Arc::clone(&self.daemon.registry);
         let outbox = self.outbox.clone();
         // Creates may wait on a per-session lock; other messages go on meanwhile.
         tokio::spawn(
             async move {
+                let mut request = request;
+                request.settings =
+                    provider_defaults::freshell_defaults(&daemon, &request.mode).await;
                 let (reply, created) = match registry.create(request).await {
                     Ok(outcome) => {
                         let session = outcome.session();

@@ -39,6 +39,7 @@ use crate::daemon::Daemon;
 use crate::providers::LaunchSettings;
 use crate::registry::{CreateError, CreateRequest};
 use crate::session::{Session, SessionRef};
+use crate::upstream::provider_defaults;
 
 /// The owner id under which the agent API types into terminals: never a
 /// viewer's (connection ids count up from 1), so API input never picks the
@@ -240,6 +241,8 @@ struct Launch {
 
 /// Starts (or, for a session that already runs, reuses) a terminal.
 async fn launch(daemon: &Daemon, launch: &Launch) -> Result<Arc<Session>, Response> {
+    // The request's own settings win over freshell's settings page, as in freshell.
+    let defaults = provider_defaults::freshell_defaults(daemon, &launch.mode).await;
     let request = CreateRequest {
         request_id: format!("agent-api-{}", new_id()),
         mode: launch.mode.clone(),
@@ -251,7 +254,7 @@ async fn launch(daemon: &Daemon, launch: &Launch) -> Result<Arc<Session>, Respon
             .filter(|r| r.provider == launch.mode),
         tab_id: Some(launch.tab_id.clone()),
         pane_id: Some(launch.pane_id.clone()),
-        settings: launch.settings.clone(),
+        settings: launch.settings.clone().or(defaults),
         ..CreateRequest::default()
     };
     match daemon.registry.create(request).await {

@@ -106,7 +106,8 @@ async fn route(
             )
                 .into_response();
         }
-        return api(request, state.incarnation);
+        let providers = state.shared.lock().unwrap().coding_cli_providers.clone();
+        return api(request, state.incarnation, providers);
     }
     if get && (path == "/healthz" || path.starts_with("/ptyhub")) {
         // Both are ptyhub's own in upstream mode; answering here marks a misrouted request.
@@ -126,8 +127,15 @@ async fn route(
     (StatusCode::NOT_FOUND, Json(json!({"error": "Not found"}))).into_response()
 }
 
-fn api(request: &SeenRequest, incarnation: u32) -> Response {
+fn api(request: &SeenRequest, incarnation: u32, providers: Option<Value>) -> Response {
     let path = request.path.as_str();
+    let settings = || {
+        let mut settings = settings();
+        if let Some(providers) = &providers {
+            settings["codingCli"]["providers"] = providers.clone();
+        }
+        settings
+    };
     match (request.method.as_str(), path) {
         ("GET", "/api/settings") => Json(settings()).into_response(),
         ("GET", "/api/bootstrap") => Json(json!({

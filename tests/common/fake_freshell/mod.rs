@@ -121,6 +121,8 @@ struct Shared {
     connections_opened: u64,
     open: HashMap<u64, OpenSocket>,
     refused_attempts: u64,
+    /// `settings.codingCli.providers` as its settings page set them (`None`: the defaults).
+    coding_cli_providers: Option<Value>,
 }
 
 #[derive(Clone)]
@@ -145,6 +147,12 @@ pub struct FakeFreshell {
 }
 
 impl FakeFreshell {
+    /// What its settings page sets for each coding CLI (`settings.codingCli.providers`, e.g.
+    /// `{"claude": {"permissionMode": "plan"}}`), as `GET /api/settings` answers from now on.
+    pub fn set_coding_cli_providers(&self, providers: Value) {
+        self.shared.lock().unwrap().coding_cli_providers = Some(providers);
+    }
+
     /// Starts serving on a free loopback port, with a fresh token (see [`FakeFreshell::token`]).
     pub fn start() -> FakeFreshell {
         let listener = StdListener::bind("127.0.0.1:0").expect("bind the stand-in freshell");
