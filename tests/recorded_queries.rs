@@ -437,3 +437,65 @@ async fn xterm_js_viewers_never_answer_through_reloads_and_reconnects() {
         mode.assert_heard_once(&keys, &who);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The viewers' theme
+// ---------------------------------------------------------------------------------------------
+
+/// Sends `ptyhub.theme` and waits until the daemon has handled it (messages of one socket are
+/// handled in order).
+async fn report_theme(client: &mut Client, foreground: &str, background: &str) {
+    client
+        .send_json(
+            &json!({"type": "ptyhub.theme", "foreground": foreground, "background": background}),
+        )
+        .await;
+    client.assert_served().await;
+}
+
+/// A viewer reports its theme (the web client does on every connection): the first full-token
+/// report is what codex is told its colours are; a read-only viewer's report and a later one
+/// change nothing, and a malformed one is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codex_is_told_the_colours_the_first_viewer_reported() {
+    let logs = tempfile::tempdir().unwrap();
+    let mode = ReplayMode::new(
+        "codex",
+        Replay::chunked_on_cue(&CODEX_ANSWERED),
+        logs.path(),
+    );
+    let daemon = Daemon::start(&replay_config("", &[&mode]));
+
+    let mut watcher = Client::connect(&daemon)
+        .await
+        .with_token(&daemon.view_token());
+    watcher.hello().await;
+    report_theme(&mut watcher, "#000000", "#ffffff").await;
+    let (mut first, _) = Client::connect_ready(&daemon).await;
+    first
+        .send_json(&json!({"type": "ptyhub.theme", "foreground": "white", "background": "#000000"}))
+        .await;
+    let refused = first.expect_error().await;
+    assert_eq!(refused["code"], "INVALID_MESSAGE", "{refused}");
+    report_theme(&mut first, "#202020", "#fafafa").await;
+    let (mut second, _) = Client::connect_ready(&daemon).await;
+    report_theme(&mut second, "#00ff00", "#0000ff").await;
+
+    let terminal_id = create(&mut first, &mode).await;
+    mode.wait_until_reading().await;
+    send_input(&mut first, &terminal_id, "g").await;
+    let expected: Vec<String> = mode
+        .replay
+        .answers()
+        .into_iter()
+        .map(|answer| {
+            answer
+                .replace(THEME_FOREGROUND, "rgb:2020/2020/2020")
+                .replace(THEME_BACKGROUND, "rgb:fafa/fafa/fafa")
+        })
+        .collect();
+    let heard = mode
+        .wait_until_heard("its answers", |heard| heard.replies.len() >= expected.len())
+        .await;
+    assert_eq!(heard.replies, expected, "codex was told other colours");
+}

@@ -253,6 +253,7 @@ async fn browser_tabs_never_answer_a_childs_queries() {
 /// The same with codex's recorded startup (`tests/fixtures/recordings/`), replayed read by read
 /// while three tabs watch, one reloading after it asked. codex turns focus reporting on, so a
 /// click in a tab reaches it as a focus report (one signal for all tabs), never as an answer.
+/// The tabs report their theme, which is what codex is told its colours are.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_tabs_never_answer_a_recorded_agents_queries() {
     let logs = tempfile::tempdir().unwrap();
@@ -267,6 +268,12 @@ async fn browser_tabs_never_answer_a_recorded_agents_queries() {
     let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
     mode.wait_until_reading().await;
     let mut tabs = three_tabs(&daemon, &terminal_id, "");
+    // Each tab reports the theme it shows; the daemon answers colour queries with it.
+    assert!(
+        daemon.log().contains("learned the viewers' theme"),
+        "no tab reported its theme: {}",
+        daemon.log()
+    );
 
     client
         .send_json(
