@@ -5,8 +5,9 @@
 //! reconnect resuming with `sinceSeq`, are repainted for want of budget, or fall behind and are
 //! resynced; and xterm.js terminals (`@xterm/headless`, over real WebSockets) that forward
 //! everything they emit as input, as freshell's frontend does, so that a query that reached one
-//! would be answered twice. The browser's and `ptyhub attach`'s turns are in
-//! `tests/web_client.rs` and `tests/attach_cli.rs`.
+//! would be answered twice. Last, the colours codex is told once a viewer reported its theme.
+//! The browser's and `ptyhub attach`'s turns are in `tests/web_client.rs` and
+//! `tests/attach_cli.rs`.
 
 mod common;
 
