@@ -248,6 +248,7 @@ mod tests {
                 frame_limit: crate::session::FrameLimit::utf8_bytes(1024),
                 kill_grace: std::time::Duration::from_millis(10),
                 size_policy: crate::session::SizePolicy::default(),
+                theme: Default::default(),
             },
         );
         let daemon = Daemon::new(

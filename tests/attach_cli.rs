@@ -11,6 +11,7 @@ mod common;
 use std::process::Command;
 
 use common::cli::*;
+use common::recordings::{replay_config, Replay, ReplayMode, CODEX_ANSWERED};
 use common::{live_processes_matching, Daemon};
 use serde_json::Value;
 
@@ -75,6 +76,47 @@ fn a_terminal_running_attach_never_answers_the_childs_queries() {
         format!("{answers}79"),
         "the child read something besides the daemon's answers and the pane's keystroke"
     );
+}
+
+/// The same with codex's recorded startup (`tests/fixtures/recordings/`), replayed read by read
+/// while `ptyhub attach` shows it in a tmux pane; then the pane detaches and attaches again,
+/// drawing the screen codex left: codex hears one answer per query, the daemon's, and the
+/// pane's key.
+#[test]
+fn a_terminal_running_attach_never_answers_a_recorded_agents_queries() {
+    let logs = tempfile::tempdir().unwrap();
+    let mode = ReplayMode::new(
+        "codex",
+        Replay::chunked_on_cue(&CODEX_ANSWERED),
+        logs.path(),
+    );
+    let daemon = Daemon::start(&replay_config("", &[&mode]));
+    let id = new_session(&daemon, &["--mode", "codex"]);
+    let pane = Pane::start();
+    pane.run_ptyhub(&daemon, &format!("attach {id}"));
+    poll("the replay reads its input", || {
+        if mode.is_reading() {
+            Ok(())
+        } else {
+            Err("no input log yet".to_owned())
+        }
+    });
+    poll("the pane is a viewer", || {
+        match session(&daemon, &id)["viewers"].as_u64() {
+            Some(1) => Ok(()),
+            other => Err(format!("{other:?} viewers")),
+        }
+    });
+
+    ptyhub_ok(&daemon, &["send", &id, "g"]);
+    pane.wait_for_text("Sign in with ChatGPT");
+    pane.press(&DEFAULT_DETACH);
+    pane.wait_for_text(&detached_line(&id));
+    pane.run_ptyhub(&daemon, &format!("attach {id}"));
+    pane.wait_for_text("Sign in with ChatGPT");
+    pane.press(&["y"]);
+    mode.poll_until_heard("the pane's key", |heard| heard.keys.ends_with('y'));
+    mode.assert_heard_once("gy", "ptyhub attach in tmux, attached twice");
 }
 
 #[test]

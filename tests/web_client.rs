@@ -7,7 +7,7 @@
 //! holds the script to its word and adds what only the host can see: however many viewers
 //! came and went, the daemon ran exactly one process per session. A second script
 //! (`web-client/e2e/queries.mjs`) holds three tabs on a child that asks its terminal
-//! questions: no tab ever answers them.
+//! questions (a fixture, and codex's recorded startup): no tab ever answers them.
 //!
 //! Needs `node`, `/usr/bin/chromium` and `web-client/node_modules` (`npm ci` in web-client);
 //! `.ci/run` installs them. Without them the test fails and says what is missing.
@@ -17,12 +17,13 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use common::chromium::{missing_prerequisite, run_node_script, web_client_dir, CHROMIUM};
+use common::chromium::{missing_prerequisite, run_node_script, CHROMIUM};
+use common::driven_script::DrivenScript;
+use common::recordings::{replay_config, Replay, ReplayMode, CODEX_ANSWERED};
 use common::{process_is_alive, Daemon};
 
 /// The whole browser run; each of its steps has its own 15 s limit inside the script.
@@ -183,16 +184,32 @@ fn browser_tabs_share_one_process_per_session_and_read_only_tabs_cannot_type() {
     );
 }
 
+/// Three tabs of the web client on `terminal_id` (`e2e/queries.mjs`), once each shows the
+/// session live and `shown_text`.
+fn three_tabs(daemon: &Daemon, terminal_id: &str, shown_text: &str) -> DrivenScript {
+    if let Some(why) = missing_prerequisite() {
+        panic!("the browser test cannot run: {why} (.ci/run installs everything it needs)");
+    }
+    let tabs = DrivenScript::start(
+        "e2e/queries.mjs",
+        &[],
+        &[
+            ("PTYHUB_URL", format!("http://127.0.0.1:{}", daemon.port)),
+            ("PTYHUB_TOKEN", daemon.token.clone()),
+            ("PTYHUB_TERMINAL", terminal_id.to_owned()),
+            ("PTYHUB_SHOWN_TEXT", shown_text.to_owned()),
+            ("PTYHUB_CHROMIUM", CHROMIUM.to_owned()),
+        ],
+    );
+    tabs.expect("READY");
+    tabs
+}
+
 /// Three xterm.js tabs in chromium watch a child that asks its terminal what coding agents
 /// ask at startup, and one of them reloads: the child hears exactly one answer per query (the
 /// daemon's), and nothing from any tab but the keystroke each types.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_tabs_never_answer_a_childs_queries() {
-    use std::io::{BufRead, BufReader};
-
-    if let Some(why) = missing_prerequisite() {
-        panic!("the browser test cannot run: {why} (.ci/run installs everything it needs)");
-    }
     let asker = toml::Value::String(common::QUERY_ASKER.to_owned());
     let daemon = Daemon::start(&format!(
         "[providers.cued-asker]\ncommand = {asker}\nargs = [\"--on-cue\"]\n"
@@ -204,36 +221,7 @@ async fn browser_tabs_never_answer_a_childs_queries() {
     let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
     let watched = client.attach(&terminal_id).await;
     client.wait_for_text(&watched, "WAITING").await;
-
-    let mut browser = Command::new("node")
-        .arg("e2e/queries.mjs")
-        .current_dir(web_client_dir())
-        .env("PTYHUB_URL", format!("http://127.0.0.1:{}", daemon.port))
-        .env("PTYHUB_TOKEN", &daemon.token)
-        .env("PTYHUB_TERMINAL", &terminal_id)
-        .env("PTYHUB_CHROMIUM", CHROMIUM)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start node");
-    let mut commands = browser.stdin.take().unwrap();
-    let (said, replies) = std::sync::mpsc::channel::<String>();
-    let stdout = browser.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if said.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    let expect = |word: &str| {
-        let line = replies
-            .recv_timeout(BROWSER_RUN_DEADLINE)
-            .unwrap_or_else(|_| panic!("the browser script never said {word}"));
-        assert_eq!(line, word, "the browser script");
-    };
-    expect("READY");
+    let mut tabs = three_tabs(&daemon, &terminal_id, "WAITING");
 
     // The cue: the child asks while three tabs watch.
     client
@@ -246,22 +234,59 @@ async fn browser_tabs_never_answer_a_childs_queries() {
         .wait_for_reported_hex(&watched, "the answers", |read| read.ends_with(&answers))
         .await;
 
-    writeln!(commands, "reload").unwrap();
-    expect("RELOADED");
-    writeln!(commands, "type").unwrap();
-    expect("TYPED");
+    tabs.step("reload WAITING", "RELOADED");
+    tabs.step("type", "TYPED");
     client
         .wait_for_reported_hex(&watched, "a keystroke from each tab", |read| {
             read.ends_with("797979")
         })
         .await;
-    writeln!(commands, "close").unwrap();
-    drop(commands);
-    let _ = browser.wait();
+    tabs.close();
 
     assert_eq!(
         common::reported_hex(&client.stream(&watched).data),
         format!("{answers}797979"),
         "the child read something besides the daemon's answers and one keystroke per tab"
     );
+}
+
+/// The same with codex's recorded startup (`tests/fixtures/recordings/`), replayed read by read
+/// while three tabs watch, one reloading after it asked. codex turns focus reporting on, so a
+/// click in a tab reaches it as a focus report (one signal for all tabs), never as an answer.
+/// The tabs report their theme, which is what codex is told its colours are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_tabs_never_answer_a_recorded_agents_queries() {
+    let logs = tempfile::tempdir().unwrap();
+    let mode = ReplayMode::new(
+        "codex",
+        Replay::chunked_on_cue(&CODEX_ANSWERED),
+        logs.path(),
+    );
+    let daemon = Daemon::start(&replay_config("", &[&mode]));
+    let (mut client, _) = common::Client::connect_ready(&daemon).await;
+    let created = client.create(serde_json::json!({"mode": "codex"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    mode.wait_until_reading().await;
+    let mut tabs = three_tabs(&daemon, &terminal_id, "");
+    // Each tab reports the theme it shows; the daemon answers colour queries with it.
+    assert!(
+        daemon.log().contains("learned the viewers' theme"),
+        "no tab reported its theme: {}",
+        daemon.log()
+    );
+
+    client
+        .send_json(
+            &serde_json::json!({"type": "terminal.input", "terminalId": terminal_id, "data": "g"}),
+        )
+        .await;
+    let answers = mode.replay.answers().len();
+    mode.wait_until_heard("its answers", |heard| heard.replies.len() >= answers)
+        .await;
+    tabs.step("reload Sign in with ChatGPT", "RELOADED");
+    tabs.step("type", "TYPED");
+    mode.wait_until_heard("a key from each tab", |heard| heard.keys.ends_with("yyy"))
+        .await;
+    tabs.close();
+    mode.assert_heard_once("gyyy", "three browser tabs, one reloaded");
 }

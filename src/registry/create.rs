@@ -243,7 +243,7 @@ impl Registry {
         let session = Session::spawn(
             info,
             &spec,
-            self.session_config,
+            self.session_config.clone(),
             Some(self.activity.clone()),
         )
         .map_err(|e| {

@@ -79,7 +79,7 @@ impl Registry {
             let session = match Session::take_over(
                 session,
                 master,
-                self.session_config,
+                self.session_config.clone(),
                 Some(self.activity.clone()),
             ) {
                 Ok(session) => session,

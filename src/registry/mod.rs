@@ -31,7 +31,9 @@ use tokio::sync::broadcast;
 
 use crate::config::Config;
 use crate::providers::Providers;
-use crate::session::{activity_channel, ActivityEvent, Session, SessionConfig, SessionRef};
+use crate::session::{
+    activity_channel, ActivityEvent, Session, SessionConfig, SessionRef, SharedTheme,
+};
 
 pub use accounting::Accounting;
 pub use admission::{MemoryPicture, Refusal};
@@ -127,6 +129,12 @@ impl Registry {
 
     pub fn providers(&self) -> &Providers {
         &self.providers
+    }
+
+    /// The colours every session reports where its program chose none; a
+    /// viewer may teach its own once (`session/terminal/theme.rs`).
+    pub fn theme(&self) -> &SharedTheme {
+        &self.session_config.theme
     }
 
     pub fn get(&self, terminal_id: &str) -> Option<Arc<Session>> {

@@ -95,6 +95,7 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
         frame_limit: freshell::frame_limit(),
         kill_grace: Duration::from_millis(config.sessions.kill_grace_ms),
         size_policy: config.sessions.size_policy,
+        theme: Default::default(),
     };
     let registry = Registry::new(config.clone(), session_config);
     registry.enable_persistence(state_dir.path());

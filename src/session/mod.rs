@@ -56,7 +56,7 @@ pub use query_filter::{Piece, Query, QueryFilter, Terminator};
 pub use replay_ring::{Checkpoint, ReplayRing};
 pub use screen_feed::SCREEN_REST_AFTER_QUIET_MS;
 pub use size_policy::SizePolicy;
-pub use terminal::ScreenModel;
+pub use terminal::{ScreenModel, SharedTheme, Theme, ThemeError};
 pub use turn_tracker::{Phase, TurnChange};
 
 /// Identity of a provider session (e.g. one Claude conversation).
@@ -82,7 +82,7 @@ pub struct SessionInfo {
 }
 
 /// Tunables of one session.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SessionConfig {
     pub replay_ring_bytes: u64,
     pub frame_limit: FrameLimit,
@@ -90,6 +90,9 @@ pub struct SessionConfig {
     pub kill_grace: Duration,
     /// Which viewer's window size the PTY takes.
     pub size_policy: SizePolicy,
+    /// The colours viewers show where a program chose none, shared by every
+    /// session (`terminal/theme.rs`).
+    pub theme: Arc<SharedTheme>,
 }
 
 pub fn now_ms() -> u64 {
@@ -272,7 +275,8 @@ impl Session {
             match piece {
                 Piece::Output(text) => self.append_output(text),
                 Piece::Query(query) => {
-                    let answer = self.up_to_date_screen().answer(&query);
+                    let theme = self.config.theme.current();
+                    let answer = self.up_to_date_screen().answer(&query, &theme);
                     // Input the child reads in order with keystrokes; not
                     // user activity.
                     let _ = self.input.send(answer.into_bytes());

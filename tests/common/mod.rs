@@ -15,11 +15,13 @@ pub mod chromium;
 pub mod cli;
 pub mod client;
 pub mod daemon;
+pub mod driven_script;
 pub mod fake_freshell;
 pub mod http;
 pub mod procs;
 pub mod prometheus;
 pub mod raw_http;
+pub mod recordings;
 pub mod schema;
 pub mod streams;
 pub mod upstream_browser;
@@ -56,16 +58,17 @@ pub const QUERY_ASKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtur
 /// The daemon's answers to the query-asker's queries, one per query in order; `row` is
 /// where the cursor stood when it asked.
 pub fn query_asker_answers(row: u16) -> String {
+    use recordings::{version_reply, PRIMARY_ATTRIBUTES_REPLY, THEME_BACKGROUND, THEME_FOREGROUND};
     [
-        format!("\x1bP>|ptyhub {}\x1b\\", env!("CARGO_PKG_VERSION")),
-        "\x1b[?1;2c".to_owned(),
+        version_reply(),
+        PRIMARY_ATTRIBUTES_REPLY.to_owned(),
         "\x1b[?0u".to_owned(),
         // Alternate scroll is on by default in the model.
         "\x1b[?1007;1$y".to_owned(),
-        "\x1b[?1;2c".to_owned(),
+        PRIMARY_ATTRIBUTES_REPLY.to_owned(),
         format!("\x1b[{row};1R"),
-        "\x1b]10;rgb:d7d7/dcdc/e2e2\x1b\\".to_owned(),
-        "\x1b]11;rgb:1010/1313/1818\x07".to_owned(),
+        format!("\x1b]10;{THEME_FOREGROUND}\x1b\\"),
+        format!("\x1b]11;{THEME_BACKGROUND}\x07"),
         "\x1bP1$r0m\x1b\\".to_owned(),
         // "xterm-256color", in hex.
         "\x1bP1+r544e=787465726D2D323536636F6C6F72\x1b\\".to_owned(),

@@ -27,6 +27,7 @@ const TYPES: &[&str] = &[
     "claude.activity.list",
     "codex.activity.list",
     "amplifier.activity.list",
+    "ptyhub.theme",
     "ui.screenshot.result",
     "tabs.sync.push",
     "freshAgent.send",
@@ -65,6 +66,9 @@ const FIELDS: &[&str] = &[
     "tabId",
     "paneId",
     "resumeSessionId",
+    "foreground",
+    "background",
+    "cursor",
     "__proto__",
     "",
 ];
@@ -98,6 +102,7 @@ fn string_literal() -> impl Strategy<Value = String> {
             r#""unterminated"#, "\"raw\ncontrol\"", r#""viewport_hydrate""#,
             r#""keepalive_delta""#, r#""transport_reconnect""#, r#""system""#, r#""wsl""#,
             r#""fresh_after_restore_unavailable""#, r#""claude""#, r#""t1""#, r#""""#,
+            r##""#0f1e2D""##, r##""#0f1e2""##, r##""#0f1e2g""##,
         ][..])
         .prop_map(str::to_owned),
         1 => (1usize..2000, any::<char>())

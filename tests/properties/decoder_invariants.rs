@@ -26,6 +26,7 @@ const HANDLED_TYPES: &[&str] = &[
     "codex.activity.list",
     "opencode.activity.list",
     "amplifier.activity.list",
+    "ptyhub.theme",
 ];
 
 /// Parses `text` before and after hello and returns every broken invariant;
@@ -158,6 +159,24 @@ fn check_accepted<'a>(
             require(
                 kind.map(|k| format!("{k}.response")).as_deref() == Some(provider.response_type()),
                 "the provider does not match the type",
+            );
+        }
+        ClientMessage::Theme(_) => {
+            let is_hex_colour = |value: &Value| {
+                value.as_str().is_some_and(|c| {
+                    c.len() == 7
+                        && c.starts_with('#')
+                        && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
+                })
+            };
+            require(
+                field("foreground").is_some_and(is_hex_colour)
+                    && field("background").is_some_and(is_hex_colour),
+                "a colour is not #rrggbb",
+            );
+            require(
+                field("cursor").is_none_or(|c| c.is_null() || is_hex_colour(c)),
+                "the cursor colour is not #rrggbb",
             );
         }
         ClientMessage::Tolerated(tolerated) => {

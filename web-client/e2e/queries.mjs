@@ -4,10 +4,10 @@
 //
 //   PTYHUB_URL=… PTYHUB_TOKEN=… PTYHUB_TERMINAL=<terminalId> node e2e/queries.mjs
 //
-// Prints "READY" once three tabs show the session; then, for each line on stdin:
-// "reload" reloads the first tab and prints "RELOADED" once it shows the session again;
-// "type" types "y" in each tab and prints "TYPED" (a tab's answer to a query, had it sent
-// one, would reach the child before its keystroke); "close" ends.
+// Prints "READY" once three tabs show the session live (and PTYHUB_SHOWN_TEXT, if set); then,
+// for each line on stdin: "reload TEXT" reloads the first tab and prints "RELOADED" once it
+// shows TEXT again; "type" types "y" in each tab and prints "TYPED" (a tab's answer to a
+// query, had it sent one, would reach the child before its keystroke); "close" ends.
 // Env: PTYHUB_CHROMIUM (default /usr/bin/chromium).
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { chromium } from 'playwright-core';
 const DAEMON_URL = (process.env.PTYHUB_URL ?? '').replace(/\/+$/, '');
 const TOKEN = process.env.PTYHUB_TOKEN ?? '';
 const TERMINAL = process.env.PTYHUB_TERMINAL ?? '';
+const SHOWN_TEXT = process.env.PTYHUB_SHOWN_TEXT ?? '';
 const CHROMIUM = process.env.PTYHUB_CHROMIUM ?? '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 15_000;
 const log = (...args) => console.error('[queries]', ...args);
@@ -28,8 +29,10 @@ if (!DAEMON_URL || !TOKEN || !TERMINAL) {
   process.exit(2);
 }
 
-async function showsSession(page) {
-  await page.waitForFunction(() => (window.ptyhub?.bufferText() ?? '').includes('WAITING'), null, {
+/** Waits until `page` shows the session live, and `text` in its terminal if given. */
+async function showsSession(page, text) {
+  await page.waitForSelector('.terminal-view[data-state="live"]', { timeout: STEP_TIMEOUT_MS });
+  await page.waitForFunction((shown) => (window.ptyhub?.bufferText() ?? '').includes(shown), text, {
     timeout: STEP_TIMEOUT_MS,
     polling: 50,
   });
@@ -56,16 +59,16 @@ try {
   for (let i = 0; i < 3; i += 1) {
     const page = i === 0 ? (browser.pages()[0] ?? (await browser.newPage())) : await browser.newPage();
     await page.goto(url);
-    await showsSession(page);
+    await showsSession(page, SHOWN_TEXT);
     log(`tab ${i + 1} shows the session`);
     pages.push(page);
   }
   console.log('READY');
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
-    if (line === 'reload') {
+    if (line.startsWith('reload')) {
       await pages[0].reload();
-      await showsSession(pages[0]);
+      await showsSession(pages[0], line.slice('reload'.length).trim());
       console.log('RELOADED');
     } else if (line === 'type') {
       for (const page of pages) {

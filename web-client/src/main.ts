@@ -14,12 +14,13 @@ import { Connection } from './connection';
 import { fetchInfo, type DaemonInfo } from './daemon-info';
 import { h, replaceChildren } from './dom';
 import { ListView } from './list-view';
-import { randomId } from './protocol';
+import { randomId, themeReport } from './protocol';
 import { Resumer } from './resume';
 import { parseLocation, terminalHash, webSocketUrl, withoutToken, type PageLocation } from './route';
 import { destinationOf } from './session-actions';
 import { fetchSessions, type SessionRow } from './sessions';
 import { TerminalView } from './terminal-view';
+import { THEME } from './theme';
 import { describeStatus } from './status';
 import { chooseToken, forgetToken, loadTokens, storeToken, type StorageLike } from './token-store';
 
@@ -96,6 +97,8 @@ class App {
     this.resumer = new Resumer(this.connection);
     this.connection.onStatus((status) => this.onStatus(status));
     this.connection.onReady((info) => {
+      // Once per connection: the daemon answers colour queries with what this page shows.
+      this.connection.send(themeReport(THEME));
       this.resumer.onReady();
       this.view?.onReady(info);
     });

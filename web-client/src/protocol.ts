@@ -87,8 +87,21 @@ export interface KillMessage {
   terminalId: string;
 }
 
+/**
+ * ptyhub's own message, not freshell's: the colours the page's terminals show where a program
+ * chose none (`#rrggbb`), so that the daemon answers colour queries with them. No reply; the
+ * daemon keeps the first theme any full-token viewer reports.
+ */
+export interface ThemeMessage {
+  type: 'ptyhub.theme';
+  foreground: string;
+  background: string;
+  cursor: string;
+}
+
 export type ClientMessage =
   | HelloMessage
+  | ThemeMessage
   | CreateMessage
   | AttachMessage
   | InputMessage
@@ -161,6 +174,10 @@ export function detach(terminalId: string): DetachMessage {
 }
 
 /** Ends the session's process (SIGHUP, then harder after the daemon's grace period). */
+export function themeReport(theme: { foreground: string; background: string; cursor: string }): ThemeMessage {
+  return { type: 'ptyhub.theme', foreground: theme.foreground, background: theme.background, cursor: theme.cursor };
+}
+
 export function kill(terminalId: string): KillMessage {
   return { type: 'terminal.kill', terminalId };
 }

@@ -28,6 +28,7 @@ import { beginAttach, checkTag, EMPTY_CURSOR, onAttachReady, onGap, onOutput, ty
 import { copyText, shortcutOf } from './clipboard';
 import type { Connection, ReadyInfo } from './connection';
 import { h, replaceChildren } from './dom';
+import { THEME } from './theme';
 import {
   attach,
   attachRequestId,
@@ -135,12 +136,7 @@ export class TerminalView {
       fontFamily: "'DejaVu Sans Mono', ui-monospace, 'Cascadia Mono', Menlo, Consolas, monospace",
       fontSize: 14,
       scrollback: 5000,
-      theme: {
-        background: '#101318',
-        foreground: '#d7dce2',
-        cursor: '#f0c674',
-        selectionBackground: '#3b4a5e',
-      },
+      theme: THEME,
     });
     this.search = new SearchBar(this.terminal);
     this.element = h(

@@ -11,7 +11,9 @@ import {
   newRequestId,
   parseServerMessage,
   resize,
+  themeReport,
 } from '../src/protocol';
+import { THEME } from '../src/theme';
 
 /** A deterministic `random` that walks through the given values. */
 function sequence(...values: number[]): () => number {
@@ -25,6 +27,15 @@ describe('messages the page sends', () => {
       type: 'hello',
       protocolVersion: 7,
       token: 'tok-0123456789abcdef',
+    });
+  });
+
+  it('the theme report carries the terminals\' colours as #rrggbb, and nothing of the selection', () => {
+    expect(themeReport(THEME)).toEqual({
+      type: 'ptyhub.theme',
+      foreground: '#d7dce2',
+      background: '#101318',
+      cursor: '#f0c674',
     });
   });
 

@@ -26,7 +26,7 @@ use super::socket_writer::{self, Attachment, Outbox, Outgoing, SocketWriter};
 use super::upstream_link::UpstreamLink;
 use crate::daemon::{Access, ConnectionSlot, Daemon};
 use crate::registry::CreateRequest;
-use crate::session::{AttachRequest, GeometryAuthority, Session, SessionRef};
+use crate::session::{AttachRequest, GeometryAuthority, Session, SessionRef, Theme};
 use crate::upstream::provider_defaults;
 
 /// Longest wait for the writer to flush a close frame.
@@ -277,6 +277,10 @@ impl Connection {
             ClientMessage::ActivityList(provider, list) => {
                 self.on_activity_list(provider, list.request_id)
             }
+            ClientMessage::Theme(theme) => {
+                self.on_theme(theme);
+                Flow::Continue
+            }
             ClientMessage::Tolerated(kind) => {
                 match &self.upstream {
                     Some(upstream) => {
@@ -308,6 +312,19 @@ impl Connection {
                     )
                 }
             },
+        }
+    }
+
+    /// A viewer's theme: the first one reported becomes what every session
+    /// answers colour queries with. A read-only viewer's is ignored, since
+    /// the answers are written to the children.
+    fn on_theme(&self, theme: Theme) {
+        if self.read_only() {
+            tracing::debug!("ignoring a read-only viewer's theme");
+        } else if self.daemon.registry.theme().learn(theme) {
+            tracing::info!(?theme, "learned the viewers' theme for colour queries");
+        } else if self.daemon.registry.theme().current() != theme {
+            tracing::debug!(?theme, "keeping the theme learned first");
         }
     }
 

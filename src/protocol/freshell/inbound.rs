@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::session::SessionRef;
+use crate::session::{SessionRef, Theme};
 
 /// Mirrors freshell's `MAX_REGULAR_WS_MESSAGE_BYTES`.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -142,6 +142,21 @@ pub struct TerminalRef {
     pub terminal_id: String,
 }
 
+/// ptyhub's own message type (freshell sends no such thing): the colours a
+/// viewer's terminal shows where a program chose none, `#rrggbb` each, so
+/// that the daemon answers colour queries with the background the viewer
+/// really shows (`session/terminal/theme.rs`). No reply.
+pub const THEME_REPORT_TYPE: &str = "ptyhub.theme";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThemeReport {
+    foreground: String,
+    background: String,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityList {
@@ -179,6 +194,8 @@ pub enum ClientMessage {
     Detach(TerminalRef),
     Kill(TerminalRef),
     ActivityList(ActivityProvider, ActivityList),
+    /// A viewer's theme (`THEME_REPORT_TYPE`).
+    Theme(Theme),
     /// A message of freshell's that a terminal daemon tolerates silently.
     Tolerated(String),
     /// A type this daemon does not know. freshell answers `INVALID_MESSAGE`;
@@ -397,6 +414,18 @@ pub fn parse(text: &str, authenticated: bool) -> Result<ClientMessage, Rejection
             let list: ActivityList = typed(&kind, object)?;
             ClientMessage::ActivityList(provider, list)
         }
+        THEME_REPORT_TYPE => {
+            let report: ThemeReport = typed(&kind, object)?;
+            let theme = Theme::from_hex(
+                &report.foreground,
+                &report.background,
+                report.cursor.as_deref(),
+            )
+            .map_err(|error| {
+                invalid(format!("Invalid {kind} message: {error}"), Some(&snapshot))
+            })?;
+            ClientMessage::Theme(theme)
+        }
         other if TOLERATED_TYPES.contains(&other) => ClientMessage::Tolerated(kind),
         _ => ClientMessage::Unknown {
             request_id: snapshot
@@ -482,5 +511,24 @@ mod tests {
             }
             other => panic!("expected an unknown type, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_theme_report_carries_hex_colours() {
+        let parsed = parse(
+            r##"{"type":"ptyhub.theme","foreground":"#202020","background":"#fafafa"}"##,
+            true,
+        );
+        match parsed {
+            Ok(ClientMessage::Theme(theme)) => {
+                assert_eq!(theme, Theme::from_hex("#202020", "#fafafa", None).unwrap());
+            }
+            other => panic!("expected a theme, got {other:?}"),
+        }
+        let wrong = rejected_message(
+            r##"{"type":"ptyhub.theme","foreground":"white","background":"#fafafa"}"##,
+        );
+        assert!(wrong.contains("#rrggbb"), "{wrong}");
+        rejected_message(r##"{"type":"ptyhub.theme","background":"#fafafa"}"##);
     }
 }

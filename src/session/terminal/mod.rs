@@ -17,6 +17,7 @@ mod pen;
 mod preceding_char;
 mod queries;
 mod repaint;
+mod theme;
 mod unfinished_sequence;
 
 use std::panic::{self, AssertUnwindSafe};
@@ -30,6 +31,7 @@ use alacritty_terminal::term::TermMode;
 use super::frame::Frame;
 use super::query_filter::Query;
 use emulator::{Emulator, GridSize};
+pub use theme::{SharedTheme, Theme, ThemeError};
 use unfinished_sequence::UnfinishedSequence;
 
 /// Rows of scrollback the model keeps: none. A viewer's history comes from
@@ -348,9 +350,9 @@ impl ScreenModel {
     }
 
     /// The answer to a query the child wrote right after the output fed so
-    /// far (see `queries.rs`).
-    pub fn answer(&self, query: &Query) -> String {
-        queries::answer(&self.reading(), query)
+    /// far (see `queries.rs`), with `theme` for the colours it did not set.
+    pub fn answer(&self, query: &Query, theme: &Theme) -> String {
+        queries::answer(&self.reading(), query, theme)
     }
 
     /// Why this state's repaint would not be exact, if it would not (see
@@ -426,7 +428,7 @@ mod tests {
             },
         ]
         .iter()
-        .map(|query| model.answer(query))
+        .map(|query| model.answer(query, &Theme::WEB_CLIENT))
         .collect();
         assert_eq!(
             answers,
@@ -481,7 +483,7 @@ mod tests {
                 Query::WindowReport(14),
             ]
             .iter()
-            .map(|query| model.answer(query))
+            .map(|query| model.answer(query, &Theme::WEB_CLIENT))
             .collect::<Vec<_>>()
         };
         let awake = asked(&model);

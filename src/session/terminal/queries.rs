@@ -13,7 +13,7 @@
 //! | DECXCPR | `CSI ? 6 n` | the same, with page 1 |
 //! | DECRQM | `CSI ? Ps $ p`, `CSI Ps $ p` | set/reset for the modes the model tracks, else "not recognized" |
 //! | Kitty keyboard flags | `CSI ? u` | the flags in force |
-//! | Colours | `OSC 4;n;?`, `OSC 10/11/12;?` | a colour the program set, else the web client's theme |
+//! | Colours | `OSC 4;n;?`, `OSC 10/11/12;?` | a colour the program set, else the viewers' theme (`theme.rs`) and xterm.js's palette |
 //! | XTWINOPS | `CSI 14/16/18/19 t` | cells from the PTY size, pixels from `CELL_PIXELS` |
 //! | DA3 | `CSI = c` | `DCS ! \| 00000000 ST`, as xterm answers |
 //! | DECRQSS | `DCS $ q Pt ST` | `m` (the pen), `r` (the scroll region), ` q` (the cursor style); others "invalid" |
@@ -29,6 +29,7 @@ use alacritty_terminal::vte::ansi::Rgb;
 use super::emulator::Emulator;
 use super::pen::Pen;
 use super::repaint::{cursor_style_code, kitty_keyboard_flags, DEC_MODES};
+use super::theme::Theme;
 use crate::session::query_filter::Query;
 
 /// Primary device attributes: a VT100 with advanced video, as xterm.js
@@ -51,11 +52,6 @@ pub const STATUS_OK: &str = "\x1b[0n";
 /// A cell's size in pixels for the pixel size reports: the web client's
 /// (14 px DejaVu Sans Mono, rounded).
 pub const CELL_PIXELS: (u16, u16) = (8, 17);
-
-/// The web client's theme (`web-client/src/terminal-view.ts`).
-const FOREGROUND: Rgb = rgb(0xd7, 0xdc, 0xe2);
-const BACKGROUND: Rgb = rgb(0x10, 0x13, 0x18);
-const CURSOR: Rgb = rgb(0xf0, 0xc6, 0x74);
 
 /// xterm.js's sixteen ANSI colours (the theme leaves them at its defaults).
 const ANSI: [Rgb; 16] = [
@@ -83,9 +79,9 @@ const fn rgb(r: u8, g: u8, b: u8) -> Rgb {
 
 /// The colour a viewer shows for palette slot `index` when the program set
 /// none: the 16 ANSI colours, the 6×6×6 cube, the grey ramp, then the
-/// default foreground (256), background (257) and cursor (258) colours, as
+/// theme's foreground (256), background (257) and cursor (258) colours, as
 /// alacritty_terminal numbers them.
-pub fn default_color(index: usize) -> Rgb {
+pub fn default_color(index: usize, theme: &Theme) -> Rgb {
     const CUBE_LEVELS: [u8; 6] = [0, 95, 135, 175, 215, 255];
     match index {
         0..=15 => ANSI[index],
@@ -101,15 +97,15 @@ pub fn default_color(index: usize) -> Rgb {
             let level = 8 + 10 * (index - 232) as u8;
             rgb(level, level, level)
         }
-        257 => BACKGROUND,
-        258 => CURSOR,
-        _ => FOREGROUND,
+        257 => theme.background,
+        258 => theme.cursor,
+        _ => theme.foreground,
     }
 }
 
 /// The answer to `query`, written right after the output the emulator has
-/// parsed.
-pub fn answer(emulator: &Emulator, query: &Query) -> String {
+/// parsed; `theme` is what viewers show where the program chose no colour.
+pub fn answer(emulator: &Emulator, query: &Query, theme: &Theme) -> String {
     let term = &emulator.term;
     match query {
         Query::PrimaryAttributes => PRIMARY_DEVICE_ATTRIBUTES.to_owned(),
@@ -147,7 +143,7 @@ pub fn answer(emulator: &Emulator, query: &Query) -> String {
             index,
             terminator,
         } => {
-            let color = term.colors()[*index].unwrap_or_else(|| default_color(*index));
+            let color = term.colors()[*index].unwrap_or_else(|| default_color(*index, theme));
             color_reply(prefix, color, terminator.as_str())
         }
         Query::Setting(setting) => match setting_value(emulator, setting) {
@@ -250,20 +246,21 @@ mod tests {
 
     #[test]
     fn the_palette_is_xterms_cube_and_ramp_under_the_web_clients_theme() {
-        assert_eq!(default_color(1), rgb(0xcc, 0, 0));
-        assert_eq!(default_color(16), rgb(0, 0, 0));
-        assert_eq!(default_color(196), rgb(255, 0, 0));
-        assert_eq!(default_color(231), rgb(255, 255, 255));
-        assert_eq!(default_color(232), rgb(8, 8, 8));
-        assert_eq!(default_color(255), rgb(238, 238, 238));
-        assert_eq!(default_color(257), BACKGROUND);
+        let theme = Theme::WEB_CLIENT;
+        assert_eq!(default_color(1, &theme), rgb(0xcc, 0, 0));
+        assert_eq!(default_color(16, &theme), rgb(0, 0, 0));
+        assert_eq!(default_color(196, &theme), rgb(255, 0, 0));
+        assert_eq!(default_color(231, &theme), rgb(255, 255, 255));
+        assert_eq!(default_color(232, &theme), rgb(8, 8, 8));
+        assert_eq!(default_color(255, &theme), rgb(238, 238, 238));
+        assert_eq!(default_color(257, &theme), theme.background);
     }
 
     fn answered_after(output: &str, query: Query) -> String {
         let mut emulator =
             Emulator::new(super::super::emulator::GridSize { cols: 80, rows: 24 }, 0);
         emulator.advance(output.as_bytes());
-        answer(&emulator, &query)
+        answer(&emulator, &query, &Theme::WEB_CLIENT)
     }
 
     #[test]
