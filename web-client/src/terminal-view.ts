@@ -405,10 +405,14 @@ export class TerminalView {
   }
 
   private sendInput(data: string): void {
-    if (this.deps.readonly || this.state !== 'live') return;
+    if (this.deps.readonly) return;
+    // Between a reconnect's attach and its answer the keys wait too: sent before the
+    // attach is ready, they would reach the session ahead of the resume.
+    const resuming = this.state === 'waiting' && this.hasScreen;
+    if (this.state !== 'live' && !resuming) return;
     // While the socket is down (the daemon upgrading in place, a network blip) keys wait, in
     // order, and go once the terminal is attached again, as a terminal's type-ahead does.
-    if (this.typedAhead !== '' || !this.deps.connection.send(input(this.deps.terminalId, data))) {
+    if (resuming || this.typedAhead !== '' || !this.deps.connection.send(input(this.deps.terminalId, data))) {
       this.typedAhead = (this.typedAhead + data).slice(0, TYPE_AHEAD_MAX_CHARS);
     }
   }
