@@ -582,3 +582,24 @@ fn ptyhub_attach_in_tmux_resumes_by_itself_across_an_upgrade() {
     );
     wait_for_snapshot(&daemon, &id, "ECHO:after-upgrade");
 }
+
+/// Keys typed in the old image's last moments are not lost: the writer still holds them
+/// (held back here by a test hook, `PTYHUB_TEST_PTY_WRITE_LAG_MS`) when the upgrade starts,
+/// and the daemon waits for them to reach the PTY before it executes itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_still_queued_when_the_upgrade_starts_reach_the_agent() {
+    let daemon = Daemon::start_from_copied_binary("", &[("PTYHUB_TEST_PTY_WRITE_LAG_MS", "1000")]);
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let agent = viewer.start_fake_agent().await;
+    viewer
+        .type_line(&agent.terminal_id, "echo queued-before-upgrade")
+        .await;
+    viewer.ping(b"the line is queued").await;
+    daemon.signal(libc::SIGUSR2);
+    wait_for_handovers(&daemon, 1).await;
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let attach = viewer.attach(&agent.terminal_id).await;
+    viewer
+        .wait_for_text(&attach, "ECHO:queued-before-upgrade")
+        .await;
+}

@@ -30,6 +30,9 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long clients get to see their sockets close before the exec.
 const SOCKETS_CLOSE_WAIT: Duration = Duration::from_millis(500);
+/// Longest wait for queued keys to reach the PTYs before the exec: a child
+/// that does not read its input must not hold an upgrade back.
+const INPUT_FLUSH_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpgradeError {
@@ -159,6 +162,18 @@ fn exec_in_place(daemon: &Daemon) -> UpgradeError {
     let Some(state_lock_fd) = daemon.state_lock_fd() else {
         return failed("the daemon holds no state dir lock to pass on".into());
     };
+    // The sockets are closed: no key comes any more. Those typed in this
+    // image's last moments reach the PTYs before the exec ends the writer
+    // threads that hold them.
+    let unwritten = daemon
+        .registry
+        .wait_for_input_written(std::time::Instant::now() + INPUT_FLUSH_WAIT);
+    if unwritten > 0 {
+        tracing::warn!(
+            unwritten,
+            "input the children did not read in time is lost across the upgrade"
+        );
+    }
     let paused_at_ms = crate::session::now_ms();
     let registry = daemon.registry.hand_over();
     if let Some(delay) = delay_for_tests() {

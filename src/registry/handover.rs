@@ -31,6 +31,15 @@ impl Registry {
     /// Stops every session's reading (`Session::hand_over`) and writes the
     /// registry down. The sessions stay paused until the exec, or until
     /// `resume_after_handover` if it does not happen.
+    /// Waits (blocking, until `deadline` at most) for every session's queued
+    /// input to reach its PTY; returns the bytes still unwritten.
+    pub fn wait_for_input_written(&self, deadline: std::time::Instant) -> usize {
+        self.list()
+            .iter()
+            .map(|session| session.wait_input_written(deadline))
+            .sum()
+    }
+
     pub fn hand_over(&self) -> RegistryHandover {
         RegistryHandover {
             sessions: self.list().iter().map(|s| s.hand_over()).collect(),

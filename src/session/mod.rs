@@ -13,6 +13,7 @@ mod frame;
 mod framing;
 mod geometry;
 mod handover;
+mod input_queue;
 mod launch;
 mod output_gate;
 mod pty_process;
@@ -32,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{watch, Notify};
 
 pub use activity::{activity_channel, Activity, ActivityChange, ActivityEvent, TRACKED_MODES};
 pub use frame::Frame;
@@ -45,6 +46,7 @@ pub use terminal::ScreenSnapshot;
 pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
+use input_queue::InputQueue;
 use output_gate::OutputGate;
 use pty_process::PtyProcess;
 use pty_threads::write_input;
@@ -152,7 +154,7 @@ pub struct Session {
     /// Resyncs of viewers that fell behind, and the output bytes they skipped.
     viewer_resyncs: AtomicU64,
     viewer_skipped_bytes: AtomicU64,
-    input: mpsc::UnboundedSender<Vec<u8>>,
+    input: InputQueue,
     /// `None` while running; the exit code once every byte is in the ring.
     exit_code: watch::Sender<Option<i32>>,
     /// The child's exit code once collected (before the session ends,
@@ -220,12 +222,12 @@ impl Session {
         state: StartState,
         activity_events: Option<tokio::sync::broadcast::Sender<ActivityEvent>>,
     ) -> Arc<Session> {
-        let (input_tx, input_rx) = mpsc::unbounded_channel();
+        let (input_queue, queued_input) = input_queue::input_queue();
         let process = Arc::new(process);
         let writer_process = Arc::clone(&process);
         let writer = std::thread::Builder::new()
             .name(format!("pty-write-{}", info.terminal_id))
-            .spawn(move || write_input(&writer_process, input_rx));
+            .spawn(move || write_input(&writer_process, queued_input));
         if let Err(err) = writer {
             tracing::error!(terminal = %info.terminal_id, %err, "could not start the PTY writer");
         }
@@ -251,7 +253,7 @@ impl Session {
             detached_since_ms: AtomicU64::new(now_ms()),
             viewer_resyncs: AtomicU64::new(state.viewer_drops.0),
             viewer_skipped_bytes: AtomicU64::new(state.viewer_drops.1),
-            input: input_tx,
+            input: input_queue,
             exit_code: watch::Sender::new(state.exit_code),
             collected_exit: Mutex::new(state.collected_exit),
             kill_requested: AtomicBool::new(state.kill_requested),
@@ -459,7 +461,7 @@ impl Session {
             self.apply_size(size, owners.len() > 1);
         }
         self.track_input(&bytes);
-        self.input.send(bytes).is_ok()
+        self.input.send(bytes)
     }
 
     /// `owner`'s window is `cols`×`rows`; the PTY takes it if the size
@@ -480,6 +482,13 @@ impl Session {
         if let Some(size) = picked {
             self.apply_size(size, owners.len() > 1);
         }
+    }
+
+    /// Waits (blocking) until the input queued so far is in the PTY, or
+    /// until `deadline`; returns the bytes still unwritten (a child that
+    /// does not read its input blocks the writer).
+    pub fn wait_input_written(&self, deadline: std::time::Instant) -> usize {
+        self.input.wait_written(deadline)
     }
 
     pub fn size_policy(&self) -> SizePolicy {

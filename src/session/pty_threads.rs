@@ -9,9 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
 use super::exit_status::reported_exit_code;
+use super::input_queue::QueuedInput;
 use super::pty_process::PtyProcess;
 use super::{Piece, Session};
 
@@ -177,10 +176,27 @@ fn read_lag_for_tests() -> Option<Duration> {
     })
 }
 
-pub(super) fn write_input(process: &PtyProcess, mut input: mpsc::UnboundedReceiver<Vec<u8>>) {
-    while let Some(bytes) = input.blocking_recv() {
-        if process.write_input(&bytes).is_err() {
+pub(super) fn write_input(process: &PtyProcess, mut input: QueuedInput) {
+    let lag = write_lag_for_tests();
+    while let Some(bytes) = input.next() {
+        if let Some(lag) = lag {
+            std::thread::sleep(lag);
+        }
+        let written = process.write_input(&bytes);
+        input.written(bytes.len());
+        if written.is_err() {
             break;
         }
     }
+}
+
+/// A test hook: `PTYHUB_TEST_PTY_WRITE_LAG_MS` makes every PTY write wait
+/// that long first, so a test can have keys still queued when an upgrade
+/// starts (`tests/upgrade.rs`). Unset, nothing waits.
+fn write_lag_for_tests() -> Option<Duration> {
+    std::env::var("PTYHUB_TEST_PTY_WRITE_LAG_MS")
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .filter(|&ms| ms > 0)
+        .map(Duration::from_millis)
 }
