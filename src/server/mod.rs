@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub mod connection_budget;
 pub mod daemon_api;
 mod host_gate;
+pub mod login;
 mod origin;
 mod routes;
 mod web_client;
@@ -22,8 +23,9 @@ use axum::serve::ListenerExt;
 use axum::ServiceExt;
 
 use crate::config::Config;
-use crate::daemon::{Daemon, Tokens};
+use crate::daemon::{Access, Daemon, Tokens};
 use crate::handover::DaemonHandover;
+use crate::login_codes;
 use crate::protocol::freshell;
 use crate::registry::Registry;
 use crate::registry::{AgentApiLink, McpServer};
@@ -205,10 +207,9 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
             mcp_config_dir: state_dir.path().join("mcp"),
         });
     }
-    let ready_url = format!("{url}?token={}", daemon.token());
     state_dir
         .write_daemon_record(&DaemonRecord {
-            url: url.clone(),
+            url,
             token: daemon.token().to_owned(),
             pid: std::process::id(),
         })
@@ -220,18 +221,29 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
         &tower::util::MapRequestLayer::new(terminals_path::canonical_terminal_route),
         app,
     );
+    // Links with a login code, never a token: a browser keeps every address it opens
+    // (`crate::login_codes`). In front of freshell they open ptyhub's own client, since
+    // freshell's page at `/` knows no codes (and must never see the view token).
+    let front = daemon.upstream.is_some();
+    let authority = bound.to_string();
+    let full_code = daemon
+        .login_codes
+        .mint(Access::Full, login_codes::STARTUP_CODE_LIFETIME);
+    let view_code = daemon
+        .login_codes
+        .mint(Access::ReadOnly, login_codes::STARTUP_CODE_LIFETIME);
     // The one line scripts and tests wait for.
-    println!("ptyhub ready: {ready_url}");
-    // In front of freshell, `/` is freshell's page, which must never see the
-    // view token: the link opens ptyhub's own client.
-    let own_client = if options.freshell_upstream.is_some() {
-        format!("{url}ptyhub/")
-    } else {
-        url.clone()
-    };
     println!(
-        "ptyhub read-only link (watch, never type): {own_client}?token={}&view=readonly",
-        daemon.view_token()
+        "ptyhub ready: {}",
+        login::login_link(&authority, front, Access::Full, &full_code)
+    );
+    println!(
+        "ptyhub read-only link (watch, never type): {}",
+        login::login_link(&authority, front, Access::ReadOnly, &view_code)
+    );
+    tracing::info!(
+        "each printed link works once, within {}; `ptyhub url [--read-only]` prints a new one",
+        login::lifetime_words(login_codes::STARTUP_CODE_LIFETIME)
     );
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
