@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub mod connection_budget;
 pub mod daemon_api;
 mod host_gate;
+mod http_connections;
 pub mod login;
 mod origin;
 mod routes;
@@ -19,8 +20,6 @@ use anyhow::Context;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
-use axum::ServiceExt;
 
 use crate::config::Config;
 use crate::daemon::{Access, Daemon, Tokens};
@@ -250,30 +249,30 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
     tokio::spawn(Arc::clone(&daemon.connections).sweep());
     tokio::spawn(upgrade_on_sigusr2(Arc::clone(&daemon)));
     let listener =
-        connection_budget::BudgetedListener::new(listener, Arc::clone(&daemon.connections))
-            // (TapIo also gives the handlers their peer as `ConnectInfo<SocketAddr>`.)
-            .tap_io(|stream| {
-                // Replies and output are many small writes; without TCP_NODELAY each one
-                // written while an earlier one is unacknowledged waits for the client's
-                // delayed ACK (about 40 ms).
-                if let Err(err) = stream.tcp().set_nodelay(true) {
-                    tracing::debug!(%err, "cannot set TCP_NODELAY");
-                }
-                bound_send_buffer(stream.tcp());
-            });
+        connection_budget::BudgetedListener::new(listener, Arc::clone(&daemon.connections));
+    let tune = |stream: &connection_budget::BudgetedStream| {
+        // Replies and output are many small writes; without TCP_NODELAY each one
+        // written while an earlier one is unacknowledged waits for the client's
+        // delayed ACK (about 40 ms).
+        if let Err(err) = stream.tcp().set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+        bound_send_buffer(stream.tcp());
+    };
     let shutdown_daemon = Arc::clone(&daemon);
-    axum::serve(
+    http_connections::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        Duration::from_millis(daemon.config.server.header_read_timeout_ms),
+        tune,
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: hanging up children and closing sockets");
+            shutdown_daemon.begin_shutdown();
+            shutdown_daemon.registry.shutdown(SHUTDOWN_CHILD_WAIT).await;
+        },
     )
-    .with_graceful_shutdown(async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down: hanging up children and closing sockets");
-        shutdown_daemon.begin_shutdown();
-        shutdown_daemon.registry.shutdown(SHUTDOWN_CHILD_WAIT).await;
-    })
-    .await
-    .context("server failed")?;
+    .await;
     state_dir.remove_daemon_record();
     Ok(())
 }
