@@ -28,7 +28,7 @@ const FORGET_AFTER: Duration = Duration::from_secs(600);
 const MAX_PEERS: usize = 4096;
 
 /// Where a token was refused (the `route` label of the metric).
-pub const ROUTES: &[&str] = &["http", "ws_hello"];
+pub const ROUTES: &[&str] = &["http", "ws_hello", "login_code"];
 
 #[derive(Default)]
 pub struct AuthFailures {

@@ -63,7 +63,9 @@ pub struct ServerConfig {
     pub silent_hello_timeout_ms: u64,
     /// Open TCP connections; a new one evicts the oldest unauthenticated one.
     pub max_open_connections: usize,
-    /// The first request head must be complete within this.
+    /// Every request head must be complete within this of the connection being ready for it
+    /// (accepted, or its previous response sent); a keep-alive connection quiet that long is
+    /// closed.
     pub header_read_timeout_ms: u64,
     /// An unauthenticated connection without a byte either way is closed after this.
     pub idle_timeout_ms: u64,
@@ -105,7 +107,6 @@ impl ServerConfig {
     pub fn connection_budgets(&self) -> crate::server::connection_budget::Budgets {
         crate::server::connection_budget::Budgets {
             max_open_connections: self.max_open_connections.max(1),
-            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
             idle_timeout: Duration::from_millis(self.idle_timeout_ms),
         }
     }

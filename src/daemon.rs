@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use crate::auth_failures::AuthFailures;
 use crate::config::Config;
+use crate::login_codes::LoginCodes;
 use crate::registry::Registry;
 use crate::server::connection_budget::ConnectionBudget;
 use crate::upstream::Upstream;
@@ -27,6 +28,8 @@ pub struct Daemon {
     pub upstream: Option<Upstream>,
     /// Wrong tokens, per peer: logged, counted, slowed down.
     pub auth_failures: AuthFailures,
+    /// The codes of the login links not opened yet (`crate::login_codes`).
+    pub login_codes: LoginCodes,
     /// Every open TCP connection, and what it may hold before it authenticates.
     pub connections: Arc<ConnectionBudget>,
     /// Whether (and why) every socket is being closed.
@@ -109,6 +112,7 @@ impl Daemon {
             boot_id: boot_id.unwrap_or_else(|| format!("boot-{}", uuid::Uuid::new_v4())),
             upstream,
             auth_failures: AuthFailures::default(),
+            login_codes: LoginCodes::default(),
             connections,
             closing: watch::Sender::new(Closing::No),
             listener: std::sync::OnceLock::new(),

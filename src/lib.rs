@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod handover;
+pub mod login_codes;
 pub mod metrics;
 pub mod panic_injection;
 pub mod protocol;

@@ -4,6 +4,15 @@
 //! config file may override any part. Provider quirks live here and nowhere
 //! else. Client strings (session ids, cwd, tab ids) only ever become single
 //! argv entries or environment values — never shell text.
+//!
+//! Where a session id is a positional argument (codex's `resume <id>`), the
+//! template puts `--` before it, so that the provider's parser could never
+//! read it as an option even if the id check let one through. Where it is an
+//! option's value (claude's `--resume <id>`, opencode's `--session <id>`), a
+//! `--` cannot stand between the two: claude's `--resume` takes an optional
+//! value, so `--resume -- <id>` resumes nothing and sends the id as a prompt,
+//! and `--session-id -- <id>` takes `--` as the id. There the id check (no
+//! leading `-`, UUIDs for claude) is the guard.
 
 mod availability;
 pub mod codex_sessions;
@@ -292,7 +301,8 @@ fn built_in(mode: &str) -> Option<Provider> {
             },
             leading_args: strings(&CODEX_BELL_ON_TURN_COMPLETE),
             fresh_args: Vec::new(),
-            resume_args: Some(strings(&["resume", "{session_id}"])),
+            // codex's parser (clap) reads what follows `--` as positionals: the id.
+            resume_args: Some(strings(&["resume", "--", "{session_id}"])),
             session_ids: SessionIdRule::Uuid,
             server_assigns_session_id: false,
             mcp_style: McpStyle::CodexOverrides,
@@ -460,7 +470,11 @@ mod tests {
         assert_eq!(spec.program, OsString::from("/opt/fake-codex"));
         assert_eq!(
             spec.args,
-            vec![OsString::from("resume"), OsString::from("abc")]
+            vec![
+                OsString::from("resume"),
+                OsString::from("--"),
+                OsString::from("abc")
+            ]
         );
     }
 

@@ -1,8 +1,9 @@
 //! Budgets before authentication, under a bounded flood: idle TCP connections beyond the
 //! cap, slow headers, sockets that never say hello (held and reconnecting) and big frames
 //! before hello. The owner still gets in every time, the daemon stays healthy, its
-//! descriptors stay near the cap and its peak memory stays bounded. Counts and generous
-//! bounds only: nothing here measures speed.
+//! descriptors stay near the cap and its peak memory stays bounded. And the header deadline
+//! holds for every request of a keep-alive connection, not only its first. Counts and
+//! generous bounds only: nothing here measures speed.
 
 mod common;
 
@@ -171,4 +172,80 @@ async fn the_owner_gets_in_and_the_daemon_stays_bounded_under_an_unauthenticated
     let health = tokio::task::block_in_place(|| get(&daemon, "/healthz", Auth::None));
     assert_eq!(health.status, 200);
     Client::connect_ready(&daemon).await.0.assert_served().await;
+}
+
+/// Reads one HTTP/1.1 response with a `Content-Length` body (the daemon's small answers);
+/// returns its status line.
+async fn read_response(tcp: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut byte = [0u8; 1];
+    while !received.ends_with(b"\r\n\r\n") {
+        let read = tokio::time::timeout(PATIENCE, tcp.read(&mut byte))
+            .await
+            .expect("the daemon answers")
+            .expect("the connection stays open");
+        assert_eq!(read, 1, "closed mid-answer: {received:?}");
+        received.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&received).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .expect("a Content-Length");
+    let mut body = vec![0u8; length];
+    tokio::time::timeout(PATIENCE, tcp.read_exact(&mut body))
+        .await
+        .expect("the body comes")
+        .expect("the body is read");
+    head.lines().next().unwrap_or_default().to_owned()
+}
+
+/// A keep-alive connection that presented the token (so no budget for the unauthenticated
+/// applies to it) sends a good request, gets its answer, sends a second one promptly, and
+/// then trickles a third head a line every 200 ms: the daemon closes it by the header
+/// deadline (1 s), long before the trickle would end (20 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_head_of_a_keep_alive_connection_has_the_header_deadline() {
+    let daemon = Daemon::start("[server]\nheader_read_timeout_ms = 1000\n");
+    let port = daemon.port;
+    let mut tcp = connect(port).await.expect("connect");
+    let request = format!(
+        "GET /ptyhub/api/info HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {}\r\n\r\n",
+        daemon.token
+    );
+    for _ in 0..2 {
+        tcp.write_all(request.as_bytes()).await.expect("send");
+        assert_eq!(read_response(&mut tcp).await, "HTTP/1.1 200 OK");
+        // Well inside the deadline: keep-alive itself still works.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let trickle = async {
+        let head = format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+        tcp.write_all(head.as_bytes()).await?;
+        for n in 0..100 {
+            tcp.write_all(format!("X-Slow-{n}: 1\r\n").as_bytes())
+                .await?;
+            let mut byte = [0u8; 64];
+            match tokio::time::timeout(Duration::from_millis(200), tcp.read(&mut byte)).await {
+                Ok(Ok(0)) => return Ok(Some(n)),
+                Ok(Err(err)) => return Err(err),
+                // Whatever the daemon says about the timeout, the close follows.
+                Ok(Ok(_)) | Err(_) => {}
+            }
+        }
+        Ok(None)
+    };
+    match trickle.await {
+        Ok(Some(lines)) => eprintln!("closed after {lines} slow header lines"),
+        Err(err) => eprintln!("closed after slow header lines ({err})"),
+        Ok(None) => panic!("a slow second head kept its keep-alive connection for 20 s"),
+    }
+    // The daemon is fine and the owner gets in.
+    let health = tokio::task::block_in_place(|| get(&daemon, "/healthz", Auth::None));
+    assert_eq!(health.status, 200);
 }

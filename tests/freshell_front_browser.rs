@@ -1,7 +1,7 @@
 //! ptyhub in front of freshell, in a real browser (Debian's chromium, driven by
-//! `web-client/e2e/front.mjs`): the read-only link ptyhub prints, and an old read-only bookmark
-//! on freshell's page, open ptyhub's own client and leave the profile's full-access freshell
-//! token in place; a page opened while freshell is down gets the "restarting" page, which
+//! `web-client/e2e/front.mjs`): the full login link ptyhub prints lands on freshell's page,
+//! logged in; the read-only link it prints, and an old read-only bookmark on freshell's page,
+//! open ptyhub's own client and leave the profile's full-access freshell token in place; a page opened while freshell is down gets the "restarting" page, which
 //! becomes the app by itself once freshell is back.
 //!
 //! freshell is the stand-in of `common::fake_freshell`, whose page keeps a `?token=` where
@@ -37,6 +37,8 @@ fn read_only_links_keep_the_profile_logged_in_and_an_outage_page_turns_into_the_
         .env("PTYHUB_URL", format!("http://127.0.0.1:{}", daemon.port))
         .env("PTYHUB_TOKEN", &daemon.token)
         .env("PTYHUB_VIEW_TOKEN", &view_token)
+        .env("PTYHUB_LOGIN_LINK", &daemon.login_link)
+        .env("PTYHUB_READONLY_LINK", &daemon.read_only_link)
         .env("PTYHUB_CHROMIUM", CHROMIUM)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -78,6 +80,15 @@ fn read_only_links_keep_the_profile_logged_in_and_an_outage_page_turns_into_the_
     let _ = child.wait();
 
     assert!(summary.get("error").is_none(), "{summary:#}");
+    assert!(
+        daemon.login_link.contains("/ptyhub/#login="),
+        "in front of freshell the link opens ptyhub's client, which knows login codes: {}",
+        daemon.login_link
+    );
+    assert_eq!(
+        summary["loginLinkLandedOn"], "/",
+        "the full login link ends on freshell's page, without its code: {summary:#}"
+    );
     assert_eq!(
         summary["before"]["stored"],
         daemon.token.as_str(),

@@ -329,9 +329,11 @@ async fn one_session_id_under_two_providers_is_two_sessions() {
         spawned
             .iter()
             .any(|s| s.argv.ends_with(&["--resume".into(), session_id.clone()]))
-            && spawned
-                .iter()
-                .any(|s| s.argv.ends_with(&["resume".into(), session_id.clone()])),
+            && spawned.iter().any(|s| s.argv.ends_with(&[
+                "resume".into(),
+                "--".into(),
+                session_id.clone()
+            ])),
         "claude resumed with --resume, codex with resume: {spawned:#?}"
     );
 }

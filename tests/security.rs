@@ -271,3 +271,45 @@ async fn a_session_id_beginning_with_a_dash_is_refused() {
     })
     .await;
 }
+
+/// Each built-in provider's resume argv, as the fake agent records it: `--` ends the options
+/// where the provider reads the id as a positional (codex, `resume -- <id>`), and nowhere
+/// else — before an option's value it would change the meaning (claude's `--resume -- <id>`
+/// resumes nothing and sends the id as a prompt).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_argv_ends_options_only_where_the_provider_reads_the_id_as_a_positional() {
+    let daemon = Daemon::start("");
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    let uuid = || uuid::Uuid::new_v4().to_string();
+    let expected_tails = [
+        ("codex", uuid(), &["resume", "--"][..]),
+        ("claude", uuid(), &["--resume"][..]),
+        ("opencode", "ses_argv-1".to_owned(), &["--session"][..]),
+    ];
+    for (mode, session_id, before_id) in &expected_tails {
+        let created = client
+            .create(json!({
+                "mode": mode,
+                "restore": true,
+                "sessionRef": {"provider": mode, "sessionId": session_id},
+            }))
+            .await;
+        assert!(created["terminalId"].is_string(), "{created}");
+        wait_until("the resumed provider is spawned", PATIENCE, || {
+            !daemon.spawns_mentioning(session_id).is_empty()
+        })
+        .await;
+        let argv = daemon.spawns_mentioning(session_id)[0].argv.clone();
+        let mut tail: Vec<String> = before_id.iter().map(|a| (*a).to_owned()).collect();
+        tail.push(session_id.clone());
+        assert!(
+            argv.ends_with(&tail),
+            "{mode} resumes with {tail:?} at the end: {argv:?}"
+        );
+        assert_eq!(
+            argv.iter().filter(|a| *a == "--").count(),
+            usize::from(*mode == "codex"),
+            "{mode}: a `--` only where the id is a positional: {argv:?}"
+        );
+    }
+}

@@ -4,8 +4,9 @@
 //!
 //!     cargo bench --bench e2e -- --full     # the figures in BENCHMARKS.md (about 40 minutes)
 //!     cargo bench --bench e2e -- --smoke    # seconds; CI runs it so this cannot rot
+//!     cargo bench --bench e2e -- --full --only flood   # issue 16's flood target, ptyhub alone
 //!
-//! Options: `--only throughput,reattach,echo,memory`, `--systems ptyhub,tmux,terminado,bare`,
+//! Options: `--only throughput,reattach,echo,memory,flood`, `--systems ptyhub,tmux,terminado,bare`,
 //! `--viewers 1,8,100` (throughput), `--repeats N`, `--bytes N` (stream size), `--out FILE`
 //! (default `target/bench/e2e-<mode>.md`). `PTYHUB_BIN` runs another ptyhub binary (a
 //! prototype) against the same clients; `PTYHUB_BENCH_CONFIG` merges TOML over the daemon's
@@ -14,11 +15,14 @@
 //! the criterion benches.
 //!
 //! The binary is also the child every system runs (`--child writer|history|echo`, see
-//! `child.rs`). Each measure lives in its own module and prints its own tables; `stats.rs`
+//! `child.rs`), and the flood's attackers (`--attacker idle|slow|silent`, see
+//! `flood_attacker.rs`). Each measure lives in its own module and prints its own tables; `stats.rs`
 //! makes the medians, ranges and ratios.
 
 mod child;
 mod echo;
+mod flood;
+mod flood_attacker;
 mod memory;
 mod procfs;
 mod pty;
@@ -76,6 +80,8 @@ pub struct Plan {
     /// How long memory is left to settle before it is read.
     pub settle: Duration,
     pub measures: Vec<String>,
+    /// The flood measure's attackers and samples.
+    pub flood: flood::FloodSize,
     /// Systems to run (all when empty), by `System::name`'s first word.
     pub systems: Vec<String>,
     /// This binary: the child every system runs.
@@ -100,6 +106,14 @@ impl Plan {
             idle_sessions: vec![0, 100, 500],
             idle_viewers: vec![0, 100, 1000],
             settle: Duration::from_millis(1500),
+            flood: flood::FloodSize {
+                idle: 20_000,
+                idle_per_process: 5_000,
+                slow: 3_000,
+                silent: 50,
+                samples: 300,
+                ramp_up: Duration::from_secs(60),
+            },
             measures: Vec::new(),
             systems: Vec::new(),
             exe: PathBuf::new(),
@@ -121,6 +135,14 @@ impl Plan {
             idle_sessions: vec![0, 4],
             idle_viewers: vec![0, 8],
             settle: Duration::from_millis(200),
+            flood: flood::FloodSize {
+                idle: 300,
+                idle_per_process: 300,
+                slow: 30,
+                silent: 5,
+                samples: 10,
+                ramp_up: Duration::from_secs(10),
+            },
             ..Plan::full()
         }
         .named("smoke")
@@ -142,7 +164,7 @@ impl Plan {
     }
 }
 
-const USAGE: &str = "usage: cargo bench --bench e2e -- --full|--smoke [--only throughput,reattach,echo,memory] [--systems ptyhub,tmux,terminado,bare] [--viewers 1,8,100] [--repeats N] [--bytes N] [--out FILE]";
+const USAGE: &str = "usage: cargo bench --bench e2e -- --full|--smoke [--only throughput,reattach,echo,memory,flood] [--systems ptyhub,tmux,terminado,bare] [--viewers 1,8,100] [--repeats N] [--bytes N] [--out FILE]";
 
 fn parse_args(args: &[String]) -> anyhow::Result<Option<(Plan, PathBuf)>> {
     let mut plan = None;
@@ -193,6 +215,9 @@ fn main() -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("--child") {
         return child::run(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some("--attacker") {
+        return flood_attacker::run(&args[1..]);
+    }
     let Some((plan, out)) = parse_args(&args)? else {
         println!("{USAGE}\n(nothing run: the end-to-end benchmark needs --full or --smoke)");
         return Ok(());
@@ -217,6 +242,9 @@ fn main() -> anyhow::Result<()> {
         }
         if plan.wants("memory") {
             tables.extend(memory::tables(&plan, &mut failures).await);
+        }
+        if plan.wants("flood") && plan.runs("ptyhub") {
+            tables.extend(flood::tables(&plan, &mut failures).await);
         }
     });
     for table in &tables {

@@ -44,15 +44,22 @@ pub struct Daemon {
     _dir: tempfile::TempDir,
 }
 
+/// The `[server]` table of every measure but the flood: room for every viewer a run opens,
+/// and time for a busy machine to send hello.
+const ROOMY_SERVER: &str = "[server]\nmax_connections = 5000\nhello_timeout_ms = 120000\n";
+
 impl Daemon {
     pub fn start(providers: &[Provider]) -> anyhow::Result<Daemon> {
+        Daemon::start_with_server(providers, ROOMY_SERVER)
+    }
+
+    /// Like [`Daemon::start`], with `server` as the config's `[server]` table (`""`: the
+    /// defaults a user gets).
+    pub fn start_with_server(providers: &[Provider], server: &str) -> anyhow::Result<Daemon> {
         let dir = tempfile::Builder::new().prefix("ptyhub-bench-").tempdir()?;
         let mut config = format!(
             r#"
-[server]
-max_connections = 5000
-hello_timeout_ms = 120000
-
+{server}
 [sessions]
 initial_cols = {COLS}
 initial_rows = {ROWS}

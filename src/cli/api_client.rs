@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::server::api::{NewSession, SessionRecord};
 use crate::server::daemon_api::{DaemonStatus, UpgradeAccepted};
+use crate::server::login::{LoginLink, NewLoginLink};
 
 use super::endpoint::Endpoint;
 
@@ -98,6 +99,13 @@ impl ApiClient {
     /// to take over; the exec follows.
     pub fn upgrade(&self) -> Result<UpgradeAccepted, ApiError> {
         let answer = self.request("ptyhub/api/upgrade", Method::Post("{}"), None)?;
+        Ok(serde_json::from_str(&answer)?)
+    }
+
+    /// `POST /ptyhub/api/login-links`: a new login link (works once, for minutes).
+    pub fn login_link(&self, asked: &NewLoginLink) -> Result<LoginLink, ApiError> {
+        let body = serde_json::to_string(asked)?;
+        let answer = self.request("ptyhub/api/login-links", Method::Post(&body), None)?;
         Ok(serde_json::from_str(&answer)?)
     }
 

@@ -1,5 +1,5 @@
 //! The command line, in tmux's habits: `serve` runs the daemon; `new`,
-//! `ls`, `attach`, `snapshot`, `send` and `kill` are its clients;
+//! `ls`, `attach`, `snapshot`, `send`, `kill` and `url` are its clients;
 //! `completions` and `man` describe the CLI itself.
 //!
 //! Clients find the daemon through the record it leaves in its state dir
@@ -26,6 +26,7 @@ mod serve;
 mod snapshot;
 mod target;
 mod upgrade;
+mod url;
 mod wire;
 
 use std::process::ExitCode;
@@ -68,6 +69,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// End a session's process.
     Kill(kill::KillArgs),
+    /// Print a new link that opens the web client (links work once, for minutes).
+    Url(url::UrlArgs),
     /// Execute the binary at the daemon's path in its place (after a
     /// rebuild or an update): same pid, every session and its process kept.
     Upgrade(upgrade::UpgradeArgs),
@@ -94,6 +97,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Snapshot(args) => snapshot::run(args).map(done),
         Command::Send(args) => send::run(args).map(done),
         Command::Kill(args) => kill::run(args).map(done),
+        Command::Url(args) => url::run(args).map(done),
         Command::Upgrade(args) => upgrade::run(args).map(done),
         Command::CheckHandover(args) => upgrade::check_handover(args).map(done),
         Command::Completions(args) => completions::run(args).map(done),

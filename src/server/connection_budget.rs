@@ -6,10 +6,11 @@
 //! - at most `max_open_connections` are open; a new one evicts the oldest connection that
 //!   has not authenticated, so a peer that authenticates promptly always gets in and is
 //!   never evicted, however many connections others hold;
-//! - the first request head must be complete within `header_read_timeout_ms`;
 //! - a connection that has not authenticated and has read and written nothing for
 //!   `idle_timeout_ms` is closed;
 //! - a WebSocket reads at most [`PRE_HELLO_BYTES`] before its hello is accepted.
+//!
+//! (Every request head's deadline, `header_read_timeout_ms`, is hyper's: `http_connections.rs`.)
 //!
 //! A connection is "authenticated" once it presented a good token (an API request or a
 //! `hello`); an evicted or expired connection's reads fail, so hyper or the socket drops it.
@@ -44,7 +45,6 @@ const SWEEP_INTERVAL: Duration = Duration::from_millis(500);
 #[derive(Clone, Copy, Debug)]
 pub struct Budgets {
     pub max_open_connections: usize,
-    pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
 }
 
@@ -63,8 +63,6 @@ struct Tracked {
     /// Milliseconds since `accepted` of the last read or write.
     last_activity_ms: AtomicU64,
     authenticated: AtomicBool,
-    /// The first request head has ended (`\r\n\r\n` seen).
-    head_complete: AtomicBool,
     /// Bytes still allowed before authentication (`u64::MAX`: no limit).
     unauthenticated_read_budget: AtomicU64,
     closed: AtomicBool,
@@ -146,7 +144,6 @@ impl ConnectionBudget {
             accepted: Instant::now(),
             last_activity_ms: AtomicU64::new(0),
             authenticated: AtomicBool::new(false),
-            head_complete: AtomicBool::new(false),
             unauthenticated_read_budget: AtomicU64::new(u64::MAX),
             closed: AtomicBool::new(false),
             waker: AtomicWaker::new(),
@@ -170,7 +167,7 @@ impl ConnectionBudget {
         tracked
     }
 
-    /// Closes connections past their header or idle deadline, until the daemon stops.
+    /// Closes unauthenticated connections past their idle deadline, until the daemon stops.
     pub async fn sweep(self: Arc<Self>) {
         let mut tick = tokio::time::interval(SWEEP_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -184,11 +181,8 @@ impl ConnectionBudget {
                 .filter_map(Weak::upgrade)
                 .filter(|t| !t.closed.load(Ordering::SeqCst))
                 .filter(|t| {
-                    let slow_head = !t.head_complete.load(Ordering::SeqCst)
-                        && now.duration_since(t.accepted) >= self.budgets.header_read_timeout;
-                    let idle = !t.authenticated.load(Ordering::SeqCst)
-                        && t.idle_for(now) >= self.budgets.idle_timeout;
-                    slow_head || idle
+                    !t.authenticated.load(Ordering::SeqCst)
+                        && t.idle_for(now) >= self.budgets.idle_timeout
                 })
                 .collect();
             for tracked in expired {
@@ -247,14 +241,7 @@ impl axum::serve::Listener for BudgetedListener {
         // axum's own accept: retries, and waits a second when out of descriptors.
         let (tcp, peer) = axum::serve::Listener::accept(&mut self.inner).await;
         let tracked = self.budget.admit(peer);
-        (
-            BudgetedStream {
-                tcp,
-                tracked,
-                head_tail: [0; 3],
-            },
-            peer,
-        )
+        (BudgetedStream { tcp, tracked }, peer)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -266,8 +253,6 @@ impl axum::serve::Listener for BudgetedListener {
 pub struct BudgetedStream {
     tcp: TcpStream,
     tracked: Arc<Tracked>,
-    /// The last bytes read before the first head ended, to find `\r\n\r\n` across reads.
-    head_tail: [u8; 3],
 }
 
 fn closed_by_budget() -> io::Error {
@@ -281,20 +266,6 @@ impl BudgetedStream {
     /// The socket, for its options.
     pub fn tcp(&self) -> &TcpStream {
         &self.tcp
-    }
-
-    fn note_head(&mut self, read: &[u8]) {
-        if self.tracked.head_complete.load(Ordering::Relaxed) || read.is_empty() {
-            return;
-        }
-        let mut window = self.head_tail.to_vec();
-        window.extend_from_slice(read);
-        if window.windows(4).any(|w| w == b"\r\n\r\n") {
-            self.tracked.head_complete.store(true, Ordering::SeqCst);
-        }
-        let keep = window.len().min(3);
-        self.head_tail = [0; 3];
-        self.head_tail[3 - keep..].copy_from_slice(&window[window.len() - keep..]);
     }
 }
 
@@ -315,8 +286,6 @@ impl AsyncRead for BudgetedStream {
             let read = buf.filled().len() - before;
             if read > 0 {
                 this.tracked.touch();
-                let filled = buf.filled()[before..].to_vec();
-                this.note_head(&filled);
                 let budget = &this.tracked.unauthenticated_read_budget;
                 let left = budget.load(Ordering::SeqCst);
                 if left != u64::MAX {

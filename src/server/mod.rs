@@ -5,6 +5,8 @@ pub(crate) mod auth;
 pub mod connection_budget;
 pub mod daemon_api;
 mod host_gate;
+mod http_connections;
+pub mod login;
 mod origin;
 mod routes;
 mod web_client;
@@ -18,12 +20,11 @@ use anyhow::Context;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
-use axum::ServiceExt;
 
 use crate::config::Config;
-use crate::daemon::{Daemon, Tokens};
+use crate::daemon::{Access, Daemon, Tokens};
 use crate::handover::DaemonHandover;
+use crate::login_codes;
 use crate::protocol::freshell;
 use crate::registry::Registry;
 use crate::registry::{AgentApiLink, McpServer};
@@ -205,10 +206,9 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
             mcp_config_dir: state_dir.path().join("mcp"),
         });
     }
-    let ready_url = format!("{url}?token={}", daemon.token());
     state_dir
         .write_daemon_record(&DaemonRecord {
-            url: url.clone(),
+            url,
             token: daemon.token().to_owned(),
             pid: std::process::id(),
         })
@@ -220,48 +220,59 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
         &tower::util::MapRequestLayer::new(terminals_path::canonical_terminal_route),
         app,
     );
+    // Links with a login code, never a token: a browser keeps every address it opens
+    // (`crate::login_codes`). In front of freshell they open ptyhub's own client, since
+    // freshell's page at `/` knows no codes (and must never see the view token).
+    let front = daemon.upstream.is_some();
+    let authority = bound.to_string();
+    let full_code = daemon
+        .login_codes
+        .mint(Access::Full, login_codes::STARTUP_CODE_LIFETIME);
+    let view_code = daemon
+        .login_codes
+        .mint(Access::ReadOnly, login_codes::STARTUP_CODE_LIFETIME);
     // The one line scripts and tests wait for.
-    println!("ptyhub ready: {ready_url}");
-    // In front of freshell, `/` is freshell's page, which must never see the
-    // view token: the link opens ptyhub's own client.
-    let own_client = if options.freshell_upstream.is_some() {
-        format!("{url}ptyhub/")
-    } else {
-        url.clone()
-    };
     println!(
-        "ptyhub read-only link (watch, never type): {own_client}?token={}&view=readonly",
-        daemon.view_token()
+        "ptyhub ready: {}",
+        login::login_link(&authority, front, Access::Full, &full_code)
+    );
+    println!(
+        "ptyhub read-only link (watch, never type): {}",
+        login::login_link(&authority, front, Access::ReadOnly, &view_code)
+    );
+    tracing::info!(
+        "each printed link works once, within {}; `ptyhub url [--read-only]` prints a new one",
+        login::lifetime_words(login_codes::STARTUP_CODE_LIFETIME)
     );
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
     tokio::spawn(Arc::clone(&daemon.connections).sweep());
     tokio::spawn(upgrade_on_sigusr2(Arc::clone(&daemon)));
     let listener =
-        connection_budget::BudgetedListener::new(listener, Arc::clone(&daemon.connections))
-            // (TapIo also gives the handlers their peer as `ConnectInfo<SocketAddr>`.)
-            .tap_io(|stream| {
-                // Replies and output are many small writes; without TCP_NODELAY each one
-                // written while an earlier one is unacknowledged waits for the client's
-                // delayed ACK (about 40 ms).
-                if let Err(err) = stream.tcp().set_nodelay(true) {
-                    tracing::debug!(%err, "cannot set TCP_NODELAY");
-                }
-                bound_send_buffer(stream.tcp());
-            });
+        connection_budget::BudgetedListener::new(listener, Arc::clone(&daemon.connections));
+    let tune = |stream: &connection_budget::BudgetedStream| {
+        // Replies and output are many small writes; without TCP_NODELAY each one
+        // written while an earlier one is unacknowledged waits for the client's
+        // delayed ACK (about 40 ms).
+        if let Err(err) = stream.tcp().set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+        bound_send_buffer(stream.tcp());
+    };
     let shutdown_daemon = Arc::clone(&daemon);
-    axum::serve(
+    http_connections::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        Duration::from_millis(daemon.config.server.header_read_timeout_ms),
+        tune,
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: hanging up children and closing sockets");
+            shutdown_daemon.begin_shutdown();
+            shutdown_daemon.registry.shutdown(SHUTDOWN_CHILD_WAIT).await;
+        },
     )
-    .with_graceful_shutdown(async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down: hanging up children and closing sockets");
-        shutdown_daemon.begin_shutdown();
-        shutdown_daemon.registry.shutdown(SHUTDOWN_CHILD_WAIT).await;
-    })
-    .await
-    .context("server failed")?;
+    .await;
     state_dir.remove_daemon_record();
     Ok(())
 }

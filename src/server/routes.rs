@@ -1,7 +1,8 @@
 //! Which path goes where.
 //!
 //! ptyhub's own routes live under `/ptyhub/` (its web client and API), plus
-//! `/ws` and `/healthz`. Standalone, the web client is also served at `/`.
+//! `/ws`, `/healthz` and `POST /ptyhub/login` (a login link's code for its token).
+//! Standalone, the web client is also served at `/`.
 //! In front of freshell (`--freshell-upstream`), `/` and every path that is
 //! not ptyhub's go to freshell, except freshell's terminal routes and its
 //! agent API, which ptyhub answers from its own sessions (behind one token
@@ -20,7 +21,7 @@ use axum::Router;
 use axum::middleware;
 
 use super::host_gate::{self, AllowedHosts};
-use super::{api, auth, daemon_api, web_client, websocket};
+use super::{api, auth, daemon_api, login, web_client, websocket};
 use crate::daemon::{Access, Daemon};
 use crate::upstream::{agent_api, directory, freshell_auth, terminals_api};
 
@@ -45,6 +46,7 @@ pub fn router(daemon: Arc<Daemon>, hosts: AllowedHosts) -> Router {
         )
         .route("/ptyhub/api/daemon", get(daemon_api::status))
         .route("/ptyhub/api/upgrade", post(daemon_api::upgrade))
+        .route("/ptyhub/api/login-links", post(login::mint))
         .route("/metrics", get(api::metrics))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&daemon),
@@ -53,6 +55,8 @@ pub fn router(daemon: Arc<Daemon>, hosts: AllowedHosts) -> Router {
     let own = Router::new()
         .route("/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
+        // A login link's code is its own credential: no token layer.
+        .route("/ptyhub/login", post(login::redeem))
         .route("/ptyhub/", get(web_client::index))
         .route("/ptyhub/app.js", get(web_client::app_js))
         .route("/ptyhub/app.css", get(web_client::app_css))

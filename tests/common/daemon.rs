@@ -53,6 +53,10 @@ pub struct Daemon {
     marker: String,
     pub port: u16,
     pub token: String,
+    /// The full login link the daemon printed (`…/#login=<code>`), good once.
+    pub login_link: String,
+    /// The read-only login link it printed, good once.
+    pub read_only_link: String,
     /// `ws://127.0.0.1:<port>/ws`
     pub ws_url: String,
     pub ledger_path: PathBuf,
@@ -271,7 +275,7 @@ impl Daemon {
             .spawn()
             .expect("start the ptyhub binary");
 
-        let first_line = read_first_line(child.stdout.take().unwrap());
+        let first_lines = read_first_lines(child.stdout.take().unwrap());
         let mut daemon = Daemon {
             child: Some(child),
             dir,
@@ -282,19 +286,40 @@ impl Daemon {
             marker,
             port: 0,
             token,
+            login_link: String::new(),
+            read_only_link: String::new(),
             ws_url: String::new(),
             ledger_path,
             state_dir,
             log_path,
         };
-        let Some(line) = first_line else {
+        let Some((line, second)) = first_lines else {
             daemon.stop();
             panic!(
                 "ptyhub printed no ready line within {STARTUP_DEADLINE:?}; its log:\n{}",
                 daemon.log()
             );
         };
-        daemon.port = parse_ready_line(&line, &daemon.token);
+        // The view token is in the state dir, unless the environment chose it.
+        let view_token = std::fs::read_to_string(daemon.state_dir.join("view-token"))
+            .map(|t| t.trim().to_owned())
+            .ok()
+            .or_else(|| {
+                daemon
+                    .extra_env
+                    .iter()
+                    .find(|(k, _)| k == "PTYHUB_VIEW_TOKEN")
+                    .map(|(_, v)| v.clone())
+            })
+            .unwrap_or_else(|| daemon.token.clone());
+        daemon.port = parse_ready_line(&line, &[&daemon.token, &view_token]);
+        daemon.login_link = login_link_of(&line, "ptyhub ready: ");
+        daemon.read_only_link =
+            login_link_of(&second, "ptyhub read-only link (watch, never type): ");
+        assert!(
+            !second.contains(&daemon.token) && !second.contains(&view_token),
+            "the read-only link line holds a token: {second:?}"
+        );
         daemon.ws_url = format!("ws://127.0.0.1:{}/ws", daemon.port);
         daemon
     }
@@ -359,36 +384,57 @@ impl Drop for Daemon {
     }
 }
 
-/// Reads stdout's first line on a thread (the daemon may never print it), then keeps
+/// Reads stdout's first two lines on a thread (the daemon may never print them), then keeps
 /// draining stdout so the daemon can never block on a full pipe.
-fn read_first_line(stdout: impl Read + Send + 'static) -> Option<String> {
+fn read_first_lines(stdout: impl Read + Send + 'static) -> Option<(String, String)> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
+        let mut first = String::new();
+        let mut second = String::new();
+        let _ = reader.read_line(&mut first);
+        let _ = reader.read_line(&mut second);
+        let _ = tx.send((first, second));
         let _ = std::io::copy(&mut reader, &mut std::io::sink());
     });
     rx.recv_timeout(STARTUP_DEADLINE)
         .ok()
-        .filter(|l| !l.is_empty())
+        .filter(|(first, _)| !first.is_empty())
 }
 
 /// The contract: the first stdout line is exactly
-/// `ptyhub ready: http://127.0.0.1:<port>/?token=<token>`.
-fn parse_ready_line(line: &str, token: &str) -> u16 {
+/// `ptyhub ready: http://127.0.0.1:<port>/#login=<code>` (`/ptyhub/#login=` in front of
+/// freshell), and holds no token.
+fn parse_ready_line(line: &str, tokens: &[&str]) -> u16 {
     let line = line.trim_end_matches('\n');
+    for token in tokens {
+        assert!(
+            !line.contains(token),
+            "the ready line prints a token: {line:?}"
+        );
+    }
     let port = line
         .strip_prefix("ptyhub ready: http://127.0.0.1:")
-        .and_then(|rest| rest.split_once("/?token="))
-        .filter(|(_, t)| *t == token)
+        .and_then(|rest| {
+            rest.split_once("/ptyhub/#login=")
+                .or_else(|| rest.split_once("/#login="))
+        })
+        .filter(|(_, code)| code.len() >= 32)
         .and_then(|(port, _)| port.parse::<u16>().ok())
         .unwrap_or_else(|| {
-            panic!("first stdout line {line:?} is not `ptyhub ready: http://127.0.0.1:<port>/?token=<token>`")
+            panic!("first stdout line {line:?} is not `ptyhub ready: http://127.0.0.1:<port>/#login=<code>`")
         });
     assert_ne!(port, 0, "the ready line must name the port actually bound");
     port
+}
+
+/// The link after `prefix` on a line the daemon printed.
+fn login_link_of(line: &str, prefix: &str) -> String {
+    let line = line.trim_end_matches('\n');
+    line.strip_prefix(prefix)
+        .filter(|link| link.contains("#login="))
+        .unwrap_or_else(|| panic!("{line:?} is not `{prefix}<link with #login=>`"))
+        .to_owned()
 }
 
 fn base_config() -> String {

@@ -1,4 +1,5 @@
-//! Plain HTTP GETs to the daemon's own routes (`/metrics`, `/ptyhub/api/…`), for tests.
+//! Plain HTTP GETs and POSTs to the daemon's own routes (`/metrics`, `/ptyhub/api/…`), for
+//! tests.
 //!
 //! Blocking and short: the daemon is on loopback. `ureq` is already one of the daemon's
 //! dependencies (its CLI speaks to the API with it), so the tests need no HTTP client of
@@ -27,11 +28,22 @@ pub enum Auth<'a> {
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    pub cache_control: String,
     pub body: String,
 }
 
 /// `GET http://127.0.0.1:<port><target>` with `auth`; any status is returned, not an error.
 pub fn get(daemon: &Daemon, target: &str, auth: Auth<'_>) -> Reply {
+    request(daemon, target, auth, None)
+}
+
+/// `POST http://127.0.0.1:<port><target>` with `auth` and a JSON `body`; any status is
+/// returned, not an error.
+pub fn post(daemon: &Daemon, target: &str, auth: Auth<'_>, body: &Value) -> Reply {
+    request(daemon, target, auth, Some(body))
+}
+
+fn request(daemon: &Daemon, target: &str, auth: Auth<'_>, body: Option<&Value>) -> Reply {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         // The daemon is local: an HTTP_PROXY from the environment must not apply.
         .proxy(None)
@@ -44,26 +56,45 @@ pub fn get(daemon: &Daemon, target: &str, auth: Auth<'_>) -> Reply {
         let separator = if target.contains('?') { '&' } else { '?' };
         url.push_str(&format!("{separator}token={token}"));
     }
-    let mut request = agent.get(&url);
-    if let Auth::Bearer(token) = auth {
-        request = request.header("Authorization", format!("Bearer {token}"));
-    }
-    let mut response = request
-        .call()
-        .unwrap_or_else(|e| panic!("GET {url} failed: {e}"));
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let authorization = match auth {
+        Auth::Bearer(token) => Some(format!("Bearer {token}")),
+        _ => None,
+    };
+    let sent = match body {
+        None => {
+            let mut request = agent.get(&url);
+            if let Some(authorization) = &authorization {
+                request = request.header("Authorization", authorization);
+            }
+            request.call()
+        }
+        Some(body) => {
+            let mut request = agent.post(&url).header("Content-Type", "application/json");
+            if let Some(authorization) = &authorization {
+                request = request.header("Authorization", authorization);
+            }
+            request.send(body.to_string())
+        }
+    };
+    let mut response = sent.unwrap_or_else(|e| panic!("{url} failed: {e}"));
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let content_type = header("content-type");
+    let cache_control = header("cache-control");
     let body = response
         .body_mut()
         .read_to_string()
-        .unwrap_or_else(|e| panic!("GET {url}: reading the body failed: {e}"));
+        .unwrap_or_else(|e| panic!("{url}: reading the body failed: {e}"));
     Reply {
         status: response.status().as_u16(),
         content_type,
+        cache_control,
         body,
     }
 }

@@ -1,10 +1,12 @@
-// ptyhub in front of freshell, in Debian's chromium: one browser profile opens freshell's page
-// with the full token, then the read-only link ptyhub prints and an old read-only bookmark, and
-// must still hold the full token afterwards; then a navigation during a freshell outage gets
+// ptyhub in front of freshell, in Debian's chromium: one browser profile opens the full login
+// link ptyhub prints, which must land on freshell's page logged in (freshell's page takes the
+// same token), then the read-only link ptyhub prints and an old read-only bookmark, and must
+// still hold the full token afterwards; then a navigation during a freshell outage gets
 // ptyhub's "restarting" page, which turns into the app by itself when freshell is back.
 // Driven by tests/freshell_front_browser.rs over stdin and stdout:
 //
-//   PTYHUB_URL=… PTYHUB_TOKEN=… PTYHUB_VIEW_TOKEN=… node e2e/front.mjs
+//   PTYHUB_URL=… PTYHUB_TOKEN=… PTYHUB_VIEW_TOKEN=… PTYHUB_LOGIN_LINK=… PTYHUB_READONLY_LINK=… \
+//   node e2e/front.mjs
 //
 // Prints "OUTAGE?" when ready for freshell to go down and waits for "down" on stdin; prints
 // "SAW-RESTARTING" and waits for "up"; prints "APP-BACK", then a JSON summary line.
@@ -19,14 +21,16 @@ import { chromium } from 'playwright-core';
 const DAEMON_URL = (process.env.PTYHUB_URL ?? '').replace(/\/+$/, '');
 const TOKEN = process.env.PTYHUB_TOKEN ?? '';
 const VIEW_TOKEN = process.env.PTYHUB_VIEW_TOKEN ?? '';
+const LOGIN_LINK = process.env.PTYHUB_LOGIN_LINK ?? '';
+const READONLY_LINK = process.env.PTYHUB_READONLY_LINK ?? '';
 const CHROMIUM = process.env.PTYHUB_CHROMIUM ?? '/usr/bin/chromium';
 const STEP_TIMEOUT_MS = 15_000;
 // freshell's page keeps its token here (and in the freshell-auth cookie).
 const FRESHELL_TOKEN_KEY = 'freshell.auth-token';
 const log = (...args) => console.error('[front]', ...args);
 
-if (!DAEMON_URL || !TOKEN || !VIEW_TOKEN) {
-  console.error('PTYHUB_URL, PTYHUB_TOKEN and PTYHUB_VIEW_TOKEN must be set');
+if (!DAEMON_URL || !TOKEN || !VIEW_TOKEN || !LOGIN_LINK || !READONLY_LINK) {
+  console.error('PTYHUB_URL, PTYHUB_TOKEN, PTYHUB_VIEW_TOKEN, PTYHUB_LOGIN_LINK and PTYHUB_READONLY_LINK must be set');
   process.exit(2);
 }
 
@@ -63,14 +67,16 @@ const browser = await chromium.launchPersistentContext(profile, {
 const summary = {};
 try {
   const freshell = browser.pages()[0] ?? (await browser.newPage());
-  await freshell.goto(`${DAEMON_URL}/?token=${encodeURIComponent(TOKEN)}`);
+  await freshell.goto(LOGIN_LINK);
   await showsFreshell(freshell);
+  summary.loginLinkLandedOn = `${new URL(freshell.url()).pathname}${new URL(freshell.url()).search}${new URL(freshell.url()).hash}`;
   summary.before = await freshellsToken(browser, freshell);
   log('freshell page holds', summary.before.stored === TOKEN ? 'the full token' : summary.before);
 
   const readOnly = await browser.newPage();
-  await readOnly.goto(`${DAEMON_URL}/ptyhub/?token=${encodeURIComponent(VIEW_TOKEN)}&view=readonly`);
+  await readOnly.goto(READONLY_LINK);
   await showsPtyhubsClient(readOnly);
+  await readOnly.waitForFunction(() => window.ptyhub?.access === 'read-only', null, { timeout: STEP_TIMEOUT_MS, polling: 50 });
   summary.readOnlyLinkPath = new URL(readOnly.url()).pathname;
 
   const bookmark = await browser.newPage();

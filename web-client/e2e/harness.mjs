@@ -20,8 +20,12 @@ export const STEP_TIMEOUT_MS = 15_000;
 /** waitForFunction options: timer polling, since a background tab may never run rAF. */
 export const POLL = { timeout: STEP_TIMEOUT_MS, polling: 50 };
 
-/** Runs `body(context, tools)` in a fresh browser profile and prints the summary. */
-export async function runScript(name, body, viewport = { width: 1100, height: 640 }) {
+/**
+ * Runs `body(context, tools)` in a fresh browser profile and prints the summary. The profile
+ * is a new temp dir, removed afterwards, unless `profileDir` names one the caller keeps (to
+ * read what the browser wrote there once it has closed).
+ */
+export async function runScript(name, body, viewport = { width: 1100, height: 640 }, { profileDir } = {}) {
   if (!DAEMON_URL || !TOKEN) {
     console.error('PTYHUB_URL and PTYHUB_TOKEN must be set');
     process.exit(2);
@@ -34,7 +38,7 @@ export async function runScript(name, body, viewport = { width: 1100, height: 64
     log(`${condition ? 'ok  ' : 'FAIL'} ${label}${detail === undefined ? '' : ` — ${JSON.stringify(detail)}`}`);
     return Boolean(condition);
   };
-  const userDataDir = await mkdtemp(join(tmpdir(), `ptyhub-e2e-${name}-`));
+  const userDataDir = profileDir ?? (await mkdtemp(join(tmpdir(), `ptyhub-e2e-${name}-`)));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -65,7 +69,7 @@ export async function runScript(name, body, viewport = { width: 1100, height: 64
   } finally {
     check('no uncaught page errors', pageErrors.length === 0, pageErrors);
     await context.close().catch(() => {});
-    await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
+    if (profileDir === undefined) await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
   }
   summary.ok = Object.values(checks).every(Boolean);
   console.log(JSON.stringify(summary));

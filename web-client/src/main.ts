@@ -1,6 +1,7 @@
 /**
- * Entry point: takes the token from the address bar, opens the tab's one connection, and
- * shows the view the hash asks for (the session list or one session).
+ * Entry point: takes the token from the address bar (or trades a login link's code for it),
+ * opens the tab's one connection, and shows the view the hash asks for (the session list or
+ * one session).
  *
  * Views come and go with the hash; the connection stays. Each view hears every `ready` and
  * every server message, and re-drives its own state from them, so a reconnect needs no
@@ -16,7 +17,8 @@ import { h, replaceChildren } from './dom';
 import { ListView } from './list-view';
 import { randomId, themeReport } from './protocol';
 import { Resumer } from './resume';
-import { parseLocation, terminalHash, webSocketUrl, withoutToken, type PageLocation } from './route';
+import { handToFreshell, redeemLoginCode } from './login-link';
+import { parseLocation, terminalHash, webSocketUrl, withoutCredentials, type PageLocation } from './route';
 import { destinationOf } from './session-actions';
 import { fetchSessions, type SessionRow } from './sessions';
 import { TerminalView } from './terminal-view';
@@ -25,6 +27,9 @@ import { describeStatus } from './status';
 import { chooseToken, forgetToken, loadTokens, storeToken, type StorageLike } from './token-store';
 
 type View = ListView | TerminalView;
+
+/** Why the page asks for a token: none stored, refused, or a login link that opens nothing. */
+type TokenProblem = 'missing' | 'refused' | 'spent-link';
 
 /** What the page exposes for the e2e scripts and for poking around in devtools. */
 interface PtyhubDebug {
@@ -72,17 +77,20 @@ class App {
   private readonly statusPill: HTMLButtonElement;
   private readonly readonlyBadge: HTMLElement;
   private statusTicker: ReturnType<typeof setInterval> | null = null;
-  private tokenProblem: 'missing' | 'refused' | null = null;
+  private tokenProblem: TokenProblem | null = null;
   /** Titles seen in the inventory and the list, for a session opened by a hash change. */
   private readonly titles = new Map<string, string>();
   private copyOnSelect = loadCopyOnSelect(storage());
 
   constructor() {
     this.location = parseLocation(window.location);
-    this.token = chooseToken(loadTokens(storage()), this.location.token, this.location.readonly);
+    const loginCode = this.location.login;
+    // With a login code, the token comes from trading it (`signIn`).
+    this.token =
+      loginCode === null ? chooseToken(loadTokens(storage()), this.location.token, this.location.readonly) : null;
     this.tokenToStore = this.location.token !== null;
-    if (this.location.token !== null) {
-      window.history.replaceState(window.history.state, '', withoutToken(window.location));
+    if (this.location.token !== null || loginCode !== null) {
+      window.history.replaceState(window.history.state, '', withoutCredentials(window.location));
     }
     this.main = requireElement('main');
     this.crumb = requireElement('crumb');
@@ -112,9 +120,66 @@ class App {
     window.addEventListener('hashchange', () => this.onLocationChange());
     window.addEventListener('online', () => this.connection.retryNow());
     this.exposeDebug();
+    if (loginCode !== null) void this.signIn(loginCode);
+    else this.begin();
+  }
+
+  /** Shows the route and connects, once the page has its token (or knows it has none). */
+  private begin(): void {
     this.showRoute();
     this.connection.start();
     void this.loadInfo();
+  }
+
+  /**
+   * Trades a login link's code for its token. A code spent already (this browser opened the
+   * link before, or it expired) is no loss where a token is stored: the page opens as the
+   * plain address would. Elsewhere the page says how to get a new link.
+   */
+  private async signIn(code: string): Promise<void> {
+    replaceChildren(
+      this.main,
+      h('section', { class: 'message-view', 'data-problem': 'signing-in' }, h('h1', {}, 'Signing in…')),
+    );
+    const outcome = await redeemLoginCode(code);
+    if (outcome.ok) {
+      storeToken(storage(), outcome.token, outcome.access);
+      if (outcome.freshellFront && outcome.access === 'full') {
+        // In front of freshell, the full link is freshell's way in as well: its page at `/`.
+        handToFreshell(storage(), document, outcome.token);
+        window.location.replace('/');
+        return;
+      }
+      this.token = outcome.token;
+      if (outcome.access === 'read-only') {
+        // A reload keeps watching with the read-only token, whatever else is stored.
+        window.history.replaceState(window.history.state, '', withoutCredentials(window.location, true));
+        this.location = parseLocation(window.location);
+      }
+      this.begin();
+      return;
+    }
+    if (!outcome.spent) {
+      this.showSignInFailure(code, outcome.message);
+      return;
+    }
+    this.token = chooseToken(loadTokens(storage()), null, this.location.readonly);
+    if (this.token === null) this.showTokenForm('spent-link');
+    else this.begin();
+  }
+
+  /** The daemon could not be asked: the code may still be good, so the page offers to try again. */
+  private showSignInFailure(code: string, message: string): void {
+    replaceChildren(
+      this.main,
+      h(
+        'section',
+        { class: 'message-view', 'data-problem': 'sign-in-failed' },
+        h('h1', {}, 'Could not sign in'),
+        h('p', {}, message),
+        h('button', { class: 'primary', onclick: () => void this.signIn(code) }, 'Try again'),
+      ),
+    );
   }
 
   /**
@@ -330,7 +395,7 @@ class App {
     this.statusPill.dataset.status = status.kind;
   }
 
-  private showTokenForm(problem: 'missing' | 'refused'): void {
+  private showTokenForm(problem: TokenProblem): void {
     this.tokenProblem = problem;
     this.view?.dispose();
     this.view = null;
@@ -368,22 +433,16 @@ class App {
       h(
         'section',
         { class: 'message-view token-view', 'data-problem': problem },
-        h('h1', {}, problem === 'refused' ? 'The daemon refused this token' : 'This page needs the daemon’s token'),
+        h('h1', {}, TOKEN_PROBLEM_TITLES[problem]),
+        h('p', {}, TOKEN_PROBLEM_TEXTS[problem]),
         h(
           'p',
           {},
-          problem === 'refused'
-            ? 'The token this browser remembers is not the one the daemon was started with (it may have been restarted with a new one).'
-            : 'No token is stored in this browser yet.',
-        ),
-        h(
-          'p',
-          {},
-          'Open the link that ',
-          h('code', {}, 'ptyhub serve'),
-          ' printed (',
-          h('code', {}, 'http://…/?token=…'),
-          '), or paste the token here:',
+          'Run ',
+          h('code', {}, 'ptyhub url'),
+          ' on the daemon’s machine and open the link it prints (',
+          h('code', {}, 'ptyhub url --read-only'),
+          ' for one that can only watch), or paste the token here:',
         ),
         form,
       ),
@@ -445,6 +504,20 @@ class App {
     };
   }
 }
+
+const TOKEN_PROBLEM_TITLES: Record<TokenProblem, string> = {
+  missing: 'This page needs the daemon’s token',
+  refused: 'The daemon refused this token',
+  'spent-link': 'This login link was used already or has expired',
+};
+
+const TOKEN_PROBLEM_TEXTS: Record<TokenProblem, string> = {
+  missing: 'No token is stored in this browser yet.',
+  refused:
+    'The token this browser remembers is not the one the daemon was started with (it may have been restarted with a new one).',
+  'spent-link':
+    'A link ptyhub prints opens a browser once, within minutes, so that the browser’s history never holds a way in.',
+};
 
 function requireElement(id: string): HTMLElement {
   const element = document.getElementById(id);

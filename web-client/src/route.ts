@@ -1,6 +1,6 @@
 /**
  * What the address bar asks for: the session list or one session, read-only or not, and a
- * token to take over.
+ * login code or token to take over.
  *
  * Why routes live in the hash (`/#/t/<terminalId>`): the daemon serves one page at `/`, so
  * every session URL reaches the same document without server routing, and a URL pasted
@@ -16,6 +16,11 @@ export interface PageLocation {
   readonly: boolean;
   /** A `?token=` given in the query, to be stored and removed from the address bar. */
   token: string | null;
+  /**
+   * A login link's code (`#login=<code>`, what the daemon prints): traded once for the token
+   * and removed from the address bar. In the fragment, so the browser never sends it.
+   */
+  login: string | null;
 }
 
 /** The parts of `window.location` this module reads (so tests need no DOM). */
@@ -30,11 +35,19 @@ export function parseLocation(location: LocationLike): PageLocation {
   const { path, params: hashParams } = splitHash(location.hash);
   const token = query.get('token');
   const view = hashParams.get('view') ?? query.get('view');
+  const login = loginCodeOf(location.hash);
   return {
-    route: parseHashPath(path),
+    route: login === null ? parseHashPath(path) : { kind: 'list' },
     readonly: view === 'readonly',
     token: token !== null && token !== '' ? token : null,
+    login,
   };
+}
+
+/** The code of a `#login=<code>` hash, if the hash is one. */
+function loginCodeOf(hash: string): string | null {
+  const match = /^#?login=([^&?#]+)/.exec(hash);
+  return match ? safeDecode(match[1] ?? '') : null;
 }
 
 function splitHash(hash: string): { path: string; params: URLSearchParams } {
@@ -68,14 +81,18 @@ export function terminalHash(terminalId: string, readonly = false): string {
 }
 
 /**
- * The address to show once the token has been taken: the same URL without `token` in the
- * query (so it does not linger in history, screenshots or a pasted link).
+ * The address to show once a token or login code has been taken: the same URL without
+ * `token` in the query and without a `#login=` hash (so neither lingers in the address bar, a
+ * reload, a restored tab or a pasted link); with `readonly`, marked `?view=readonly` so a
+ * reload keeps watching with the read-only token.
  */
-export function withoutToken(location: LocationLike): string {
+export function withoutCredentials(location: LocationLike, readonly = false): string {
   const query = new URLSearchParams(location.search);
   query.delete('token');
+  if (readonly) query.set('view', 'readonly');
   const search = query.toString();
-  return `${location.pathname}${search ? `?${search}` : ''}${location.hash}`;
+  const hash = loginCodeOf(location.hash) === null ? location.hash : '';
+  return `${location.pathname}${search ? `?${search}` : ''}${hash}`;
 }
 
 /** The daemon's WebSocket endpoint for a page served from `protocol//host`. */

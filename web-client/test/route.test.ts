@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseLocation, terminalHash, webSocketUrl, withoutToken } from '../src/route';
+import { parseLocation, terminalHash, webSocketUrl, withoutCredentials } from '../src/route';
 
 const at = (search: string, hash: string) => ({ pathname: '/', search, hash });
 
 describe('routes', () => {
   it('the bare page is the session list', () => {
-    expect(parseLocation(at('', ''))).toEqual({ route: { kind: 'list' }, readonly: false, token: null });
+    expect(parseLocation(at('', ''))).toEqual({ route: { kind: 'list' }, readonly: false, token: null, login: null });
     expect(parseLocation(at('', '#/')).route).toEqual({ kind: 'list' });
     expect(parseLocation(at('', '#/elsewhere')).route).toEqual({ kind: 'list' });
   });
@@ -26,6 +26,7 @@ describe('routes', () => {
       route: { kind: 'terminal', terminalId: 'x' },
       readonly: true,
       token: null,
+      login: null,
     });
     expect(parseLocation(at('?view=full', '#/t/x')).readonly).toBe(false);
   });
@@ -33,9 +34,18 @@ describe('routes', () => {
   it('takes ?token= and gives the address without it', () => {
     const location = { pathname: '/', search: '?token=abc123&view=readonly', hash: '#/t/x' };
     expect(parseLocation(location).token).toBe('abc123');
-    expect(withoutToken(location)).toBe('/?view=readonly#/t/x');
-    expect(withoutToken({ pathname: '/', search: '?token=abc', hash: '' })).toBe('/');
+    expect(withoutCredentials(location)).toBe('/?view=readonly#/t/x');
+    expect(withoutCredentials({ pathname: '/', search: '?token=abc', hash: '' })).toBe('/');
     expect(parseLocation(at('?token=', '')).token).toBeNull();
+  });
+
+  it('takes #login=<code> and gives the address without it', () => {
+    const location = { pathname: '/ptyhub/', search: '', hash: '#login=0123abcd' };
+    expect(parseLocation(location)).toEqual({ route: { kind: 'list' }, readonly: false, token: null, login: '0123abcd' });
+    expect(withoutCredentials(location)).toBe('/ptyhub/');
+    expect(withoutCredentials(location, true)).toBe('/ptyhub/?view=readonly');
+    expect(parseLocation(at('', '#login=')).login).toBeNull();
+    expect(withoutCredentials(at('', '#/t/x'))).toBe('/#/t/x');
   });
 
   it('builds session hashes that parse back', () => {
