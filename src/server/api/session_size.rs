@@ -36,7 +36,7 @@ pub struct SizeQuery {
 }
 
 /// The PTY's size and the policy that picks it.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct PtySize {
     pub cols: u16,
@@ -59,11 +59,7 @@ pub async fn session_size(
             )
         }
     };
-    let Some(session) = daemon
-        .registry
-        .get(&terminal_id)
-        .filter(|s| s.is_running())
-    else {
+    let Some(session) = daemon.registry.get(&terminal_id).filter(|s| s.is_running()) else {
         return refusal(
             StatusCode::NOT_FOUND,
             format!("no running terminal {terminal_id}"),
