@@ -244,8 +244,10 @@ async fn a_watcher_learns_the_ptys_size_and_takes_it_without_typing() {
         _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
     }
     watcher
-        .send_json(&json!({"type": "terminal.resize", "terminalId": terminal_id,
-            "cols": 60, "rows": 20, "takeSize": true}))
+        .send_json(
+            &json!({"type": "terminal.resize", "terminalId": terminal_id,
+            "cols": 60, "rows": 20, "takeSize": true}),
+        )
         .await;
     let changed = tokio::time::timeout(std::time::Duration::from_secs(20), long_poll)
         .await
