@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::server::api::{NewSession, SessionRecord};
+use crate::server::api::{NewSession, PtySize, SessionRecord};
 use crate::server::daemon_api::{DaemonStatus, UpgradeAccepted};
 use crate::server::login::{LoginLink, NewLoginLink};
 
@@ -41,6 +41,7 @@ pub enum ApiError {
     BadJson(#[from] serde_json::Error),
 }
 
+#[derive(Clone)]
 pub struct ApiClient {
     agent: ureq::Agent,
     endpoint: Endpoint,
@@ -85,6 +86,25 @@ impl ApiClient {
             percent_encode(terminal_id)
         );
         self.request(&path, Method::Get, Some(terminal_id))
+    }
+
+    /// `GET /ptyhub/api/sessions/{id}/size`: the PTY's size now, or with
+    /// `changed_from` once it is not that size (a long poll: at most 25 s,
+    /// then the same size).
+    pub fn pty_size(
+        &self,
+        terminal_id: &str,
+        changed_from: Option<(u16, u16)>,
+    ) -> Result<PtySize, ApiError> {
+        let query = changed_from
+            .map(|(cols, rows)| format!("?changedFrom={cols}x{rows}"))
+            .unwrap_or_default();
+        let path = format!(
+            "ptyhub/api/sessions/{}/size{query}",
+            percent_encode(terminal_id)
+        );
+        let answer = self.request(&path, Method::Get, Some(terminal_id))?;
+        Ok(serde_json::from_str(&answer)?)
     }
 
     /// `POST /ptyhub/api/sessions`: starts a session, or resumes one (or

@@ -60,7 +60,8 @@ pub enum Command {
     /// List the daemon's terminals.
     #[command(alias = "list")]
     Ls(ls::LsArgs),
-    /// Show a session in this terminal (resuming it if it can be); detach with C-\ d.
+    /// Show a session in this terminal (resuming it if it can be); detach with C-\ d,
+    /// take the PTY's size with C-\ s.
     #[command(alias = "a")]
     Attach(attach::AttachArgs),
     /// Print a session's current screen.

@@ -57,6 +57,10 @@ pub enum ClientMessage<'a> {
         terminal_id: &'a str,
         cols: u16,
         rows: u16,
+        /// ptyhub's extension: the PTY takes this size now, as if this
+        /// viewer had typed (left out when false, as freshell sends it).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        take_size: bool,
     },
     /// Stops output to this socket; the terminal keeps running.
     #[serde(rename = "terminal.detach", rename_all = "camelCase")]
@@ -159,6 +163,25 @@ mod tests {
         assert_eq!(
             hello,
             r#"{"type":"hello","protocolVersion":7,"token":"secret"}"#
+        );
+
+        let resize = |take_size| {
+            ClientMessage::Resize {
+                terminal_id: "t1",
+                cols: 60,
+                rows: 20,
+                take_size,
+            }
+            .to_json()
+            .expect("serializes")
+        };
+        assert_eq!(
+            resize(false),
+            r#"{"type":"terminal.resize","terminalId":"t1","cols":60,"rows":20}"#
+        );
+        assert_eq!(
+            resize(true),
+            r#"{"type":"terminal.resize","terminalId":"t1","cols":60,"rows":20,"takeSize":true}"#
         );
     }
 

@@ -58,7 +58,7 @@ pub use query_filter::{Piece, Query, QueryFilter, Terminator};
 pub use replay_ring::{Checkpoint, ReplayRing};
 pub use screen_feed::SCREEN_REST_AFTER_QUIET_MS;
 pub use size_policy::SizePolicy;
-pub use terminal::{ScreenModel, SharedTheme, Theme, ThemeError};
+pub use terminal::{ClipArea, ClippedView, ScreenModel, SharedTheme, Theme, ThemeError};
 pub use turn_tracker::{Phase, TurnChange};
 
 /// Identity of a provider session (e.g. one Claude conversation).

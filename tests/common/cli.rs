@@ -144,6 +144,11 @@ pub struct Pane {
 
 impl Pane {
     pub fn start() -> Pane {
+        Pane::start_sized(PANE_COLS, PANE_ROWS)
+    }
+
+    /// A pane of `cols`×`rows`.
+    pub fn start_sized(cols: u16, rows: u16) -> Pane {
         let socket = format!("ptyhub-test-{}", uuid::Uuid::new_v4().simple());
         let mut pane = Pane {
             socket,
@@ -152,7 +157,7 @@ impl Pane {
         let started = pane
             .tmux_command()
             .args(["new-session", "-d", "-s", "main"])
-            .args(["-x", &PANE_COLS.to_string(), "-y", &PANE_ROWS.to_string()])
+            .args(["-x", &cols.to_string(), "-y", &rows.to_string()])
             .args([
                 "env",
                 &format!("PS1={OUTER_PROMPT}"),
@@ -182,6 +187,19 @@ impl Pane {
             screen.contains(OUTER_PROMPT_SHOWN)
         });
         pane
+    }
+
+    /// Resizes the pane's window, as a user dragging the terminal's edge would.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.tmux(&[
+            "resize-window",
+            "-t",
+            "main",
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+        ]);
     }
 
     pub fn tmux_command(&self) -> Command {

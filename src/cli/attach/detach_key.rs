@@ -1,4 +1,6 @@
-//! The detach key: a prefix (`C-\` by default) then `d`.
+//! The keys after the prefix (`C-\` by default): `d` detaches, `s` makes
+//! the PTY take this terminal's size (tmux's `resize-window -A`, bound to a
+//! key).
 //!
 //! Not tmux's `C-b`: inside tmux, tmux takes `C-b` for itself, so a
 //! `ptyhub attach` in a tmux pane could never be detached that way (and
@@ -81,6 +83,8 @@ impl Key {
 
 /// The detach key when nothing else is configured (see the module doc).
 pub const DEFAULT_DETACH_KEY: &str = "C-\\ d";
+/// After the prefix: take the size (unless the detach key took `s`).
+const TAKE_SIZE_KEY: &str = "s";
 
 /// `--detach-key`: a prefix and the key after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +118,22 @@ impl FromStr for DetachKey {
     }
 }
 
+impl DetachKey {
+    /// The key that, after the prefix, takes the size: `s`, unless the
+    /// detach key is the prefix then `s`.
+    fn take_size_key(&self) -> Option<Key> {
+        Key::parse(TAKE_SIZE_KEY)
+            .ok()
+            .filter(|key| *key != self.key)
+    }
+
+    /// How the status line names the take-size key (`C-\ s`).
+    pub fn take_size_label(&self) -> Option<String> {
+        self.take_size_key()
+            .map(|key| format!("{} {}", self.prefix.label, key.label))
+    }
+}
+
 impl Default for DetachKey {
     fn default() -> DetachKey {
         // Both halves are valid keys.
@@ -135,12 +155,15 @@ pub struct Filtered {
     pub forward: Vec<u8>,
     /// The detach key was pressed (input after it is dropped).
     pub detach: bool,
+    /// The take-size key was pressed (once or more).
+    pub take_size: bool,
 }
 
 /// Watches the keyboard for the detach key.
 #[derive(Debug)]
 pub struct DetachKeyFilter {
     key: DetachKey,
+    take_size_key: Option<Key>,
     /// The prefix as it was typed, held until the next key decides.
     pending_prefix: Option<Vec<u8>>,
 }
@@ -148,6 +171,7 @@ pub struct DetachKeyFilter {
 impl DetachKeyFilter {
     pub fn new(key: DetachKey) -> DetachKeyFilter {
         DetachKeyFilter {
+            take_size_key: key.take_size_key(),
             key,
             pending_prefix: None,
         }
@@ -162,6 +186,11 @@ impl DetachKeyFilter {
                 if self.key.key.matches(rest).is_some() {
                     out.detach = true;
                     return out;
+                }
+                if let Some(len) = self.take_size_key.as_ref().and_then(|k| k.matches(rest)) {
+                    out.take_size = true;
+                    at += len;
+                    continue;
                 }
                 if let Some(len) = self.key.prefix.matches(rest) {
                     // Prefix twice: type the prefix once.
@@ -199,7 +228,8 @@ mod tests {
             keys.feed(b"ls\r\x03\x03"),
             Filtered {
                 forward: b"ls\r\x03\x03".to_vec(),
-                detach: false
+                detach: false,
+                take_size: false,
             }
         );
         let out = keys.feed(b"x\x02d-ignored");
@@ -239,6 +269,29 @@ mod tests {
         assert!(filter("C-b").feed(b"\x1b[27;5;98~\x1b[100u").detach);
         // Arrow keys are untouched.
         assert_eq!(filter("C-b").feed(b"\x1b[A").forward, b"\x1b[A");
+    }
+
+    #[test]
+    fn prefix_then_s_takes_the_size_and_types_nothing() {
+        let mut keys = filter("C-b");
+        let out = keys.feed(b"a\x02sb");
+        assert_eq!(out.forward, b"ab");
+        assert!(out.take_size && !out.detach);
+        // Across reads, and in the kitty spelling.
+        assert_eq!(keys.feed(b"\x02").forward, b"");
+        assert!(keys.feed(b"\x1b[115u").take_size);
+        // A plain s is typed.
+        let plain = keys.feed(b"s");
+        assert_eq!(plain.forward, b"s");
+        assert!(!plain.take_size);
+        assert_eq!(
+            DetachKey::default().take_size_label().as_deref(),
+            Some("C-\\ s")
+        );
+        // A detach key on s leaves no key for the size.
+        let on_s: DetachKey = "C-a s".parse().expect("valid key");
+        assert_eq!(on_s.take_size_label(), None);
+        assert!(DetachKeyFilter::new(on_s).feed(b"\x01s").detach);
     }
 
     #[test]

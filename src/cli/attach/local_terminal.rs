@@ -93,6 +93,11 @@ impl LocalTerminal {
         out.flush()
     }
 
+    /// Whether what was written left this terminal on its alternate screen.
+    pub fn alternate_screen(&self) -> bool {
+        self.modes.alternate_screen()
+    }
+
     /// Clears the screen, for a session that has drawn nothing yet.
     pub fn clear(&mut self) -> std::io::Result<()> {
         self.write("\x1b[H\x1b[2J")

@@ -4,18 +4,24 @@
 //! The CLI is one more viewer of the session: it attaches with a tiny
 //! replay budget so the daemon sends its screen repaint instead of history
 //! (the screen appears at once, however long the session has run), writes
-//! output straight to the terminal, and sends keystrokes back unchanged
-//! apart from the detach key. Leaving — by the detach key, the session's
-//! exit, the daemon closing, a signal — always goes through
+//! output straight to the terminal while the PTY has this terminal's size,
+//! and draws it clipped with a status line while it has another
+//! (`view.rs`), and sends keystrokes back unchanged apart from the keys
+//! after the prefix (detach, take the size). Leaving — by the detach key,
+//! the session's exit, the daemon closing, a signal — always goes through
 //! [`LocalTerminal`]'s restore; the session's exit ends the command with
 //! the session's exit code.
 
+mod attached_session;
 mod detach_key;
 mod key_settings;
 mod keyboard;
 mod local_terminal;
+mod pty_size;
 mod screen_modes;
 mod signals;
+mod status_line;
+mod view;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,23 +30,20 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use crate::session::Utf8Stream;
+use attached_session::AttachedSession;
 pub use detach_key::DetachKey;
-use detach_key::DetachKeyFilter;
 pub use key_settings::AttachKeys;
 use keyboard::Keyboard;
 use local_terminal::LocalTerminal;
-use signals::{AttachSignal, AttachSignals};
+use pty_size::PtySizes;
+use signals::AttachSignals;
 
 use super::client_runtime;
 use super::endpoint::{DaemonArgs, Endpoint};
 use super::live_target::live_terminal;
-use super::protocol_client::{ClientError, MessageWriter, ProtocolClient};
+use super::protocol_client::{ClientError, ProtocolClient};
 use super::wire::{AttachIntent, ClientMessage, ServerMessage};
 
-/// `maxReplayBytes` of every attach: smaller than any frame, so any history
-/// is replaced by one repaint of the current screen.
-const ATTACH_REPLAY_BUDGET_BYTES: u64 = 1;
 /// How long a detach waits for the daemon's acknowledgement.
 const DETACH_ACK_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -84,7 +87,8 @@ enum Ending {
 /// ends; a session's exit ends the command with the session's exit code.
 /// When the daemon closes the socket because it is upgrading in place
 /// (close 4009, "Server restarting"), the attach comes back to the same
-/// session by itself and goes on from the last frame it wrote.
+/// session by itself and goes on after the last frame it wrote (the
+/// daemon's repaint first, which is written only if output was missed).
 pub async fn attach(
     mut client: ProtocolClient,
     endpoint: &Endpoint,
@@ -93,40 +97,19 @@ pub async fn attach(
     read_only: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut signals = AttachSignals::install().context("cannot watch signals")?;
+    let sizes = PtySizes::follow(endpoint, terminal_id).context("cannot follow the PTY's size")?;
     let mut local = LocalTerminal::enter()?;
     let mut keyboard = None;
-    let mut session = AttachedSession {
-        terminal_id,
-        attach_request_id: String::new(),
-        read_only,
-        local: &mut local,
-        last_seq: 0,
-        keys: DetachKeyFilter::new(detach_key.clone()),
-        text: Utf8Stream::new(),
-    };
+    let mut session = AttachedSession::new(terminal_id, &mut local, detach_key, read_only, sizes);
     let mut attempt = 0u32;
     let ending = loop {
         attempt += 1;
-        session.attach_request_id =
-            format!("ptyhub-cli-{}:{attempt}", uuid::Uuid::new_v4().simple());
-        let (cols, rows) = session.local.size();
         let intent = match (attempt, read_only) {
             (1, false) => AttachIntent::ViewportHydrate,
             (1, true) => AttachIntent::KeepaliveDelta,
             _ => AttachIntent::TransportReconnect,
         };
-        let attached = client
-            .writer
-            .send(&ClientMessage::Attach {
-                terminal_id,
-                intent,
-                cols,
-                rows,
-                since_seq: session.last_seq,
-                attach_request_id: &session.attach_request_id,
-                max_replay_bytes: ATTACH_REPLAY_BUDGET_BYTES,
-            })
-            .await;
+        let attached = session.send_attach(&mut client.writer, intent, false).await;
         let ending = match attached {
             Err(err) => Ending::DaemonLost(err),
             Ok(()) => {
@@ -145,6 +128,7 @@ pub async fn attach(
             Err(err) => break Ending::DaemonLost(err),
         }
     };
+    session.finish();
     drop(session);
     if matches!(
         ending,
@@ -236,131 +220,4 @@ async fn detach(client: &mut ProtocolClient, terminal_id: &str) {
         }
     };
     let _ = tokio::time::timeout(DETACH_ACK_TIMEOUT, acknowledged).await;
-}
-
-/// The state of one attach while it runs.
-struct AttachedSession<'a> {
-    terminal_id: &'a str,
-    /// This attach's id (a new one for each reconnect).
-    attach_request_id: String,
-    read_only: bool,
-    local: &'a mut LocalTerminal,
-    /// Highest seq written; frames at or below it are not written twice.
-    last_seq: u64,
-    keys: DetachKeyFilter,
-    /// Typed bytes as text: `terminal.input` carries a JSON string, and a
-    /// read can end inside a multi-byte character (a large paste).
-    text: Utf8Stream,
-}
-
-impl AttachedSession<'_> {
-    async fn run(
-        &mut self,
-        client: &mut ProtocolClient,
-        keyboard: &mut Keyboard,
-        signals: &mut AttachSignals,
-    ) -> Ending {
-        loop {
-            let step = tokio::select! {
-                message = client.reader.next() => match message {
-                    Ok(message) => self.on_message(message),
-                    Err(err) => Err(Ending::DaemonLost(err)),
-                },
-                read = keyboard.next() => match read {
-                    Some(bytes) => self.on_keys(&bytes, &mut client.writer).await,
-                    None => Err(Ending::KeyboardClosed),
-                },
-                signal = signals.next() => match signal {
-                    AttachSignal::WindowChanged => self.on_window_change(&mut client.writer).await,
-                    AttachSignal::End(name) => Err(Ending::Signal(name)),
-                },
-            };
-            if let Err(ending) = step {
-                return ending;
-            }
-        }
-    }
-
-    fn is_mine(&self, terminal_id: &str, attach_request_id: Option<&str>) -> bool {
-        terminal_id == self.terminal_id
-            && attach_request_id == Some(self.attach_request_id.as_str())
-    }
-
-    fn on_message(&mut self, message: ServerMessage) -> Result<(), Ending> {
-        match message {
-            ServerMessage::AttachReady {
-                terminal_id,
-                head_seq,
-                attach_request_id,
-            } if self.is_mine(&terminal_id, attach_request_id.as_deref()) && head_seq == 0 => {
-                // With output, a repaint follows (and clears); without, nothing would.
-                self.local.clear().map_err(Ending::LocalTerminalGone)?;
-            }
-            ServerMessage::Output {
-                terminal_id,
-                seq_end,
-                data,
-                attach_request_id,
-                ..
-            } if self.is_mine(&terminal_id, attach_request_id.as_deref())
-                && seq_end > self.last_seq =>
-            {
-                self.last_seq = seq_end;
-                self.local.write(&data).map_err(Ending::LocalTerminalGone)?;
-            }
-            ServerMessage::Exit {
-                terminal_id,
-                exit_code,
-            } if terminal_id == self.terminal_id => return Err(Ending::Exited(exit_code)),
-            // The attach itself failed (the terminal exited or vanished meanwhile).
-            ServerMessage::Error {
-                code,
-                message,
-                request_id: Some(request_id),
-                ..
-            } if request_id == self.attach_request_id.as_str() => {
-                return Err(Ending::Refused { code, message });
-            }
-            // Other errors answer keys or a resize sent while the session was
-            // exiting; its `terminal.exit` follows and ends the attach. Gaps
-            // are followed by a repaint. The rest concerns other terminals.
-            _ => {}
-        }
-        Ok(())
-    }
-
-    async fn on_keys(&mut self, bytes: &[u8], writer: &mut MessageWriter) -> Result<(), Ending> {
-        let filtered = self.keys.feed(bytes);
-        if !self.read_only && !filtered.forward.is_empty() {
-            let data = self.text.decode(&filtered.forward);
-            if !data.is_empty() {
-                writer
-                    .send(&ClientMessage::Input {
-                        terminal_id: self.terminal_id,
-                        data: &data,
-                    })
-                    .await
-                    .map_err(Ending::DaemonLost)?;
-            }
-        }
-        if filtered.detach {
-            return Err(Ending::Detached);
-        }
-        Ok(())
-    }
-
-    async fn on_window_change(&mut self, writer: &mut MessageWriter) -> Result<(), Ending> {
-        if self.read_only {
-            return Ok(());
-        }
-        let (cols, rows) = self.local.size();
-        writer
-            .send(&ClientMessage::Resize {
-                terminal_id: self.terminal_id,
-                cols,
-                rows,
-            })
-            .await
-            .map_err(Ending::DaemonLost)
-    }
 }

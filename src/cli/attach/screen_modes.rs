@@ -1,8 +1,8 @@
 //! Which screen the session left the local terminal on.
 //!
-//! The CLI passes output through instead of emulating a terminal (tmux
-//! does), so on the way out it must know whether the session switched to
-//! the alternate screen: leaving it brings back the user's shell, but
+//! The CLI passes output through (or, when the PTY has another size,
+//! draws its own model on the screen the session is on), so on the way out
+//! it must know whether what it wrote switched to the alternate screen: leaving it brings back the user's shell, but
 //! "leaving" it when it was never entered restores a stale cursor. This
 //! follows DEC private mode 1049/1047/47 switches and full resets (`ESC c`)
 //! through the output, byte by byte, so a sequence split between two

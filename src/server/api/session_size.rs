@@ -36,7 +36,7 @@ pub struct SizeQuery {
 }
 
 /// The PTY's size and the policy that picks it.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct PtySize {
     pub cols: u16,

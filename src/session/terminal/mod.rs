@@ -11,6 +11,7 @@
 //! grounds over vt100: it parses about twice as fast and keeps the state an
 //! exact repaint needs (BENCHMARKS.md, "Choosing the screen model").
 
+mod clipped;
 mod compare;
 mod emulator;
 mod pen;
@@ -30,6 +31,7 @@ use alacritty_terminal::term::TermMode;
 
 use super::frame::Frame;
 use super::query_filter::Query;
+pub use clipped::{ClipArea, ClippedView};
 use emulator::{Emulator, GridSize};
 pub use theme::{SharedTheme, Theme, ThemeError};
 use unfinished_sequence::UnfinishedSequence;
@@ -333,6 +335,13 @@ impl ScreenModel {
             through_seq: self.parsed_through_seq,
             repaint,
         }
+    }
+
+    /// Escape sequences that draw this screen on a terminal of another
+    /// size, clipped to `area`, then `footer`; `view` remembers what it drew
+    /// there, so only the rows that changed are written (`clipped.rs`).
+    pub fn draw_clipped(&self, view: &mut ClippedView, area: ClipArea, footer: &str) -> String {
+        view.draw(&self.reading(), area, footer)
     }
 
     /// How this terminal's state differs from `other`'s, one line per
