@@ -168,7 +168,7 @@ fn compare_grids(report: &mut Report, name: &str, a: &Grid<Cell>, b: &Grid<Cell>
             // A leading spacer takes the pen of the wide character that
             // made it, or, made by reflow, keeps the pen of the cell it
             // replaced: a redraw can make only the first.
-            if !cell_a.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+            if layout(a, row, column) != Flags::LEADING_WIDE_CHAR_SPACER {
                 report.check(
                     || format!("{} pen", at()),
                     PenForComparison::of(cell_a),
@@ -229,11 +229,13 @@ fn compare_cursors(
 }
 
 /// The cell's place in a wide character. A leading spacer whose wide
-/// character moved away (lines inserted or deleted under it) is the blank
-/// it shows; only a wide character that does not fit can make one.
+/// character moved away (lines inserted or deleted under it), or that was
+/// moved out of the last column (DCH), is the blank it shows; only a wide
+/// character that does not fit can make one.
 fn layout(grid: &Grid<Cell>, row: usize, column: usize) -> Flags {
     let flags = grid[Line(row as i32)][Column(column)].flags & LAYOUT_FLAGS;
-    let orphaned = row + 1 >= grid.screen_lines()
+    let orphaned = column + 1 != grid.columns()
+        || row + 1 >= grid.screen_lines()
         || !grid[Line(row as i32 + 1)][Column(0)]
             .flags
             .contains(Flags::WIDE_CHAR);
@@ -271,4 +273,45 @@ impl PenForComparison {
             link: cell.hyperlink().map(|link| link.uri().to_owned()),
         }
     }
+}
+
+/// The grid as text for a person reading a failed comparison: one line per
+/// row, each cell its character and layout marks (`<` wide, `>` its spacer,
+/// `^` a leading spacer, `~` a soft wrap), then both cursors.
+pub fn dump(emulator: &Emulator) -> String {
+    let grid = emulator.term.grid();
+    let mut out = String::new();
+    for row in 0..grid.screen_lines() {
+        let line = &grid[Line(row as i32)];
+        out.push_str(&format!("{row:>3} |"));
+        for column in 0..grid.columns() {
+            let cell = &line[Column(column)];
+            out.push(if cell.c == '\t' { '→' } else { cell.c });
+            for (flag, mark) in [
+                (Flags::WIDE_CHAR, '<'),
+                (Flags::WIDE_CHAR_SPACER, '>'),
+                (Flags::LEADING_WIDE_CHAR_SPACER, '^'),
+                (Flags::WRAPLINE, '~'),
+            ] {
+                if cell.flags.contains(flag) {
+                    out.push(mark);
+                }
+            }
+            out.push('|');
+        }
+        out.push('\n');
+    }
+    for (name, cursor) in [("cursor", &grid.cursor), ("saved", &grid.saved_cursor)] {
+        out.push_str(&format!(
+            "{name} {},{}{}\n",
+            cursor.point.line.0,
+            cursor.point.column.0,
+            if cursor.input_needs_wrap {
+                " waiting"
+            } else {
+                ""
+            }
+        ));
+    }
+    out
 }
