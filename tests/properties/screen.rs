@@ -481,3 +481,63 @@ fn wide_characters_at_the_margin_survive_a_repaint() {
         ),
     ]);
 }
+
+/// Private modes xterm (and xterm.js, the viewers) honours and alacritty
+/// ignores, carried out by the model as xterm does: 47 and 1047 switch
+/// screens without saving the cursor (it stays where it is), 1048 saves
+/// and restores the cursor, 9 is the X10 mouse protocol; and sequences vte
+/// ends in ways a repaint must know of.
+#[test]
+fn xterm_screen_switches_cursor_saves_and_odd_endings_survive_a_repaint() {
+    assert_round_trips(&[
+        (
+            "origin mode and a scroll region under 47 and 1048, then SU (3x27)",
+            3,
+            27,
+            "ab\r\ncd\x1b[5;20r\x1b[?6h\x1b[3;2Hxy\x1b[?1048h\x1b[?47h\x1b[2;2Hzz\x1b[3S",
+            "\x1b[?1048l\x1b[?47lq\x1b[S\x1b8w",
+        ),
+        (
+            "47 entered again after a 47 left the cursor waiting on a leading spacer",
+            3,
+            30,
+            "你好A\x1b[H\x1b[?47h\r_+=\x1b[?47l\x1b[?1047hA",
+            "\x1b[?1047lB",
+        ),
+        (
+            "the primary cursor under 1047 waiting at the end of a soft-wrapped row",
+            5,
+            6,
+            "=a 0A_\nAa?A?+aa +_+aA0\x1b[m_\x1b[?1047h_aAaaA\x1b[?6ha\x1b[m0a _0aa\ra0?A A+?Aa=a+A0A?_00\x1b[J\x1b[?47l\x1b[m\x1b[?1047h=+AA?a==a= = =aA ",
+            "a+_+_=a0 +?0\x1b[?1047l",
+        ),
+        (
+            "the alternate screen cleared in the pen's background, left by 1049 after 47",
+            10,
+            4,
+            "top\x1b7\x1b[2;3H\x1b[44m\x1b[?47hx",
+            "\x1b[?1049l\x1b[mback",
+        ),
+        (
+            "X10 mouse replaces another protocol, and any reset ends it",
+            10,
+            2,
+            "\x1b[?1002h\x1b[?9h",
+            "\x1b[?1000l",
+        ),
+        (
+            "a DCS ended by the byte 0x9C inside a UTF-8 character",
+            2,
+            1,
+            "\x1bPA한국어\r\n",
+            "x",
+        ),
+        (
+            "an ESC followed by non-ASCII still waits for its final byte",
+            2,
+            1,
+            "\x1b你好",
+            "A",
+        ),
+    ]);
+}

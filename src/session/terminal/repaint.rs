@@ -68,13 +68,15 @@ pub fn repaint(emulator: &Emulator) -> String {
     }
     if mode.contains(TermMode::ALT_SCREEN) {
         if let Some(primary) = &observed.primary_under_alternate {
-            let mut pen = draw_cells(&mut out, primary);
-            position(&mut out, primary, &primary.cursor, &mut pen, None, None);
-            Pen::of(&primary.cursor.template).select(&pen, &mut out);
-            designate_charsets(&mut out, &primary.cursor.charsets);
+            // Its cursor is not drawn: leaving the alternate screen puts
+            // the cursor where the alternate one is (47, 1047) or where
+            // the saved one is (1049), as xterm does.
+            let pen = draw_cells(&mut out, primary);
+            Pen::default().select(&pen, &mut out);
         }
-        // Saves the primary cursor, as the program's own switch did.
-        out.push_str("\x1b[?1049h");
+        // 47 saves no cursor: the primary screen's saved cursor is the
+        // one drawn above, which leaving by 1049 restores.
+        out.push_str("\x1b[?47h");
     }
 
     let mut pen = draw_cells(&mut out, grid);
@@ -147,6 +149,9 @@ pub fn repaint(emulator: &Emulator) -> String {
 
     write_modes(&mut out, mode);
     write_cursor_style(&mut out, emulator);
+    if observed.x10_mouse {
+        out.push_str(X10_MOUSE_ON);
+    }
     for (mode, on) in &observed.foreign_private_modes {
         let _ = write!(out, "\x1b[?{mode}{}", if *on { 'h' } else { 'l' });
     }
@@ -192,8 +197,14 @@ pub fn mode_preamble(emulator: &Emulator) -> String {
     if mode.contains(TermMode::APP_KEYPAD) {
         out.push_str("\x1b=");
     }
+    if emulator.observed.x10_mouse {
+        out.push_str(X10_MOUSE_ON);
+    }
     out
 }
+
+/// The X10 mouse protocol (mode 9), which the model keeps beside `TermMode`.
+const X10_MOUSE_ON: &str = "\x1b[?9h";
 
 /// DEC private modes that are one flag each in `TermMode`, with their numbers.
 pub(super) const DEC_MODES: [(TermMode, u16); 12] = [
