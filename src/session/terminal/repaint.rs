@@ -798,6 +798,18 @@ pub fn inexact(emulator: &Emulator) -> Option<&'static str> {
         // Only a write makes it wait, and a write takes the mark off.
         return Some("the cursor waits to wrap at the end of a soft-wrapped row");
     }
+    let (top, bottom) = emulator.scroll_region();
+    let outside_region = !(top..bottom).contains(&line);
+    if emulator.term.mode().contains(TermMode::ORIGIN)
+        && outside_region
+        && grid.saved_cursor.point != cursor.point
+    {
+        // Only DECRC (ESC 8, 1048) takes the cursor outside the region in
+        // origin mode, and the one saved-cursor slot holds another place.
+        return Some(
+            "in origin mode the cursor is outside the scroll region, where the saved cursor is not",
+        );
+    }
     let printed = emulator.observed.preceding_char?;
     let mapped = cursor.charsets[emulator.observed.active_charset].map(printed);
     if let PrecedingRedraw::Lost = preceding_char::plan(grid, printed, mapped) {
