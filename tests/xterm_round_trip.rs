@@ -15,7 +15,7 @@
 //!
 //! The cases: hand-written streams, each about one piece of state a repaint must carry; a
 //! recorded `less` session cut at ten points; and generated escape-heavy output
-//! (`properties/terminal_input.rs`), 64 streams or `PROPTEST_CASES`, the same ones every run.
+//! (`properties/terminal_input.rs`), 256 streams or `PROPTEST_CASES`, the same ones every run.
 
 // Shared with tests/properties, which uses generators this test does not.
 #[allow(dead_code)]
@@ -38,7 +38,7 @@ use terminal_input::{cut_into_frames, output};
 const SCRIPT: &str = "scripts/replay-equivalence.mjs";
 /// A recording of `less` paging through the README (how: `recordings/README.md`).
 const LESS_RECORDING: &str = include_str!("fixtures/recordings/less-readme-80x24.out");
-const GENERATED_CASES_DEFAULT: usize = 64;
+const GENERATED_CASES_DEFAULT: usize = 256;
 
 /// Difference classes (the script's bracketed tags) a generated stream may show, because
 /// its input reaches for state the daemon's model deliberately does not keep. A difference
@@ -354,8 +354,10 @@ fn holds_a_count_xterm_takes_minutes_over(stream: &str) -> bool {
         .any(|digits| digits.len() >= 6)
 }
 
-/// Generated output cut at a character boundary, the prefix cut again into frames.
-fn generated_case(index: usize, runner: &mut TestRunner) -> Case {
+/// Generated output cut at a character boundary, the prefix cut again into frames; and the
+/// whole stream against the repaint of all of it, which tells whether the two emulators
+/// agree on the stream at all.
+fn generated_case(index: usize, runner: &mut TestRunner) -> (Case, Case) {
     let strategy = (
         dimension(2, 120),
         dimension(1, 40),
@@ -379,7 +381,14 @@ fn generated_case(index: usize, runner: &mut TestRunner) -> Case {
     let frames = cut_into_frames(&stream[..at], &frame_cuts);
     let frames: Vec<&str> = frames.iter().map(String::as_str).collect();
     let name = format!("generated #{index}, cut at byte {at}: {stream:?}");
-    Case::cut(&name, cols, rows, &frames, &stream[at..])
+    let whole = Case::cut(
+        &format!("generated #{index}, whole stream"),
+        cols,
+        rows,
+        &[&stream],
+        "",
+    );
+    (Case::cut(&name, cols, rows, &frames, &stream[at..]), whole)
 }
 
 /// The bracketed classes of one difference line (`<where> [<class>,...]: <details>`).
@@ -399,33 +408,41 @@ fn allowed(difference: &str) -> bool {
     })
 }
 
-/// Known gaps on generated streams (run with `-- --ignored`): the same
-/// rare states as the model's own round-trip property (`properties/screen.rs`),
-/// and private modes xterm.js honours that the model's emulator does not
-/// know (47, 1047 and 1048 switch screens there; 9 is X10 mouse).
+/// Generated streams, each cut at a random point. Where the two emulators do not agree on a
+/// stream (alacritty trims a title xterm.js keeps whole, mode 12 blinks the cursor in one
+/// and not the other, ...), xterm.js fed the model's repaint of the *whole* stream already
+/// shows the difference, whatever a repaint at a cut does: a difference the cut case shares,
+/// line for line, with the whole-stream case is the emulators', not the repaint's, and is
+/// let through. Every other difference fails. Streams xterm.js throws on are counted, shown
+/// and left out, at most a quarter. 256 streams, or `PROPTEST_CASES`, the same ones every run.
 #[test]
-#[ignore = "known gaps on generated streams: see the doc comment"]
+#[ignore = "known gaps: 51 of 256 streams still differ in ways the whole stream's repaint does not \
+            show (mostly cells after a prefix the emulators disagree on); run with -- --ignored"]
 fn a_repaint_then_the_rest_of_the_stream_matches_the_full_stream_in_xterm_js() {
     let count = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|cases| cases.parse().ok())
         .unwrap_or(GENERATED_CASES_DEFAULT);
     let mut runner = TestRunner::deterministic();
-    let cases: Vec<Case> = (0..count)
+    let (cut_cases, whole_cases): (Vec<Case>, Vec<Case>) = (0..count)
         .map(|index| generated_case(index, &mut runner))
-        .collect();
-    let results = xterm_differences(&cases);
-    // A stream xterm.js itself throws on says nothing about the repaint. Those are counted
-    // and shown, and may not be more than a quarter, so the property cannot go vacuous.
-    let unjudged: Vec<String> = results
+        .unzip();
+    let mut cases = cut_cases;
+    cases.extend(whole_cases);
+    let mut results = xterm_differences(&cases);
+    let whole_results = results.split_off(count);
+    let cases = &cases[..count];
+    let threw = |differences: &[String]| {
+        differences
+            .iter()
+            .any(|d| classes(d).contains(&XTERM_THREW_ON_THE_WHOLE_STREAM))
+    };
+    let unjudged: Vec<String> = whole_results
         .iter()
-        .zip(&cases)
-        .filter(|(differences, _)| {
-            differences
-                .iter()
-                .any(|d| classes(d).contains(&XTERM_THREW_ON_THE_WHOLE_STREAM))
-        })
-        .map(|(differences, case)| format!("{}: {}", case.name, differences.join("; ")))
+        .zip(&results)
+        .zip(cases)
+        .filter(|((whole, cut), _)| threw(whole) || threw(cut))
+        .map(|(_, case)| case.name.clone())
         .collect();
     if !unjudged.is_empty() {
         eprintln!(
@@ -441,34 +458,41 @@ fn a_repaint_then_the_rest_of_the_stream_matches_the_full_stream_in_xterm_js() {
         unjudged.len(),
         cases.len()
     );
+    let mut shared_with_the_whole_stream = 0;
     let failures: Vec<String> = results
         .into_iter()
-        .zip(&cases)
-        .filter(|(differences, _)| {
-            !differences
-                .iter()
-                .any(|d| classes(d).contains(&XTERM_THREW_ON_THE_WHOLE_STREAM))
-        })
-        .filter_map(|(differences, case)| {
+        .zip(&whole_results)
+        .zip(cases)
+        .filter(|((cut, whole), _)| !threw(cut) && !threw(whole))
+        .filter_map(|((differences, whole), case)| {
             let unexplained: Vec<String> = differences
                 .into_iter()
                 .filter(|difference| !allowed(difference))
+                .filter(|difference| {
+                    let shared = whole.contains(difference);
+                    shared_with_the_whole_stream += usize::from(shared);
+                    !shared
+                })
                 .collect();
             (!unexplained.is_empty()).then(|| {
                 format!(
-                    "{} ({}x{}):\n    {}",
+                    "{} ({}x{}):\n    {}\n  the whole stream repainted:\n    {}",
                     case.name,
                     case.cols,
                     case.rows,
-                    unexplained.join("\n    ")
+                    unexplained.join("\n    "),
+                    whole.join("\n    ")
                 )
             })
         })
         .collect();
+    eprintln!(
+        "{shared_with_the_whole_stream} differences let through: the whole stream shows them too"
+    );
     assert!(
         failures.is_empty(),
         "{} of {} generated streams show a different screen in xterm.js after the repaint \
-         (differences outside GENERATED_ALLOWED_DIFFERENCES):\n{}",
+         (differences neither allowed nor shown by the whole stream's repaint):\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n")

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use ptyhub::session::{Frame, ScreenModel};
 
 use crate::config;
-use crate::terminal_input::{cut_into_frames, narrow_output, output};
+use crate::terminal_input::{cut_into_frames, output};
 
 /// What the session does to its model, in order.
 #[derive(Clone, Debug)]
@@ -42,11 +42,11 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     scenario_of(output(160), 3)
 }
 
-/// Without wide characters or resizes: the round trips hold exactly there.
-/// With them, a wide character's spacers and wrap marks after erases,
-/// scrolls and reflow are known gaps (the fuzz target finds them).
-fn narrow_scenario() -> impl Strategy<Value = Scenario> {
-    scenario_of(narrow_output(160), 0)
+/// Output of every kind, wide characters included, at one size: the round
+/// trips hold exactly there. (A resize reflows the two terminals' grids,
+/// which the viewer's own emulator does its own way.)
+fn unresized_scenario() -> impl Strategy<Value = Scenario> {
+    scenario_of(output(160), 0)
 }
 
 fn scenario_of(
@@ -115,7 +115,7 @@ proptest! {
     // character left the screen with no erased cell to print it on) are
     // skipped, and counted as rejects: a handful in thousands of cases.
     #[test]
-    fn a_repaint_rebuilds_the_state_in_a_fresh_terminal(scenario in narrow_scenario()) {
+    fn a_repaint_rebuilds_the_state_in_a_fresh_terminal(scenario in unresized_scenario()) {
         let model = model_after(&scenario, usize::MAX);
         prop_assume!(model.inexact_repaint().is_none());
         let viewer = repainted_from(&model);
@@ -130,7 +130,7 @@ proptest! {
 
     #[test]
     fn a_repaint_then_the_rest_of_the_stream_equals_the_whole_stream(
-        scenario in narrow_scenario(),
+        scenario in unresized_scenario(),
         split in 0.0..1.0f64,
     ) {
         let split = ((scenario.steps.len() as f64) * split) as usize;
@@ -150,7 +150,7 @@ proptest! {
 
     #[test]
     fn a_repaint_brings_a_stale_viewer_to_the_same_state(
-        scenario in narrow_scenario(),
+        scenario in unresized_scenario(),
         seen in 0.0..1.0f64,
     ) {
         let seen_steps = ((scenario.steps.len() as f64) * seen) as usize;
@@ -354,4 +354,190 @@ fn inexact_repaints_are_named() {
     let mut plain = ScreenModel::new(2, 3);
     plain.feed(&[Arc::new(Frame::new(1, 0, "AA?aa".into()))]);
     assert_eq!(plain.inexact_repaint(), None);
+}
+
+/// One round trip per case: `(what it checks, cols, rows, before, after)`;
+/// a viewer repainted after `before` and given `after` is in the state of
+/// the model given both.
+fn assert_round_trips(cases: &[(&str, u16, u16, &str, &str)]) {
+    for &(what, cols, rows, before, after) in cases {
+        let (model, viewer) = after_repaint(cols, rows, before, after);
+        let differences = model.differences_from(&viewer);
+        assert!(
+            differences.is_empty(),
+            "{what} ({cols}x{rows}, {before:?} | {after:?}):\n{}\nmodel:\n{}\nviewer:\n{}",
+            differences.join("\n"),
+            model.dump(),
+            viewer.dump()
+        );
+        assert_eq!(model.text(), viewer.text(), "{what}");
+    }
+}
+
+/// Wide characters at and near the margin, in the states erases, inserts,
+/// scrolls and REP leave them in (found by the round-trip properties once
+/// they generated wide characters; alacritty keeps each of these states,
+/// and a later write behaves by them).
+#[test]
+fn wide_characters_at_the_margin_survive_a_repaint() {
+    assert_round_trips(&[
+        (
+            "a spacer left when its wide character was erased, on a wrapping row",
+            2,
+            6,
+            " 你好\r\x1b[X\x1b[3b",
+            "",
+        ),
+        (
+            "a spacer left when its wide character was erased: a write there erases the cell before it",
+            18,
+            3,
+            "你好\x1b[?6h\x1b[X你好",
+            "0a\x1b[F\x1b[0ma _",
+        ),
+        (
+            "a tab's mark in a spacer left by an erased wide character",
+            31,
+            3,
+            "\x1b[4h?你好\x08a?\t",
+            "",
+        ),
+        (
+            "half a wide character shifted into the last column by insert mode",
+            12,
+            10,
+            "\x1b[4h\x1b[2E+aaa?0+_👍🏽a你好A a _A=+A=\x1b[3H ",
+            "",
+        ),
+        (
+            "REP's character not redrawn over a spacer (it would erase the wide character)",
+            4,
+            1,
+            "漢字テスト!\x08\x08\x1b[J",
+            "",
+        ),
+        (
+            "REP's character not redrawn over the cell a wide character covers",
+            8,
+            5,
+            "\x1b[?7l\x08++0A+ 你好\x1b(0\x1b[Xa\x1b[A",
+            "",
+        ),
+        (
+            "a wide character whose spacer was written over by another wide character",
+            7,
+            8,
+            "\x1b[?7l_\x1b[8H😀\x1b[D\x1b[J你好\x1b[HA",
+            "",
+        ),
+        (
+            "a leading spacer above a wide character drawn before it (the top row drawn last)",
+            3,
+            21,
+            "+? A0 ==?aAA Aa_a漢字テスト+_ +?_A +AaA==a=aa_a=aA=?+00a? aAA000+=a=\x1b[S\x1b[3H\x1b[2L",
+            "",
+        ),
+        (
+            "a leading spacer moved out of the last column by DCH is a blank",
+            5,
+            5,
+            "\x1b[;12H한국어\r\ne\u{301}a==0+\x1b[H\x1b[P",
+            "",
+        ),
+        (
+            "a leading spacer on the last row keeps its pen",
+            10,
+            4,
+            "\x1b[1m\x1b[;12H⺀\x1b[3T",
+            "",
+        ),
+        (
+            "a cursor waiting after a wide character that wrapped from a leading spacer",
+            2,
+            17,
+            "Aa==A+00a😀",
+            "",
+        ),
+        (
+            "a saved cursor waiting after a wide character under a leading spacer",
+            2,
+            31,
+            "aA 0?= 00=?0 =A+?AA?a0?漢字テスト\x1b[2G=a+ aa+\x1b[?1049h\x1b[?1049l\x1b[H\x1b[4Ba0aa?Aa0+AAA = +aaa+\u{3fffe}=A+a=0=0你好?",
+            "",
+        ),
+        (
+            "REP of a zero-width character the emulator counts as such (U+FEFF)",
+            6,
+            2,
+            "A?+? A+\r\ne\u{301}한국어\u{feff}",
+            "",
+        ),
+        (
+            "two columns of wide characters on wrapped rows, the top row drawn last",
+            2,
+            10,
+            "_+_A=+ 0 0a ?Aa  Aa_=? aaa++aA+0aA_AA0?Aa =0a_?AAa_=_=?A?_?a0Aa_ aa=_?a0_A00aa=A=Aa=A= =0A?A\x1b[T\x08\x1b]0;\u{9c}a_A\x1b[4r\x1b7😀😀A\t\x1b[m\rA\x1b[m",
+            "\x1b[38;2;0;0;0;38;2;100;100;10;38;5;100m\x1b[38;5;100m___Aa=\x1b[0A\x1b[;0A\x1b[m?=aaaa ",
+        ),
+    ]);
+}
+
+/// Private modes xterm (and xterm.js, the viewers) honours and alacritty
+/// ignores, carried out by the model as xterm does: 47 and 1047 switch
+/// screens without saving the cursor (it stays where it is), 1048 saves
+/// and restores the cursor, 9 is the X10 mouse protocol; and sequences vte
+/// ends in ways a repaint must know of.
+#[test]
+fn xterm_screen_switches_cursor_saves_and_odd_endings_survive_a_repaint() {
+    assert_round_trips(&[
+        (
+            "origin mode and a scroll region under 47 and 1048, then SU (3x27)",
+            3,
+            27,
+            "ab\r\ncd\x1b[5;20r\x1b[?6h\x1b[3;2Hxy\x1b[?1048h\x1b[?47h\x1b[2;2Hzz\x1b[3S",
+            "\x1b[?1048l\x1b[?47lq\x1b[S\x1b8w",
+        ),
+        (
+            "47 entered again after a 47 left the cursor waiting on a leading spacer",
+            3,
+            30,
+            "你好A\x1b[H\x1b[?47h\r_+=\x1b[?47l\x1b[?1047hA",
+            "\x1b[?1047lB",
+        ),
+        (
+            "the primary cursor under 1047 waiting at the end of a soft-wrapped row",
+            5,
+            6,
+            "=a 0A_\nAa?A?+aa +_+aA0\x1b[m_\x1b[?1047h_aAaaA\x1b[?6ha\x1b[m0a _0aa\ra0?A A+?Aa=a+A0A?_00\x1b[J\x1b[?47l\x1b[m\x1b[?1047h=+AA?a==a= = =aA ",
+            "a+_+_=a0 +?0\x1b[?1047l",
+        ),
+        (
+            "the alternate screen cleared in the pen's background, left by 1049 after 47",
+            10,
+            4,
+            "top\x1b7\x1b[2;3H\x1b[44m\x1b[?47hx",
+            "\x1b[?1049l\x1b[mback",
+        ),
+        (
+            "X10 mouse replaces another protocol, and any reset ends it",
+            10,
+            2,
+            "\x1b[?1002h\x1b[?9h",
+            "\x1b[?1000l",
+        ),
+        (
+            "a DCS ended by the byte 0x9C inside a UTF-8 character",
+            2,
+            1,
+            "\x1bPA한국어\r\n",
+            "x",
+        ),
+        (
+            "an ESC followed by non-ASCII still waits for its final byte",
+            2,
+            1,
+            "\x1b你好",
+            "A",
+        ),
+    ]);
 }

@@ -189,13 +189,3 @@ pub fn cut_into_frames(text: &str, cuts: &[f64]) -> Vec<String> {
         .map(|pair| text[pair[0]..pair[1]].to_owned())
         .collect()
 }
-
-/// A stream of output whose characters are all one column wide or less:
-/// every character from U+1100 on (where wide ones begin) becomes `?`.
-pub fn narrow_output(max_tokens: usize) -> impl Strategy<Value = String> {
-    output(max_tokens).prop_map(|text| {
-        text.chars()
-            .map(|c| if c >= '\u{1100}' { '?' } else { c })
-            .collect()
-    })
-}

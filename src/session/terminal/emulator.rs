@@ -21,8 +21,8 @@ use alacritty_terminal::term::cell::Cell;
 use alacritty_terminal::term::{Config, Term, TermMode};
 use alacritty_terminal::vte::ansi::cursor_icon::CursorIcon;
 use alacritty_terminal::vte::ansi::{
-    self, Attr, CharsetIndex, ClearMode, CursorShape, CursorStyle, Handler, Hyperlink,
-    KeyboardModes, KeyboardModesApplyBehavior, LineClearMode, Mode, ModifyOtherKeys,
+    self, Attr, CharsetIndex, ClearMode, Color, CursorShape, CursorStyle, Handler, Hyperlink,
+    KeyboardModes, KeyboardModesApplyBehavior, LineClearMode, Mode, ModifyOtherKeys, NamedColor,
     NamedPrivateMode, PrivateMode, Rgb, ScpCharPath, ScpUpdateMode, StandardCharset,
     TabulationClearMode,
 };
@@ -35,10 +35,14 @@ const TAB_INTERVAL: usize = 8;
 /// a repaint can re-enter them. Bounded, as any program can set thousands.
 const MAX_FOREIGN_PRIVATE_MODES: usize = 32;
 
-/// Private modes never remembered as foreign: they switch screens or move
-/// the cursor, which the model does not do for them, so replaying them
-/// would put the viewer somewhere the model is not.
-const SCREEN_SWITCHING_MODES: [u16; 3] = [47, 1047, 1048];
+/// Private modes alacritty does not know and the model carries out as
+/// xterm (and xterm.js, the viewers) does: 47 and 1047 switch screens
+/// without saving the cursor, 1048 saves and restores the cursor, 9 is the
+/// X10 mouse protocol.
+const ALTERNATE_SCREEN: u16 = 47;
+const ALTERNATE_SCREEN_CLEARED: u16 = 1047;
+const SAVE_CURSOR: u16 = 1048;
+const X10_MOUSE: u16 = 9;
 
 /// The grid size, in the form alacritty asks for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,8 +122,13 @@ pub struct Observed {
     pub synchronized_output: bool,
     /// Private modes the emulator ignores, as last set (`true`) or reset.
     pub foreign_private_modes: BTreeMap<u16, bool>,
+    /// Mode 9, the X10 mouse protocol (clicks only): one of the mouse
+    /// protocols, which exclude each other.
+    pub x10_mouse: bool,
     /// The primary screen as it was when the alternate one was entered,
     /// resized with the terminal since: `Term` keeps it, but privately.
+    /// Its saved cursor is the one leaving restores (the cursor at the
+    /// switch for 1049, the one DECSC saved before for 47 and 1047).
     pub primary_under_alternate: Option<Grid<Cell>>,
     /// While the primary screen shows: the alternate screen's saved
     /// cursor, which `ESC 8` restores there after the next switch (`None`
@@ -136,6 +145,7 @@ impl Observed {
             preceding_char: None,
             synchronized_output: false,
             foreign_private_modes: BTreeMap::new(),
+            x10_mouse: false,
             primary_under_alternate: None,
             alternate_saved_cursor: None,
         }
@@ -258,14 +268,99 @@ impl Observer<'_> {
     }
 
     fn note_foreign_mode(&mut self, mode: u16, on: bool) {
-        if SCREEN_SWITCHING_MODES.contains(&mode) {
-            return;
-        }
         let modes = &mut self.observed.foreign_private_modes;
         if modes.len() < MAX_FOREIGN_PRIVATE_MODES || modes.contains_key(&mode) {
             modes.insert(mode, on);
         }
     }
+
+    /// Enters the alternate screen as xterm does for 1049 (`save_cursor`),
+    /// 1047 and 47: cleared in the pen's background, the cursor where it
+    /// was. Already there, 1049 saves the cursor (DECSC) and the others do
+    /// nothing.
+    fn enter_alternate_screen(&mut self, save_cursor: bool) {
+        if self.term.mode().contains(TermMode::ALT_SCREEN) {
+            if save_cursor {
+                self.term.save_cursor_position();
+            }
+            return;
+        }
+        let mut primary = self.term.grid().clone();
+        if save_cursor {
+            primary.saved_cursor = primary.cursor.clone();
+        }
+        self.observed.primary_under_alternate = Some(primary);
+        // `swap_alt` also saves the primary cursor, which 47 and 1047 do
+        // not: leaving puts the saved cursor kept above back.
+        self.term.swap_alt();
+        let background = self.term.grid().cursor.template.bg;
+        if background != Color::Named(NamedColor::Background) {
+            let grid = self.term.grid_mut();
+            for line in 0..grid.screen_lines() {
+                for column in 0..grid.columns() {
+                    grid[Line(line as i32)][Column(column)] = background.into();
+                }
+            }
+        }
+    }
+
+    /// Leaves the alternate screen as xterm does for 1049
+    /// (`restore_cursor`: the cursor saved on the primary screen comes
+    /// back), 1047 and 47 (the cursor stays where it is, pen and charsets
+    /// too). On the primary screen, 1049 restores the saved cursor (DECRC)
+    /// and the others do nothing.
+    fn leave_alternate_screen(&mut self, restore_cursor: bool) {
+        if !self.term.mode().contains(TermMode::ALT_SCREEN) {
+            if restore_cursor {
+                self.term.restore_cursor_position();
+            }
+            return;
+        }
+        let alternate_cursor = self.term.grid().cursor.clone();
+        let alternate_saved = &self.term.grid().saved_cursor;
+        self.observed.alternate_saved_cursor =
+            (*alternate_saved != Cursor::default()).then(|| alternate_saved.clone());
+        let primary = self.observed.primary_under_alternate.take();
+        self.term.swap_alt();
+        let grid = self.term.grid_mut();
+        if let Some(primary) = primary {
+            grid.saved_cursor = primary.saved_cursor;
+        }
+        grid.cursor = if restore_cursor {
+            grid.saved_cursor.clone()
+        } else {
+            alternate_cursor
+        };
+    }
+
+    /// Sets or resets a mouse protocol: setting one replaces the one in
+    /// force, resetting any turns mouse reports off (xterm, xterm.js).
+    fn set_mouse_protocol(&mut self, mode: PrivateMode, on: bool) {
+        for protocol in [
+            NamedPrivateMode::ReportMouseClicks,
+            NamedPrivateMode::ReportCellMouseMotion,
+            NamedPrivateMode::ReportAllMouseMotion,
+        ] {
+            self.term.unset_private_mode(PrivateMode::Named(protocol));
+        }
+        self.observed.x10_mouse = on && matches!(mode, PrivateMode::Unknown(X10_MOUSE));
+        if on && !self.observed.x10_mouse {
+            self.term.set_private_mode(mode);
+        }
+    }
+}
+
+/// Whether `mode` is one of the mouse protocols (9, 1000, 1002, 1003).
+fn is_mouse_protocol(mode: PrivateMode) -> bool {
+    matches!(
+        mode,
+        PrivateMode::Unknown(X10_MOUSE)
+            | PrivateMode::Named(
+                NamedPrivateMode::ReportMouseClicks
+                    | NamedPrivateMode::ReportCellMouseMotion
+                    | NamedPrivateMode::ReportAllMouseMotion
+            )
+    )
 }
 
 impl Handler for Observer<'_> {
@@ -372,6 +467,7 @@ impl Handler for Observer<'_> {
         for on in self.observed.foreign_private_modes.values_mut() {
             *on = false;
         }
+        self.observed.x10_mouse = false;
         self.observed.primary_under_alternate = None;
         self.observed.alternate_saved_cursor = None;
     }
@@ -379,10 +475,13 @@ impl Handler for Observer<'_> {
     fn set_private_mode(&mut self, mode: PrivateMode) {
         match mode {
             PrivateMode::Named(NamedPrivateMode::SwapScreenAndSetRestoreCursor) => {
-                if !self.term.mode().contains(TermMode::ALT_SCREEN) {
-                    self.observed.primary_under_alternate = Some(self.term.grid().clone());
-                }
+                return self.enter_alternate_screen(true);
             }
+            PrivateMode::Unknown(ALTERNATE_SCREEN | ALTERNATE_SCREEN_CLEARED) => {
+                return self.enter_alternate_screen(false);
+            }
+            PrivateMode::Unknown(SAVE_CURSOR) => return self.term.save_cursor_position(),
+            mode if is_mouse_protocol(mode) => return self.set_mouse_protocol(mode, true),
             PrivateMode::Named(NamedPrivateMode::SyncUpdate) => {
                 self.observed.synchronized_output = true;
             }
@@ -399,13 +498,13 @@ impl Handler for Observer<'_> {
     fn unset_private_mode(&mut self, mode: PrivateMode) {
         match mode {
             PrivateMode::Named(NamedPrivateMode::SwapScreenAndSetRestoreCursor) => {
-                self.observed.primary_under_alternate = None;
-                if self.term.mode().contains(TermMode::ALT_SCREEN) {
-                    let saved = &self.term.grid().saved_cursor;
-                    self.observed.alternate_saved_cursor =
-                        (*saved != Cursor::default()).then(|| saved.clone());
-                }
+                return self.leave_alternate_screen(true);
             }
+            PrivateMode::Unknown(ALTERNATE_SCREEN | ALTERNATE_SCREEN_CLEARED) => {
+                return self.leave_alternate_screen(false);
+            }
+            PrivateMode::Unknown(SAVE_CURSOR) => return self.term.restore_cursor_position(),
+            mode if is_mouse_protocol(mode) => return self.set_mouse_protocol(mode, false),
             PrivateMode::Named(NamedPrivateMode::SyncUpdate) => {
                 self.observed.synchronized_output = false;
             }

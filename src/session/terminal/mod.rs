@@ -353,6 +353,12 @@ impl ScreenModel {
         compare::differences(&self.reading(), &other.reading())
     }
 
+    /// The visible grid and cursors as text, for a person reading a failed
+    /// comparison (see `differences_from`).
+    pub fn dump(&self) -> String {
+        compare::dump(&self.reading())
+    }
+
     /// Whether the child asked for focus reports (mode 1004).
     pub fn reports_focus(&self) -> bool {
         self.reading().term.mode().contains(TermMode::FOCUS_IN_OUT)

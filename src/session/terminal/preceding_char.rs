@@ -111,23 +111,28 @@ pub(super) fn plan(grid: &Grid<Cell>, printed: char, mapped: char) -> PrecedingR
                     && grid[Line(line as i32 - 1)][Column(columns - 1)]
                         .flags
                         .contains(Flags::LEADING_WIDE_CHAR_SPACER);
+                // Nor a cell a wide character covers: writing it would
+                // erase that character.
+                let covered =
+                    column > 0 && row[Column(column - 1)].flags.contains(Flags::WIDE_CHAR);
                 let holds_mapped =
                     printed != mapped && cell.c == mapped && cell.zerowidth().is_none();
                 (last_printed(cell) == printed || holds_mapped)
                     && !(cell.flags.contains(Flags::WIDE_CHAR) && column + 2 > end)
                     && !after_leading_spacer
+                    && !covered
             })
             .map(|column| PrecedingRedraw::Cell { line, column })
     });
     if let Some(cell) = found {
         return cell;
     }
-    let zero_width = matches!(printed, '\u{300}'..='\u{36f}' | '\u{200b}'..='\u{200f}' | '\u{fe00}'..='\u{fe0f}');
-    if zero_width {
-        return PrecedingRedraw::Lost;
-    }
-    // Characters before U+1100 take one column (wide ones start there).
-    let width = if printed < '\u{1100}' { 1 } else { 2 };
+    // A zero-width character joins the cell before it: printed on an
+    // erased cell it would join another.
+    let width = match columns_taken(printed) {
+        Some(width @ 1..) => width,
+        _ => return PrecedingRedraw::Lost,
+    };
     let erased = (0..grid.screen_lines()).find_map(|line| {
         let row = &grid[Line(line as i32)];
         // Erasing the last column would take a soft-wrap mark with it.
@@ -135,7 +140,10 @@ pub(super) fn plan(grid: &Grid<Cell>, printed: char, mapped: char) -> PrecedingR
         (0..end)
             .find(|&column| {
                 let cell = &row[Column(column)];
+                let covered =
+                    column > 0 && row[Column(column - 1)].flags.contains(Flags::WIDE_CHAR);
                 is_erased(cell)
+                    && !covered
                     && (width == 1 || {
                         let next = &row[Column(column + 1)];
                         is_erased(next) && next.bg == cell.bg
@@ -152,6 +160,12 @@ pub(super) fn plan(grid: &Grid<Cell>, printed: char, mapped: char) -> PrecedingR
         None if is_alignment_pattern(grid) => PrecedingRedraw::Alignment,
         None => PrecedingRedraw::Lost,
     }
+}
+
+/// The columns `c` takes when printed, as the emulator counts them (the
+/// same Unicode tables); `None` for a control.
+pub(super) fn columns_taken(c: char) -> Option<usize> {
+    unicode_width::UnicodeWidthChar::width(c)
 }
 
 /// The character a redraw of `cell` prints last: its zero-width ones come

@@ -225,6 +225,7 @@ fn mode_state(emulator: &Emulator, private: bool, mode: u16) -> u8 {
     }
     match mode {
         6 => flag(term_mode.contains(TermMode::ORIGIN)),
+        9 => flag(emulator.observed.x10_mouse),
         1049 => flag(term_mode.contains(TermMode::ALT_SCREEN)),
         2026 => flag(emulator.observed.synchronized_output),
         _ => match emulator.observed.foreign_private_modes.get(&mode) {

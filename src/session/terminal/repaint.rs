@@ -24,7 +24,7 @@ use alacritty_terminal::vte::ansi::{
 
 use super::emulator::Emulator;
 use super::pen::Pen;
-use super::preceding_char::{self, last_printed, PrecedingRedraw};
+use super::preceding_char::{self, columns_taken, last_printed, PrecedingRedraw};
 
 /// Held while the repaint draws, so a viewer never renders it half done.
 const BEGIN_SYNCHRONIZED: &str = "\x1b[?2026h";
@@ -68,13 +68,15 @@ pub fn repaint(emulator: &Emulator) -> String {
     }
     if mode.contains(TermMode::ALT_SCREEN) {
         if let Some(primary) = &observed.primary_under_alternate {
-            let mut pen = draw_cells(&mut out, primary);
-            position(&mut out, primary, &primary.cursor, &mut pen, None, None);
-            Pen::of(&primary.cursor.template).select(&pen, &mut out);
-            designate_charsets(&mut out, &primary.cursor.charsets);
+            // Its cursor is not drawn: leaving the alternate screen puts
+            // the cursor where the alternate one is (47, 1047) or where
+            // the saved one is (1049), as xterm does.
+            let pen = draw_cells(&mut out, primary);
+            Pen::default().select(&pen, &mut out);
         }
-        // Saves the primary cursor, as the program's own switch did.
-        out.push_str("\x1b[?1049h");
+        // 47 saves no cursor: the primary screen's saved cursor is the
+        // one drawn above, which leaving by 1049 restores.
+        out.push_str("\x1b[?47h");
     }
 
     let mut pen = draw_cells(&mut out, grid);
@@ -147,6 +149,9 @@ pub fn repaint(emulator: &Emulator) -> String {
 
     write_modes(&mut out, mode);
     write_cursor_style(&mut out, emulator);
+    if observed.x10_mouse {
+        out.push_str(X10_MOUSE_ON);
+    }
     for (mode, on) in &observed.foreign_private_modes {
         let _ = write!(out, "\x1b[?{mode}{}", if *on { 'h' } else { 'l' });
     }
@@ -192,8 +197,14 @@ pub fn mode_preamble(emulator: &Emulator) -> String {
     if mode.contains(TermMode::APP_KEYPAD) {
         out.push_str("\x1b=");
     }
+    if emulator.observed.x10_mouse {
+        out.push_str(X10_MOUSE_ON);
+    }
     out
 }
+
+/// The X10 mouse protocol (mode 9), which the model keeps beside `TermMode`.
+const X10_MOUSE_ON: &str = "\x1b[?9h";
 
 /// DEC private modes that are one flag each in `TermMode`, with their numbers.
 pub(super) const DEC_MODES: [(TermMode, u16); 12] = [
@@ -344,19 +355,51 @@ fn draw_cells(out: &mut String, grid: &Grid<Cell>) -> Pen {
         // wrapping onto a throwaway row, then scrolled down into place
         // (SD), which pushes the throwaway row off the bottom and, unlike
         // scrolling up, never into the viewer's history. The top row last.
-        // A cell written to save a pending wrap would be scrolled down
-        // with the rows: blanked first, its row is drawn again.
-        let saved_line = grid.saved_cursor.point.line.0.max(0) + 1;
-        Pen::default().select(&pen, out);
-        pen = Pen::default();
-        let _ = write!(out, "\x1b[{saved_line};1H\x1b[2K");
         draw_rows(out, grid, 1..rows, 1, &mut pen);
         out.push_str("\x1b[T");
         draw_rows(out, grid, 0..1, 0, &mut pen);
     } else {
         draw_rows(out, grid, 0..rows, 0, &mut pen);
     }
+    draw_wide_chars_cut_at_the_margin(out, grid, &mut pen);
+    draw_orphaned_spacers(out, grid, &mut pen);
     pen
+}
+
+/// Wide characters whose first half alone is in the last column (insert
+/// mode or ICH shifted them there; printing one there would wrap it): each
+/// is printed a column earlier, then shifted right by one (ICH), and the
+/// cell it left is drawn again.
+fn draw_wide_chars_cut_at_the_margin(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
+    let columns = grid.columns();
+    let last = columns - 1;
+    for row_index in 0..grid.screen_lines() {
+        let row = &grid[Line(row_index as i32)];
+        if !row[Column(last)].flags.contains(Flags::WIDE_CHAR) {
+            continue;
+        }
+        let _ = write!(out, "\x1b[{};{}H", row_index + 1, last);
+        write_cell(out, &row[Column(last)], last - 1, pen);
+        let blank = Pen::default();
+        blank.select(pen, out);
+        *pen = blank;
+        let _ = write!(out, "\x1b[{};{}H\x1b[@", row_index + 1, last);
+        // The cell before it again, or the wide character it belongs to.
+        let before = last - 1;
+        let start = if before > 0 && row[Column(before - 1)].flags.contains(Flags::WIDE_CHAR) {
+            before - 1
+        } else {
+            before
+        };
+        let cell = &row[Column(start)];
+        if start < before || !is_blank(cell) {
+            let _ = write!(out, "\x1b[{};{}H", row_index + 1, start + 1);
+            if start < before {
+                out.push_str(ERASE_WIDE_CHAR);
+            }
+            write_cell(out, cell, start, pen);
+        }
+    }
 }
 
 /// Whether `row` ends in a soft wrap onto the row below.
@@ -377,6 +420,22 @@ fn draw_rows(
     rows_up: usize,
     pen: &mut Pen,
 ) {
+    let rewritten = if rows.end < grid.screen_lines() && soft_wraps(grid, rows.end - 1) {
+        first_cells_rewritten(grid, rows.end)
+    } else {
+        rows.end..rows.end
+    };
+    for row in rewritten.clone() {
+        if grid[Line(row as i32)][Column(0)]
+            .flags
+            .contains(Flags::WIDE_CHAR)
+        {
+            // Writing over a wide character in the first column takes the
+            // leading spacer off the row above, which the wrap onto it may
+            // just have left: erased first, it is written on blanks.
+            let _ = write!(out, "\x1b[{};1H\x1b[2X", row - rows_up + 1);
+        }
+    }
     let mut continues_previous = false;
     for row_index in rows.clone() {
         let screen_row = row_index - rows_up;
@@ -396,16 +455,24 @@ fn draw_rows(
         return;
     }
     if rows.end < grid.screen_lines() {
-        draw_first_cell(out, grid, rows.end, pen);
+        for row in rewritten {
+            draw_first_cell(out, grid, row, pen);
+        }
         return;
     }
     // The throwaway row: a wide character where the wrap left a leading
     // spacer (one that did not fit), a blank otherwise.
+    // The leading spacer takes the pen the wide character is written with.
     let last = &grid[Line(rows.end as i32 - 1)][Column(grid.columns() - 1)];
-    let blank = Pen::default();
-    blank.select(pen, out);
-    *pen = blank;
-    out.push(if last.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+    let leading_spacer = last.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER);
+    let look = if leading_spacer {
+        Pen::of(last)
+    } else {
+        Pen::default()
+    };
+    look.select(pen, out);
+    *pen = look;
+    out.push(if leading_spacer {
         THROWAWAY_WIDE_CHAR
     } else {
         ' '
@@ -414,6 +481,25 @@ fn draw_rows(
 
 /// A wide character for a row no one sees.
 const THROWAWAY_WIDE_CHAR: char = '\u{4e00}';
+
+/// The rows whose first cell is written again when the wrap onto `row`
+/// is made: `row`, and the rows after it as long as that cell fills its
+/// row (a wide character, two columns) and the row soft-wraps, since the
+/// write takes the row's own mark, which only wrapping onto the next row
+/// makes again. Not onto the throwaway row: the last row is drawn by then.
+fn first_cells_rewritten(grid: &Grid<Cell>, row: usize) -> std::ops::Range<usize> {
+    let fills_its_row = |row: usize| {
+        grid.columns() == 2
+            && grid[Line(row as i32)][Column(0)]
+                .flags
+                .contains(Flags::WIDE_CHAR)
+    };
+    let mut end = row + 1;
+    while end < grid.screen_lines() && fills_its_row(end - 1) && soft_wraps(grid, end - 1) {
+        end += 1;
+    }
+    row..end
+}
 
 /// Writes the first cell of `row` again, which makes the wrap onto it
 /// happen without touching the rest of it (a write in its last column
@@ -442,7 +528,7 @@ fn draw_row(
     } else {
         (0..columns)
             .rev()
-            .find(|&c| !is_blank(&row[Column(c)]))
+            .find(|&c| !is_blank(&row[Column(c)]) || lost_its_spacer(row, c))
             .map_or(0, |c| c + 1)
     };
     let end = if continues_previous {
@@ -467,14 +553,58 @@ fn draw_row(
     while column < end {
         let cell = &row[Column(column)];
         let must_write = continues_previous && column == 0;
-        let after_wide = column > 0 && row[Column(column - 1)].flags.contains(Flags::WIDE_CHAR);
-        if cell.flags.contains(Flags::WIDE_CHAR_SPACER) || after_wide {
-            // Filled by the wide character before it (whose spacer an
-            // erase may have turned into a plain blank).
+        if before_an_orphaned_spacer(row, column) {
+            // A wide character makes the spacer; `draw_orphaned_spacers`
+            // erases it from under it once the rows are drawn.
+            skip_blanks(out, pen, blanks);
+            blanks = 0;
+            let look = Pen::of(&row[Column(column + 1)]);
+            look.select(pen, out);
+            *pen = look;
+            out.push(THROWAWAY_WIDE_CHAR);
+            column += 2;
+            continue;
+        }
+        if lost_its_spacer(row, column) {
+            // The spacer of the wide character before it was erased or
+            // written over (alacritty leaves the character): the viewer's
+            // is erased too (ECH), and what took its place written there.
+            skip_blanks(out, pen, blanks);
+            blanks = 0;
+            let _ = write!(out, "\x1b[{}G", column + 1);
+            let waits = wraps && column + 1 == columns;
+            if is_erased(cell) && !waits {
+                let erased = Pen::of(cell);
+                erased.select(pen, out);
+                *pen = erased;
+                out.push_str("\x1b[X\x1b[C");
+            } else {
+                out.push_str("\x1b[X");
+                if waits {
+                    write_cell_before_wait(out, cell, column, pen);
+                } else {
+                    write_cell(out, cell, column, pen);
+                }
+            }
             column += 1;
             continue;
         }
-        if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) && next_row_starts_wide() {
+        if column > 0 && row[Column(column - 1)].flags.contains(Flags::WIDE_CHAR) {
+            // The spacer of the wide character before it.
+            column += 1;
+            continue;
+        }
+        if cell.flags.contains(Flags::WIDE_CHAR) && column + 1 == columns {
+            // Half of a wide character shifted to the edge: drawn once the
+            // rows are (`draw_wide_chars_cut_at_the_margin`).
+            blanks += 1;
+            column += 1;
+            continue;
+        }
+        let leading_spacer = cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER)
+            && column + 1 == columns
+            && next_row_starts_wide();
+        if leading_spacer {
             // Left by a wide character that did not fit: drawing that
             // character from here, at the start of the next row, leaves
             // it again.
@@ -502,6 +632,56 @@ fn draw_row(
         let _ = write!(out, "\x1b[{blanks}C");
     }
     wraps
+}
+
+/// Whether the cell after `column` is a spacer whose wide character was
+/// erased from under it (alacritty leaves it, and a later write there
+/// erases the cell before it), and the cell at `column` a plain one that a
+/// wide character can be written over and then drawn again.
+fn before_an_orphaned_spacer(row: &alacritty_terminal::grid::Row<Cell>, column: usize) -> bool {
+    let next = column + 1;
+    next < row.len()
+        && row[Column(next)].flags.contains(Flags::WIDE_CHAR_SPACER)
+        && !row[Column(column)].flags.intersects(
+            Flags::WIDE_CHAR | Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER,
+        )
+        && !lost_its_spacer(row, column)
+}
+
+/// Erases the wide characters written to make orphaned spacers (see
+/// `before_an_orphaned_spacer`) and draws the cells they covered again.
+fn draw_orphaned_spacers(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
+    for row_index in 0..grid.screen_lines() {
+        let row = &grid[Line(row_index as i32)];
+        for column in 0..grid.columns() {
+            if !before_an_orphaned_spacer(row, column) {
+                continue;
+            }
+            let cell = &row[Column(column)];
+            let _ = write!(out, "\x1b[{};{}H", row_index + 1, column + 1);
+            if is_erased(cell) {
+                let erased = Pen::of(cell);
+                erased.select(pen, out);
+                *pen = erased;
+                out.push_str("\x1b[X");
+            } else {
+                out.push_str("\x1b[X");
+                write_cell(out, cell, column, pen);
+            }
+            if row[Column(column + 1)].c == '\t' {
+                // A tab's mark in the spacer: a tab from there leaves it.
+                let _ = write!(out, "\x1b[{};{}H\t", row_index + 1, column + 2);
+            }
+        }
+    }
+}
+
+/// Whether the cell at `column` follows a wide character but is not its
+/// spacer: an erase or a write took the spacer and left the character.
+fn lost_its_spacer(row: &alacritty_terminal::grid::Row<Cell>, column: usize) -> bool {
+    column > 0
+        && row[Column(column - 1)].flags.contains(Flags::WIDE_CHAR)
+        && !row[Column(column)].flags.contains(Flags::WIDE_CHAR_SPACER)
 }
 
 /// Moves past `count` blank cells: a cursor move for a long run, spaces
@@ -572,6 +752,18 @@ fn write_saved_cursor(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
     out.push_str("\x1b7");
     // Cells written later must not be mapped through a saved charset.
     out.push_str("\x1b(B\x1b)B\x1b*B\x1b+B");
+    let columns = grid.columns();
+    if saved.input_needs_wrap && saved.point.column.0 + 1 == columns {
+        // The cell written to save a pending wrap is blanked: its row is
+        // drawn later, and a wide character already there would change
+        // how that drawing lands (writing over one in the first columns
+        // takes the leading spacer off the row above; a soft wrap on the
+        // last row scrolls the rows down).
+        let blank = Pen::default();
+        blank.select(pen, out);
+        *pen = blank;
+        out.push_str("\x1b[2K");
+    }
 }
 
 /// The alternate screen's saved cursor, saved there on the viewer, for a
@@ -606,6 +798,18 @@ pub fn inexact(emulator: &Emulator) -> Option<&'static str> {
         // Only a write makes it wait, and a write takes the mark off.
         return Some("the cursor waits to wrap at the end of a soft-wrapped row");
     }
+    let (top, bottom) = emulator.scroll_region();
+    let outside_region = !(top..bottom).contains(&line);
+    if emulator.term.mode().contains(TermMode::ORIGIN)
+        && outside_region
+        && grid.saved_cursor.point != cursor.point
+    {
+        // Only DECRC (ESC 8, 1048) takes the cursor outside the region in
+        // origin mode, and the one saved-cursor slot holds another place.
+        return Some(
+            "in origin mode the cursor is outside the scroll region, where the saved cursor is not",
+        );
+    }
     let printed = emulator.observed.preceding_char?;
     let mapped = cursor.charsets[emulator.observed.active_charset].map(printed);
     if let PrecedingRedraw::Lost = preceding_char::plan(grid, printed, mapped) {
@@ -615,7 +819,7 @@ pub fn inexact(emulator: &Emulator) -> Option<&'static str> {
         // The write that makes the cursor wait is the repaint's last.
         let start = waiting_cell_start(grid, line, column);
         let cell = &grid[Line(line as i32)][Column(start)];
-        let reprinted = is_erased(cell) && printed < '\u{300}';
+        let reprinted = is_erased(cell) && columns_taken(printed) == Some(1);
         if !reprinted && last_printed(cell) != printed {
             return Some("the write that makes the cursor wait prints another character after the last one printed, so REP would repeat it");
         }
@@ -649,11 +853,7 @@ fn position(
 /// starts: that column, or the wide character it belongs to.
 fn waiting_cell_start(grid: &Grid<Cell>, line: usize, column: usize) -> usize {
     let cells = &grid[Line(line as i32)];
-    let wide = column > 0
-        && (cells[Column(column)]
-            .flags
-            .contains(Flags::WIDE_CHAR_SPACER)
-            || cells[Column(column - 1)].flags.contains(Flags::WIDE_CHAR));
+    let wide = column > 0 && cells[Column(column - 1)].flags.contains(Flags::WIDE_CHAR);
     if wide {
         column - 1
     } else {
@@ -674,7 +874,7 @@ fn write_waiting_cell(
     // This write is the repaint's last print, so it also decides what REP
     // repeats: on a blank cell, print the model's last character and erase
     // it again (ECH keeps the pending wrap).
-    let preceding = preceding.filter(|c| !c.is_control() && *c < '\u{300}');
+    let preceding = preceding.filter(|&c| columns_taken(c) == Some(1));
     if let (Some(c), true) = (preceding, is_erased(cell)) {
         let erased = Pen::of(cell);
         erased.select(pen, out);
@@ -687,9 +887,17 @@ fn write_waiting_cell(
         *pen = blank;
         out.push(' ');
     } else {
+        if cell.flags.contains(Flags::WIDE_CHAR) {
+            out.push_str(ERASE_WIDE_CHAR);
+        }
         write_cell_before_wait(out, cell, start, pen);
     }
 }
+
+/// Erases the wide character at the cursor (ECH 2) before it is written
+/// again: writing over one in the first two columns takes the leading
+/// spacer off the row above (alacritty), which the wrap may have left.
+const ERASE_WIDE_CHAR: &str = "\x1b[2X";
 
 /// Moves the cursor to an absolute cell. In origin mode rows count from the
 /// region's top; a row above it is reached as alacritty lets a program reach

@@ -50,7 +50,7 @@ impl UnfinishedSequence {
         // not; what was kept before did not end it.
         let finished = match (self.bytes.as_bytes(), tail.as_bytes()) {
             ([], [ESC, kind, body @ ..]) | ([ESC], [kind, body @ ..]) => finishes(*kind, body),
-            ([ESC, kind, ..], body) => finishes(*kind, body),
+            ([ESC, kind, kept @ ..], body) => finishes(*kind, &[kept, body].concat()),
             _ => false,
         };
         if finished {
@@ -79,17 +79,54 @@ fn finishes(kind: u8, body: &[u8]) -> bool {
     if ends(body) || kind == CAN || kind == SUB {
         return true;
     }
+    if kind >= 0x80 || kind == 0x7f || kind < 0x20 {
+        // Ignored (or, a C0 control, run) after an ESC, which still waits
+        // for its final byte: `ESC 你 A` is `ESC A` to vte.
+        return match body.split_first() {
+            Some((next, rest)) => finishes(*next, rest),
+            None => false,
+        };
+    }
     match kind {
         // CSI: parameters and intermediates, then a final byte.
         b'[' => body.iter().any(|b| (0x40..=0x7e).contains(b)),
         // OSC ends with BEL (or ST, which would be a later ESC).
         b']' => body.contains(&BEL),
-        // DCS, SOS, PM, APC end only with ST.
-        b'P' | b'X' | b'^' | b'_' => false,
+        // DCS ends with ST, or, once its data began, with the byte 0x9C
+        // (vte's C1 ST, even inside a UTF-8 character such as 한).
+        b'P' => dcs_finishes(body),
+        // SOS, PM, APC end only with ST.
+        b'X' | b'^' | b'_' => false,
         // Intermediates, then a final byte.
         0x20..=0x2f => body.iter().any(|b| (0x30..=0x7e).contains(b)),
         _ => true,
     }
+}
+
+/// Whether a DCS whose bytes after `ESC P` are `body` ended, as vte's
+/// states run: parameters and intermediates, then a final byte that starts
+/// the data (or a misplaced byte that makes it ignore all up to ST).
+fn dcs_finishes(body: &[u8]) -> bool {
+    enum Dcs {
+        Entry,
+        Param,
+        Intermediate,
+        Data,
+        Ignored,
+    }
+    let mut state = Dcs::Entry;
+    for &byte in body {
+        state = match (state, byte) {
+            (Dcs::Data, 0x9c) => return true,
+            (state @ (Dcs::Data | Dcs::Ignored), _) => state,
+            (_, 0x40..=0x7e) => Dcs::Data,
+            (Dcs::Entry | Dcs::Param, 0x20..=0x2f) => Dcs::Intermediate,
+            (Dcs::Entry | Dcs::Param, 0x30..=0x3b) | (Dcs::Entry, 0x3c..=0x3f) => Dcs::Param,
+            (Dcs::Param, 0x3c..=0x3f) | (Dcs::Intermediate, 0x30..=0x3f) => Dcs::Ignored,
+            (state, _) => state,
+        };
+    }
+    false
 }
 
 #[cfg(test)]
@@ -123,6 +160,13 @@ mod tests {
         assert_eq!(after(&["\x1bP1$r", "text\x1b\\"]), "");
         assert_eq!(after(&["\x1b"]), "\x1b");
         assert_eq!(after(&["\x1b(", "B"]), "");
+        // Non-ASCII after an ESC is ignored: the ESC still waits.
+        assert_eq!(after(&["\x1b你好"]), "\x1b你好");
+        assert_eq!(after(&["\x1b你好", "A"]), "");
+        // vte ends a DCS's data at the byte 0x9C, here inside 한 (ED 95 9C).
+        assert_eq!(after(&["\x1bPA", "한"]), "");
+        assert_eq!(after(&["\x1bPA한"]), "");
+        assert_eq!(after(&["\x1bP1;한"]), "\x1bP1;한");
     }
 
     #[test]
