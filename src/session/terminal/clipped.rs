@@ -28,7 +28,7 @@ use alacritty_terminal::vte::ansi::{Color, NamedColor};
 
 use super::emulator::Emulator;
 use super::pen::Pen;
-use super::repaint::{cursor_style_code, kitty_keyboard_flags, write_cell, DEC_MODES};
+use super::repaint::{cursor_style_code, kitty_keyboard_flags, write_cell, write_dec_modes};
 
 /// Held while a draw is written, so the terminal never shows it half done.
 const BEGIN_SYNCHRONIZED: &str = "\x1b[?2026h";
@@ -185,24 +185,7 @@ fn write_fill(out: &mut String, count: usize) {
 /// paste, the kitty keyboard flags), as the program set them. Autowrap and
 /// the cursor's visibility belong to the drawing, not the program.
 fn write_input_modes(out: &mut String, mode: TermMode) {
-    // Mouse modes are exclusive: all off, so the one set wins.
-    out.push_str("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l");
-    for (flag, code) in DEC_MODES {
-        let is_mouse = matches!(code, 1000 | 1002 | 1003 | 1005 | 1006);
-        if matches!(code, 7 | 25) {
-            continue;
-        }
-        if mode.contains(flag) {
-            let _ = write!(out, "\x1b[?{code}h");
-        } else if !is_mouse {
-            let _ = write!(out, "\x1b[?{code}l");
-        }
-    }
-    out.push_str(if mode.contains(TermMode::APP_KEYPAD) {
-        "\x1b="
-    } else {
-        "\x1b>"
-    });
+    write_dec_modes(out, mode, &[7, 25]);
     // Sets the flags in force (`CSI = flags ; 1 u`) instead of pushing, so
     // drawing again and again leaves one entry on the terminal's stack.
     let _ = write!(out, "\x1b[={};1u", kitty_keyboard_flags(mode));

@@ -223,22 +223,7 @@ pub(super) const DEC_MODES: [(TermMode, u16); 12] = [
 ];
 
 fn write_modes(out: &mut String, mode: TermMode) {
-    // Mouse modes are exclusive: turn all off so the one set wins, on
-    // viewers that keep several.
-    out.push_str("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l");
-    for (flag, code) in DEC_MODES {
-        let is_mouse = matches!(code, 1000 | 1002 | 1003 | 1005 | 1006);
-        if mode.contains(flag) {
-            let _ = write!(out, "\x1b[?{code}h");
-        } else if !is_mouse {
-            let _ = write!(out, "\x1b[?{code}l");
-        }
-    }
-    out.push_str(if mode.contains(TermMode::APP_KEYPAD) {
-        "\x1b="
-    } else {
-        "\x1b>"
-    });
+    write_dec_modes(out, mode, &[]);
     if mode.contains(TermMode::LINE_FEED_NEW_LINE) {
         out.push_str("\x1b[20h");
     }
@@ -254,6 +239,29 @@ fn write_modes(out: &mut String, mode: TermMode) {
 
 /// The kitty keyboard protocol's flags in force, as `CSI > flags u` sets
 /// them and `CSI ? u` reports them.
+/// Every tracked DEC private mode as `mode` has it (but those in `skip`),
+/// and the keypad mode. Mouse modes are exclusive: all are turned off first
+/// so the one set wins, on viewers that keep several.
+pub(super) fn write_dec_modes(out: &mut String, mode: TermMode, skip: &[u16]) {
+    out.push_str("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l");
+    for (flag, code) in DEC_MODES {
+        let is_mouse = matches!(code, 1000 | 1002 | 1003 | 1005 | 1006);
+        if skip.contains(&code) {
+            continue;
+        }
+        if mode.contains(flag) {
+            let _ = write!(out, "\x1b[?{code}h");
+        } else if !is_mouse {
+            let _ = write!(out, "\x1b[?{code}l");
+        }
+    }
+    out.push_str(if mode.contains(TermMode::APP_KEYPAD) {
+        "\x1b="
+    } else {
+        "\x1b>"
+    });
+}
+
 pub(super) fn kitty_keyboard_flags(mode: TermMode) -> u32 {
     (mode & TermMode::KITTY_KEYBOARD_PROTOCOL).bits()
         >> TermMode::DISAMBIGUATE_ESC_CODES.bits().trailing_zeros()
