@@ -131,38 +131,41 @@ async fn every_recorded_query_is_answered_once_with_no_viewer() {
     }
 }
 
+/// Sessions to watch with 1, 3 and 100 viewers: claude answered, codex answered and codex
+/// unanswered, each replayed read by read once cued.
+fn one_three_and_a_hundred(logs: &std::path::Path) -> [(usize, ReplayMode); 3] {
+    [
+        (
+            1,
+            ReplayMode::new("one", Replay::chunked_on_cue(&CLAUDE_ANSWERED), logs),
+        ),
+        (
+            3,
+            ReplayMode::new("three", Replay::chunked_on_cue(&CODEX_ANSWERED), logs),
+        ),
+        (
+            100,
+            ReplayMode::new("hundred", Replay::chunked_on_cue(&CODEX_UNANSWERED), logs),
+        ),
+    ]
+}
+
+/// A daemon with room for every viewer of `cases` on sockets of their own.
+fn daemon_for_counts(cases: &[(usize, ReplayMode)]) -> Daemon {
+    let modes: Vec<&ReplayMode> = cases.iter().map(|(_, mode)| mode).collect();
+    Daemon::start(&format!(
+        "[server]\nmax_connections = 128\n\n{}",
+        replay_config("", &modes)
+    ))
+}
+
 /// One, three and a hundred viewers attached before the CLI starts asking: none of them is
 /// sent a query, all show the same screen, and the child hears one answer per query.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_three_and_a_hundred_viewers_change_nothing_the_child_hears() {
     let logs = tempfile::tempdir().unwrap();
-    let cases = [
-        (
-            1,
-            ReplayMode::new("one", Replay::chunked_on_cue(&CLAUDE_ANSWERED), logs.path()),
-        ),
-        (
-            3,
-            ReplayMode::new(
-                "three",
-                Replay::chunked_on_cue(&CODEX_ANSWERED),
-                logs.path(),
-            ),
-        ),
-        (
-            100,
-            ReplayMode::new(
-                "hundred",
-                Replay::chunked_on_cue(&CODEX_UNANSWERED),
-                logs.path(),
-            ),
-        ),
-    ];
-    let modes: Vec<&ReplayMode> = cases.iter().map(|(_, mode)| mode).collect();
-    let daemon = Daemon::start(&format!(
-        "[server]\nmax_connections = 128\n\n{}",
-        replay_config("", &modes)
-    ));
+    let cases = one_three_and_a_hundred(logs.path());
+    let daemon = daemon_for_counts(&cases);
     for (count, mode) in &cases {
         let recording = mode.replay.recording;
         let mut viewers = Vec::new();
@@ -382,33 +385,8 @@ fn assert_no_viewer_answered(viewers: &mut DrivenScript, who: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xterm_js_viewers_never_answer_through_reloads_and_reconnects() {
     let logs = tempfile::tempdir().unwrap();
-    let cases = [
-        (
-            1,
-            ReplayMode::new("one", Replay::chunked_on_cue(&CLAUDE_ANSWERED), logs.path()),
-        ),
-        (
-            3,
-            ReplayMode::new(
-                "three",
-                Replay::chunked_on_cue(&CODEX_ANSWERED),
-                logs.path(),
-            ),
-        ),
-        (
-            100,
-            ReplayMode::new(
-                "hundred",
-                Replay::chunked_on_cue(&CODEX_UNANSWERED),
-                logs.path(),
-            ),
-        ),
-    ];
-    let modes: Vec<&ReplayMode> = cases.iter().map(|(_, mode)| mode).collect();
-    let daemon = Daemon::start(&format!(
-        "[server]\nmax_connections = 128\n\n{}",
-        replay_config("", &modes)
-    ));
+    let cases = one_three_and_a_hundred(logs.path());
+    let daemon = daemon_for_counts(&cases);
     let (mut client, _) = Client::connect_ready(&daemon).await;
     for (count, mode) in &cases {
         let recording = mode.replay.recording;

@@ -258,15 +258,9 @@ impl ReplayMode {
     pub async fn wait_until_heard(&self, what: &str, condition: impl Fn(&Heard) -> bool) -> Heard {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            let heard = self.heard();
-            if condition(&heard) {
+            if let Some(heard) = self.heard_by(what, &condition, deadline) {
                 return heard;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} never heard {what}; it heard {heard:?}",
-                self.mode
-            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -275,17 +269,30 @@ impl ReplayMode {
     pub fn poll_until_heard(&self, what: &str, condition: impl Fn(&Heard) -> bool) -> Heard {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            let heard = self.heard();
-            if condition(&heard) {
+            if let Some(heard) = self.heard_by(what, &condition, deadline) {
                 return heard;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} never heard {what}; it heard {heard:?}",
-                self.mode
-            );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// What it heard, if that passes `condition`; fails the test past `deadline`.
+    fn heard_by(
+        &self,
+        what: &str,
+        condition: &impl Fn(&Heard) -> bool,
+        deadline: Instant,
+    ) -> Option<Heard> {
+        let heard = self.heard();
+        if condition(&heard) {
+            return Some(heard);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never heard {what}; it heard {heard:?}",
+            self.mode
+        );
+        None
     }
 
     /// Panics unless the fixture heard exactly the daemon's answers, each once, and `keys`.
