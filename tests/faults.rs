@@ -14,10 +14,6 @@ use common::procs::{footprint, holds_tcp_connection_to_port, live_group_members}
 use common::*;
 use serde_json::{json, Value};
 
-fn toml_str(s: impl AsRef<str>) -> String {
-    toml::Value::String(s.as_ref().to_owned()).to_string()
-}
-
 fn send_signal(pid: u32, signal: libc::c_int) {
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe { libc::kill(pid as libc::pid_t, signal) };
@@ -74,8 +70,8 @@ async fn a_child_killed_mid_output_has_every_byte_it_wrote_delivered_before_term
     let daemon = Daemon::start(&format!(
         "[sessions]\nreplay_ring_bytes = 67108864\nviewer_queue_bytes = 67108864\n\n\
          [providers.tally]\ncommand = {}\nargs = [{}, \"{BYTES_PER_SECOND}\"]\n",
-        toml_str(TALLY_WRITER),
-        toml_str(tally.to_string_lossy()),
+        toml_string(TALLY_WRITER),
+        toml_string(&tally.to_string_lossy()),
     ));
     let (mut viewer, _) = Client::connect_ready(&daemon).await;
     let terminal = viewer.create(json!({"mode": "tally"})).await["terminalId"]
@@ -144,7 +140,7 @@ fn stubborn_pids(output: &str) -> (u32, u32, u32) {
 async fn kill_ends_a_child_that_ignores_hangup_and_terminate_with_its_whole_process_group() {
     let daemon = Daemon::start(&format!(
         "[sessions]\nkill_grace_ms = 600\n\n[providers.stubborn]\ncommand = {}\n",
-        toml_str(STUBBORN)
+        toml_string(STUBBORN)
     ));
     let (mut viewer, _) = Client::connect_ready(&daemon).await;
     let terminal = viewer.create(json!({"mode": "stubborn"})).await["terminalId"]
@@ -374,8 +370,8 @@ async fn a_frozen_viewer_of_a_flooding_session_is_dropped_too() {
     let tally = scratch.path().join("tally");
     let config = format!(
         "{QUICK_PINGS_TWO_SOCKETS}\n[providers.tally]\ncommand = {}\nargs = [{}, \"2000000\"]\n",
-        toml_str(TALLY_WRITER),
-        toml_str(tally.to_string_lossy()),
+        toml_string(TALLY_WRITER),
+        toml_string(&tally.to_string_lossy()),
     );
     let (daemon, mut steady, agent) = watched_session(&config).await;
     // The flood runs unwatched until the frozen viewer comes.
@@ -606,7 +602,7 @@ args = ["-c", "exec yes 'shell flood, no session'"]
 async fn sigterm_with_the_default_kill_grace_leaves_no_stubborn_child_behind() {
     let daemon = Daemon::start(&format!(
         "[sessions]\nkill_grace_ms = 3000\n\n[providers.stubborn]\ncommand = {}\n",
-        toml_str(STUBBORN)
+        toml_string(STUBBORN)
     ));
     let (mut viewer, _) = Client::connect_ready(&daemon).await;
     let terminal = viewer.create(json!({"mode": "stubborn"})).await["terminalId"]

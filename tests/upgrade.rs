@@ -603,3 +603,118 @@ async fn keys_still_queued_when_the_upgrade_starts_reach_the_agent() {
         .wait_for_text(&attach, "ECHO:queued-before-upgrade")
         .await;
 }
+
+/// `claude.activity.list` as `client` gets it: (terminal phase, latest completionSeq).
+async fn claude_activity(client: &mut Client, request_id: &str) -> (String, Option<u64>) {
+    client
+        .send_json(&serde_json::json!({"type": "claude.activity.list", "requestId": request_id}))
+        .await;
+    let list = client
+        .recv_until("the activity list", PATIENCE, |m| {
+            m["requestId"] == request_id
+        })
+        .await;
+    let phase = list["terminals"][0]["phase"]
+        .as_str()
+        .unwrap_or("none")
+        .to_owned();
+    let latest = list["latestTurnCompletions"][0]["completionSeq"].as_u64();
+    (phase, latest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_turn_in_flight_completes_after_an_upgrade_numbered_after_the_ones_before() {
+    let daemon = Daemon::start_from_copied_binary("", &[]);
+    let (mut typist, _) = Client::connect_ready(&daemon).await;
+    let agent = typist.start_fake_agent().await;
+    let first_done = daemon.state_dir.join("first-turn-done");
+    std::fs::write(&first_done, "").unwrap();
+    typist
+        .type_line(
+            &agent.terminal_id,
+            &format!("turn {}", first_done.display()),
+        )
+        .await;
+    typist
+        .recv_until("the first turn's completion", PATIENCE, |m| {
+            m["type"] == "terminal.turn.complete"
+        })
+        .await;
+    typist
+        .recv_until("idle after the first turn", PATIENCE, |m| {
+            m["type"] == "terminal.idle"
+        })
+        .await;
+    let second_done = daemon.state_dir.join("second-turn-done");
+    typist
+        .type_line(
+            &agent.terminal_id,
+            &format!("turn {}", second_done.display()),
+        )
+        .await;
+    typist
+        .recv_until("busy with the second turn", PATIENCE, |m| {
+            m["type"] == "claude.activity.updated" && m["upsert"][0]["phase"] == "busy"
+        })
+        .await;
+    assert_eq!(
+        claude_activity(&mut typist, "before").await,
+        ("busy".to_owned(), Some(1))
+    );
+
+    install_new_build(&daemon);
+    daemon.signal(libc::SIGUSR2);
+    wait_for_handovers(&daemon, 1).await;
+    let (mut sidebar, _) = Client::connect_ready(&daemon).await;
+    assert_eq!(
+        claude_activity(&mut sidebar, "after").await,
+        ("busy".to_owned(), Some(1)),
+        "the new image knows the agent is mid-turn and which turn came last"
+    );
+    std::fs::write(&second_done, "").unwrap();
+    let complete = sidebar
+        .recv_until("the second turn's completion", PATIENCE, |m| {
+            m["type"] == "terminal.turn.complete"
+        })
+        .await;
+    assert_eq!(complete["terminalId"], agent.terminal_id.as_str());
+    assert_eq!(complete["completionSeq"], 2, "{complete}");
+    let idle = sidebar
+        .recv_until("truly idle", PATIENCE, |m| m["type"] == "terminal.idle")
+        .await;
+    assert_eq!(idle["terminalId"], agent.terminal_id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_under_way_at_an_upgrade_still_ends_a_child_that_ignores_it() {
+    let daemon = Daemon::start_from_copied_binary(
+        &format!(
+            "[sessions]\nkill_grace_ms = 1500\n\n[providers.stubborn]\ncommand = {}\n",
+            toml_string(STUBBORN)
+        ),
+        &[],
+    );
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let terminal = viewer.create(serde_json::json!({"mode": "stubborn"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attach = viewer.attach(&terminal).await;
+    viewer.wait_for_text(&attach, "pgid=").await;
+    viewer
+        .send_json(&serde_json::json!({"type": "terminal.kill", "terminalId": terminal}))
+        .await;
+    viewer.ping(b"the kill has started").await;
+    // The child ignores the SIGHUP it got; its SIGTERM and SIGKILL were due on the old
+    // image's timer, which the exec ends.
+    daemon.signal(libc::SIGUSR2);
+    wait_for_handovers(&daemon, 1).await;
+    wait_until(
+        "the stubborn child and its grandchild end after the upgrade",
+        PATIENCE,
+        || daemon.live_descendants().is_empty(),
+    )
+    .await;
+    let record = api_session(&daemon, &terminal).expect("the killed terminal is remembered");
+    assert_eq!(record["status"], "exited", "{record}");
+}

@@ -89,6 +89,19 @@ impl Session {
         }
     }
 
+    /// A completed turn whose truly-idle announcement was still due when an
+    /// earlier image of the daemon handed the session over gets it, after a
+    /// full grace (its timer did not survive the exec).
+    pub(super) fn announce_idle_still_due(self: &Arc<Self>) {
+        let due = self
+            .turns
+            .as_ref()
+            .and_then(|turns| turns.lock().idle_due());
+        if let Some(completion_seq) = due {
+            self.announce_idle_after_grace(completion_seq);
+        }
+    }
+
     fn announce_idle_after_grace(self: &Arc<Self>, completion_seq: u64) {
         let session = Arc::downgrade(self);
         self.runtime.spawn(async move {

@@ -21,6 +21,7 @@ use super::pty_process::PtyProcess;
 use super::replay_ring::{Checkpoint, ReplayRing};
 use super::size_policy::SizePolicy;
 use super::terminal::ScreenModel;
+use super::turn_tracker::TurnTracker;
 use super::{ActivityEvent, Session, SessionConfig, SessionInfo, SessionRef, StartState};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -54,6 +55,10 @@ pub struct SessionHandover {
     pub last_meaningful_activity_ms: u64,
     pub viewer_resyncs: u64,
     pub viewer_skipped_bytes: u64,
+    /// The agent's turns (busy, turns in flight, the last completion), for
+    /// the tracked modes. Absent in handovers written before it was kept.
+    #[serde(default)]
+    pub turns: Option<TurnTracker>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -201,7 +206,18 @@ impl Session {
             last_meaningful_activity_ms: self.last_meaningful_activity_ms(),
             viewer_resyncs,
             viewer_skipped_bytes,
+            turns: self.turns.as_ref().map(|turns| turns.lock().clone()),
         }
+    }
+
+    /// What ran on timers in the earlier image and did not survive the
+    /// exec: a kill under way goes on escalating (from the start of its
+    /// grace), and a turn's truly-idle announcement still due is made.
+    fn resume_timers_after_handover(self: &Arc<Self>) {
+        if self.kill_requested.load(Ordering::SeqCst) && self.process.group_alive() {
+            self.escalate_kill();
+        }
+        self.announce_idle_still_due();
     }
 
     /// Opens the output gate again after `hand_over`: the exec did not
@@ -245,11 +261,13 @@ impl Session {
             kill_requested: handed.kill_requested,
             bound_later: handed.bound_later,
             output_gate: OutputGate::resuming(&handed.unfinished_output),
+            turns: handed.turns,
         };
         let session = Self::assemble(info, config, adopted.process, state, activity_events);
         if !ended {
             session.start_threads(adopted.output);
         }
+        session.resume_timers_after_handover();
         Ok(session)
     }
 }

@@ -119,6 +119,8 @@ struct StartState {
     kill_requested: bool,
     bound_later: Option<SessionRef>,
     output_gate: OutputGate,
+    /// The agent's turns as an earlier image left them (`None`: a new one).
+    turns: Option<turn_tracker::TurnTracker>,
 }
 
 struct ViewerSlot {
@@ -209,6 +211,7 @@ impl Session {
             kill_requested: false,
             bound_later: None,
             output_gate: OutputGate::default(),
+            turns: None,
         };
         let session = Self::assemble(info, config, spawned.process, state, activity_events);
         session.start_threads(spawned.output);
@@ -257,9 +260,13 @@ impl Session {
             exit_code: watch::Sender::new(state.exit_code),
             collected_exit: Mutex::new(state.collected_exit),
             kill_requested: AtomicBool::new(state.kill_requested),
-            turns: TRACKED_MODES
-                .contains(&info.mode.as_str())
-                .then(|| Mutex::new(turn_tracker::TurnTracker::new(info.created_at_ms))),
+            turns: TRACKED_MODES.contains(&info.mode.as_str()).then(|| {
+                Mutex::new(
+                    state
+                        .turns
+                        .unwrap_or_else(|| turn_tracker::TurnTracker::new(info.created_at_ms)),
+                )
+            }),
             activity_events,
             bound_later,
             output_gate: state.output_gate,
@@ -552,6 +559,14 @@ impl Session {
         }
         self.kill_requested.store(true, Ordering::SeqCst);
         self.process.signal_group(libc::SIGHUP);
+        self.escalate_kill();
+    }
+
+    /// SIGTERM after a third of the grace period, SIGKILL after all of it,
+    /// unless the child and its process group have ended by then. Also
+    /// started again by the next image of the daemon for a kill that was
+    /// under way at a handover (its timer does not survive the exec).
+    fn escalate_kill(self: &Arc<Self>) {
         let session = Arc::clone(self);
         let grace = self.config.kill_grace;
         self.runtime.spawn(async move {

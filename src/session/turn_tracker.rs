@@ -12,6 +12,8 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 /// How long an agent must stay idle after a turn completes before it is
 /// announced as truly idle (freshell's grace).
 pub const IDLE_GRACE: Duration = Duration::from_secs(2);
@@ -20,7 +22,7 @@ pub const IDLE_GRACE: Duration = Duration::from_secs(2);
 /// (a turn whose bell never came), without a completion.
 pub const BUSY_DEADMAN: Duration = Duration::from_secs(120);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Phase {
     Idle,
     Busy,
@@ -48,7 +50,7 @@ pub enum TurnChange {
 
 /// Where the output scan stands, across reads: a bell ends an OSC or DCS
 /// and is no signal there.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 enum Scan {
     #[default]
     Text,
@@ -60,7 +62,7 @@ enum Scan {
     StringEscape,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TurnTracker {
     phase: Phase,
     /// Submits not yet answered by a bell.
@@ -99,6 +101,11 @@ impl TurnTracker {
     /// The last completed turn's number and time.
     pub fn latest_completion(&self) -> Option<(u64, u64)> {
         self.latest_completion
+    }
+
+    /// The completion whose truly-idle announcement is still due.
+    pub fn idle_due(&self) -> Option<u64> {
+        self.idle_due
     }
 
     /// Input was written to the agent: a write that ends with Enter

@@ -462,7 +462,8 @@ args = ["--norc", "--noprofile"]
     )
 }
 
-fn toml_string(s: &str) -> String {
+/// `s` as a TOML string literal, quoted and escaped (for a path in a test's config).
+pub fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 

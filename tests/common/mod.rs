@@ -29,7 +29,7 @@ pub mod upstream_browser;
 use std::time::{Duration, Instant};
 
 pub use client::{Attach, Client, Event, FakeAgent, Handshake};
-pub use daemon::{Daemon, LedgerEntry};
+pub use daemon::{toml_string, Daemon, LedgerEntry};
 pub use procs::{live_processes_matching, process_is_alive};
 pub use streams::{
     assert_same_output, assert_same_screen, history_lines, screen_model, AttachStream, Frame, Gap,
