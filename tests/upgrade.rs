@@ -718,3 +718,67 @@ async fn a_kill_under_way_at_an_upgrade_still_ends_a_child_that_ignores_it() {
     let record = api_session(&daemon, &terminal).expect("the killed terminal is remembered");
     assert_eq!(record["status"], "exited", "{record}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_front_of_freshell_the_agent_api_still_finds_panes_by_the_layout_after_an_upgrade() {
+    use common::fake_freshell::FakeFreshell;
+    use common::raw_http::http;
+    use common::upstream_browser::{auth, start_in_front_of, Browser};
+    let fake = FakeFreshell::start();
+    let daemon = start_in_front_of(&fake);
+    let mut browser = Browser::open(&daemon).await;
+    browser.handshake().await;
+    let terminal_id = browser.create_shell().await;
+    // freshell's page pushes its layout when it changes, not when it reconnects.
+    browser
+        .send(&serde_json::json!({
+            "type": "ui.layout.sync",
+            "tabs": [{"id": "tab-a", "title": "main"}],
+            "activeTabId": "tab-a",
+            "layouts": {"tab-a": {"type": "leaf", "id": "pane-term", "content": {
+                "kind": "terminal", "createRequestId": "c1", "status": "running",
+                "mode": "shell", "terminalId": terminal_id}}},
+            "activePane": {"tab-a": "pane-term"},
+            "paneTitles": {"tab-a": {"pane-term": "builder"}},
+            "timestamp": 1
+        }))
+        .await;
+    browser.sync_with_upstream().await;
+
+    daemon.signal(libc::SIGUSR2);
+    wait_for_handovers(&daemon, 1).await;
+    for (target, word) in [("builder", "by-title"), ("main.0", "by-index")] {
+        let reply = http(
+            &daemon,
+            "POST",
+            &format!("/api/panes/{target}/send-keys"),
+            &[auth(&daemon), ("content-type", b"application/json")],
+            serde_json::json!({"data": format!("echo {word}-$((6*7))\r")})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "send-keys to {target}: {}", reply.text());
+        assert_eq!(reply.json()["data"]["terminalId"], terminal_id.as_str());
+    }
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let text = http(
+            &daemon,
+            "GET",
+            "/api/panes/pane-term/capture",
+            &[auth(&daemon)],
+            Vec::new(),
+        )
+        .await
+        .text();
+        if text.contains("by-title-42") && text.contains("by-index-42") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both lines never showed in the pane's capture: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -26,6 +26,7 @@ pub use carrier::{
 };
 
 use crate::registry::RegistryHandover;
+use crate::upstream::agent_api::layout::LayoutState;
 
 /// The version of `DaemonHandover` this build writes. Bump it when the
 /// format changes, and keep reading the previous one. 1: everything in one
@@ -56,6 +57,10 @@ pub struct DaemonHandover {
     /// handover's length is measured from here to serving again.
     pub paused_at_ms: u64,
     pub registry: RegistryHandover,
+    /// In front of freshell: the browsers' pane layout the agent API
+    /// resolves targets in. Absent in handovers written before it was kept.
+    #[serde(default)]
+    pub layout: Option<LayoutState>,
 }
 
 /// Whether this build takes over a handover of `format`, in words.

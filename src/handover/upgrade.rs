@@ -192,6 +192,7 @@ fn exec_in_place(daemon: &Daemon) -> UpgradeError {
         handovers: daemon.handovers() + 1,
         paused_at_ms,
         registry,
+        layout: daemon.upstream.as_ref().map(|u| u.layout.hand_over()),
     };
     let handed_over_ms = crate::session::now_ms();
     let carrier = match carrier::write(&handover) {

@@ -159,6 +159,9 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
                 .context("cannot take over the listening socket")?;
             let took = crate::session::now_ms().saturating_sub(handed.paused_at_ms);
             daemon.note_handover(handed.handovers, took);
+            if let (Some(upstream), Some(layout)) = (&daemon.upstream, handed.layout) {
+                upstream.layout.take_over(layout);
+            }
             (listener, Some((handed.registry, handed.written_by)))
         }
         None => (

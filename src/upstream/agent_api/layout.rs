@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A pane as the agent API sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaneView {
     pub id: String,
     /// `terminal`, `browser`, `editor`, `fresh-agent`, … (freshell's pane kinds).
@@ -21,7 +22,7 @@ pub struct PaneView {
     pub title: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct TabView {
     id: String,
     title: Option<String>,
@@ -51,7 +52,7 @@ const AMBIGUOUS: &str = "pane target is ambiguous; use pane id or tab.pane index
 const NOT_RESOLVED: &str = "target not resolved";
 
 /// A pane ptyhub put a terminal in, not yet confirmed by a browser's layout.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct PlacedPane {
     tab_id: String,
     tab_title: Option<String>,
@@ -59,8 +60,11 @@ struct PlacedPane {
     mode: String,
 }
 
-#[derive(Default)]
-struct State {
+/// What the mirror knows. It goes to the next image of the daemon at an
+/// upgrade (`crate::handover`): freshell's page pushes its layout only when
+/// it changes, so a reconnect after the upgrade would not tell it again.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct LayoutState {
     tabs: Vec<TabView>,
     active_tab: Option<String>,
     placed: HashMap<String, PlacedPane>,
@@ -70,10 +74,20 @@ struct State {
 
 #[derive(Default)]
 pub struct LayoutMirror {
-    state: Mutex<State>,
+    state: Mutex<LayoutState>,
 }
 
 impl LayoutMirror {
+    /// What the mirror knows, for the next image of the daemon.
+    pub fn hand_over(&self) -> LayoutState {
+        self.state.lock().clone()
+    }
+
+    /// What an earlier image of the daemon knew (this one knows nothing yet).
+    pub fn take_over(&self, handed: LayoutState) {
+        *self.state.lock() = handed;
+    }
+
     /// A browser's `ui.layout.sync` (its whole layout). Malformed ones are ignored.
     pub fn update_from_browser(&self, text: &str) {
         let Ok(message) = serde_json::from_str::<Value>(text) else {
