@@ -402,6 +402,40 @@ async fn twenty_upgrades_in_a_row_leave_descriptors_threads_and_memory_flat() {
     assert_eq!(spawned, Some(3.0));
 }
 
+/// Whether the process runs an image the daemon executed for a handover (its environment,
+/// as the exec set it, names the handover's descriptor).
+fn runs_a_taken_over_image(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+        environ
+            .split(|byte| *byte == 0)
+            .any(|variable| variable.starts_with(b"PTYHUB_HANDOVER_FD="))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_sent_while_the_next_image_starts_is_held_for_it_neither_lost_nor_fatal() {
+    // The next image waits 1.5 s before it listens for signals again.
+    let daemon = Daemon::start_from_copied_binary("", &[("PTYHUB_TEST_TAKEOVER_DELAY_MS", "1500")]);
+    let daemon_pid = daemon.pid().unwrap();
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let agent = viewer.start_fake_agent().await;
+    viewer.close().await;
+    daemon.signal(libc::SIGUSR2);
+    wait_until("the next image runs", PATIENCE, || {
+        runs_a_taken_over_image(daemon_pid)
+    })
+    .await;
+    // A second reload, before that image listens: its default action would end the daemon,
+    // and ignoring it would lose it.
+    daemon.signal(libc::SIGUSR2);
+    wait_for_handovers(&daemon, 2).await;
+    assert_eq!(daemon.pid(), Some(daemon_pid), "the same daemon serves");
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let attach = viewer.attach(&agent.terminal_id).await;
+    viewer.type_line(&agent.terminal_id, "echo after-two").await;
+    viewer.wait_for_text(&attach, "ECHO:after-two").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_binary_that_cannot_take_over_is_refused_and_the_daemon_keeps_serving() {
     let daemon = Daemon::start_from_copied_binary("", &[]);

@@ -9,12 +9,14 @@
 //!
 //! - `upgrade.rs`: when and how the running image hands over.
 //! - `carrier.rs`: the anonymous file and the descriptors kept across the exec.
+//! - `held_signals.rs`: a reload or stop sent during the exec waits for the next image.
 //!
 //! The handover's format has a version: a binary that does not read the
 //! running daemon's version refuses (`ptyhub check-handover`) before the
 //! running daemon lets go of anything.
 
 mod carrier;
+pub mod held_signals;
 pub mod side_text;
 pub mod upgrade;
 

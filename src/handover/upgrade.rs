@@ -22,6 +22,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::carrier::{self, HANDOVER_FD_VAR};
+use super::held_signals;
 use super::{DaemonHandover, FORMAT_VERSION};
 use crate::daemon::Daemon;
 
@@ -234,15 +235,25 @@ fn exec_in_place(daemon: &Daemon) -> UpgradeError {
             binary = %path.display(),
             "executing the new image"
         );
-        // A SIGUSR2 between the exec and the next image's handler would end
-        // the daemon (its default action): ignored, which an exec keeps,
-        // until the next image listens again.
-        let previous = ignore_sigusr2();
-        let err = std::process::Command::new(&path)
+        // A reload or a stop sent before the next image listens again waits
+        // for it (`held_signals.rs`).
+        let previous = held_signals::hold();
+        let mut next_image = std::process::Command::new(&path);
+        next_image
             .args(std::env::args_os().skip(1))
-            .env(HANDOVER_FD_VAR, carrier.as_raw_fd().to_string())
-            .exec();
-        restore_sigusr2(&previous);
+            .env(HANDOVER_FD_VAR, carrier.as_raw_fd().to_string());
+        // SAFETY: the hook only calls pthread_sigmask, which is
+        // async-signal-safe. Blocking again right before the exec keeps the
+        // signals held even if the standard library resets the mask on its
+        // way there (as it does for the children it spawns).
+        unsafe {
+            next_image.pre_exec(|| {
+                held_signals::hold();
+                Ok(())
+            });
+        }
+        let err = next_image.exec();
+        held_signals::restore(&previous);
         error = Some(err.to_string());
     }
     for fd in &kept {
@@ -315,24 +326,6 @@ fn wait_bounded(mut child: std::process::Child, timeout: Duration) -> Result<Str
         Err(format!("it exited with {status}"))
     } else {
         Err(stderr)
-    }
-}
-
-fn ignore_sigusr2() -> libc::sigaction {
-    // SAFETY: sigaction with valid pointers to zero-initialised structs.
-    unsafe {
-        let mut ignore: libc::sigaction = std::mem::zeroed();
-        ignore.sa_sigaction = libc::SIG_IGN;
-        let mut previous: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGUSR2, &ignore, &mut previous);
-        previous
-    }
-}
-
-fn restore_sigusr2(previous: &libc::sigaction) {
-    // SAFETY: restores the action `ignore_sigusr2` returned.
-    unsafe {
-        libc::sigaction(libc::SIGUSR2, previous, std::ptr::null_mut());
     }
 }
 

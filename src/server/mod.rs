@@ -20,6 +20,7 @@ use anyhow::Context;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tokio::signal::unix::{Signal, SignalKind};
 
 use crate::config::Config;
 use crate::daemon::{Access, Daemon, Tokens};
@@ -151,6 +152,7 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
             "LISTENING BEYOND LOOPBACK: anyone who can reach this address and learns the token gets a shell on this machine"
         );
     }
+    let handed_over = handover.is_some();
     let (listener, handed_registry) = match handover {
         Some(handed) => {
             // SAFETY: the previous image left its listening socket open for
@@ -250,7 +252,20 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
     tracing::info!(%bound, state_dir = %state_dir.path().display(), "serving");
 
     tokio::spawn(Arc::clone(&daemon.connections).sweep());
-    tokio::spawn(upgrade_on_sigusr2(Arc::clone(&daemon)));
+    // Listening for a reload and a stop before the first request is served:
+    // a client that sees this image answer may send either at once. What
+    // came during an exec into this image was held for it and arrives now.
+    if let Some(delay) = takeover_delay_for_tests(handed_over) {
+        std::thread::sleep(delay);
+    }
+    let reloads = listen_for(SignalKind::user_defined2());
+    let stops = listen_for(SignalKind::terminate());
+    crate::handover::held_signals::release();
+    if let Some(reloads) = reloads {
+        tokio::spawn(upgrade_on_sigusr2(Arc::clone(&daemon), reloads));
+    } else {
+        tracing::error!("cannot listen for SIGUSR2; upgrades need `ptyhub upgrade`");
+    }
     let listener =
         connection_budget::BudgetedListener::new(listener, Arc::clone(&daemon.connections));
     let tune = |stream: &connection_budget::BudgetedStream| {
@@ -269,7 +284,7 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
         Duration::from_millis(daemon.config.server.header_read_timeout_ms),
         tune,
         async move {
-            wait_for_signal().await;
+            wait_for_signal(stops).await;
             tracing::info!("shutting down: hanging up children and closing sockets");
             shutdown_daemon.begin_shutdown();
             shutdown_daemon.registry.shutdown(SHUTDOWN_CHILD_WAIT).await;
@@ -282,35 +297,45 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
 
 /// SIGUSR2 (what a service manager's reload sends) upgrades in place, as
 /// `ptyhub upgrade` does.
-async fn upgrade_on_sigusr2(daemon: Arc<Daemon>) {
-    let mut signals =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined2()) {
-            Ok(signals) => signals,
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGUSR2; upgrades need `ptyhub upgrade`");
-                return;
-            }
-        };
-    while signals.recv().await.is_some() {
+async fn upgrade_on_sigusr2(daemon: Arc<Daemon>, mut reloads: Signal) {
+    while reloads.recv().await.is_some() {
         tracing::info!("SIGUSR2: upgrading in place");
         let failure = crate::handover::upgrade::upgrade(Arc::clone(&daemon)).await;
         tracing::error!(%failure, "SIGUSR2 upgrade did not happen");
     }
 }
 
-async fn wait_for_signal() {
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+fn listen_for(kind: SignalKind) -> Option<Signal> {
+    match tokio::signal::unix::signal(kind) {
+        Ok(signals) => Some(signals),
+        Err(err) => {
+            tracing::error!(%err, signal = kind.as_raw_value(), "cannot listen for a signal");
+            None
+        }
+    }
+}
+
+/// A test hook: `PTYHUB_TEST_TAKEOVER_DELAY_MS` makes an image that took
+/// over from an earlier one wait that long before it listens for signals
+/// (the ones held across the exec still blocked), so a test can send one in
+/// that window
+/// (`tests/upgrade.rs`). Unset, or on a first start, nothing waits.
+fn takeover_delay_for_tests(handed_over: bool) -> Option<Duration> {
+    std::env::var("PTYHUB_TEST_TAKEOVER_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .filter(|&ms| handed_over && ms > 0)
+        .map(Duration::from_millis)
+}
+
+async fn wait_for_signal(stops: Option<Signal>) {
+    let Some(mut stops) = stops else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
+        _ = stops.recv() => {}
     }
 }
 
