@@ -18,6 +18,7 @@ mod availability;
 pub mod codex_sessions;
 mod command_session;
 mod launch_settings;
+pub mod opencode_server;
 
 pub use availability::ProgramOrigin;
 pub use launch_settings::LaunchSettings;
@@ -112,6 +113,9 @@ pub enum SessionFinder {
     None,
     /// codex's rollout files (`codex_sessions.rs`).
     CodexRollouts,
+    /// opencode's own server, started on a port of 127.0.0.1, which also
+    /// tells when the agent works (`opencode_server.rs`).
+    OpencodeServer,
 }
 
 /// How a mode's program is given an MCP server on its command line.
@@ -122,6 +126,9 @@ pub enum McpStyle {
     ConfigFileFlag(&'static str),
     /// TOML overrides `-c mcp_servers.<name>.…` (codex).
     CodexOverrides,
+    /// A whole config in `OPENCODE_CONFIG_CONTENT`, which opencode merges
+    /// over its config files (no file in the user's project is touched).
+    OpencodeConfigContent,
 }
 
 #[derive(Clone, Debug)]
@@ -320,8 +327,8 @@ fn built_in(mode: &str) -> Option<Provider> {
             resume_args: Some(strings(&["--session", "{session_id}"])),
             session_ids: SessionIdRule::Token,
             server_assigns_session_id: false,
-            mcp_style: McpStyle::None,
-            session_finder: SessionFinder::None,
+            mcp_style: McpStyle::OpencodeConfigContent,
+            session_finder: SessionFinder::OpencodeServer,
         },
         _ => return None,
     };

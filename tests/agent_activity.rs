@@ -137,6 +137,132 @@ async fn a_submitted_turn_is_busy_then_one_completion_then_idle() {
     assert_eq!(gone["upsert"], json!([]));
 }
 
+async fn opencode_activity(client: &mut Client, request_id: &str) -> Value {
+    client
+        .send_json(&json!({"type": "opencode.activity.list", "requestId": request_id}))
+        .await;
+    client
+        .recv_until("the opencode activity list", PATIENCE, |m| {
+            m["requestId"] == request_id
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opencode_reports_its_own_turns_through_its_server_and_is_bound_to_its_session() {
+    let daemon = Daemon::start("");
+    let (mut typist, _) = Client::connect_ready(&daemon).await;
+    let (mut sidebar, _) = Client::connect_ready(&daemon).await;
+    let created = typist.create(json!({"mode": "opencode"})).await;
+    let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+    assert!(created.get("sessionRef").is_none(), "{created}");
+    let attach = typist.attach(&terminal_id).await;
+    typist.wait_for_text(&attach, "fake> ").await;
+    let argv = &daemon.ledger()[0].argv;
+    let port_at = argv.iter().position(|a| a == "--port").expect("--port");
+    assert_eq!(
+        argv[port_at - 2..port_at],
+        ["--hostname", "127.0.0.1"],
+        "{argv:?}"
+    );
+    assert!(argv[port_at + 1].parse::<u16>().is_ok(), "{argv:?}");
+    let list = opencode_activity(&mut sidebar, "before").await;
+    assert_eq!(
+        list["terminals"],
+        json!([]),
+        "an idle opencode is not listed: {list}"
+    );
+
+    let done = turn_done_marker(&daemon);
+    typist
+        .type_line(&terminal_id, &format!("turn {}", done.display()))
+        .await;
+    let busy = sidebar
+        .recv_until("busy", PATIENCE, |m| {
+            m["type"] == "opencode.activity.updated"
+        })
+        .await;
+    assert_eq!(
+        busy["upsert"][0]["terminalId"],
+        terminal_id.as_str(),
+        "{busy}"
+    );
+    assert_eq!(busy["upsert"][0]["phase"], "busy", "{busy}");
+    let associated = typist
+        .recv_until("the session it works in", PATIENCE, |m| {
+            m["type"] == "terminal.session.associated"
+        })
+        .await;
+    assert_eq!(associated["terminalId"], terminal_id.as_str());
+    assert_eq!(associated["sessionRef"]["provider"], "opencode");
+    let session_id = associated["sessionRef"]["sessionId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(session_id.starts_with("ses_"), "{associated}");
+    let list = opencode_activity(&mut sidebar, "busy").await;
+    assert_activity_record(&list["terminals"][0], &terminal_id, &session_id, "busy");
+
+    std::fs::write(&done, "").unwrap();
+    let complete = sidebar
+        .recv_until("the turn's completion", PATIENCE, |m| {
+            m["type"] == "terminal.turn.complete"
+        })
+        .await;
+    assert_eq!(complete["provider"], "opencode");
+    assert_eq!(complete["sessionId"], session_id.as_str());
+    assert_eq!(complete["completionSeq"], 1, "{complete}");
+    let removed = sidebar
+        .recv_until("no longer listed", PATIENCE, |m| {
+            m["type"] == "opencode.activity.updated"
+        })
+        .await;
+    assert_eq!(removed["remove"], json!([terminal_id]), "{removed}");
+    sidebar
+        .recv_until("truly idle", PATIENCE, |m| m["type"] == "terminal.idle")
+        .await;
+    let list = opencode_activity(&mut sidebar, "after").await;
+    assert_eq!(list["terminals"], json!([]), "{list}");
+    assert_eq!(
+        list["latestTurnCompletions"][0]["completionSeq"], 1,
+        "{list}"
+    );
+
+    // A subtask's child session at work is its parent's work, not a turn of its own: the
+    // second turn completes while the subtask still works.
+    let subtask_done = daemon.state_dir.join("subtask-done");
+    typist
+        .type_line(&terminal_id, &format!("subtask {}", subtask_done.display()))
+        .await;
+    typist.wait_for_text(&attach, "SUBTASK-STARTED").await;
+    let second_done = daemon.state_dir.join("second-turn-done");
+    typist
+        .type_line(&terminal_id, &format!("turn {}", second_done.display()))
+        .await;
+    sidebar
+        .recv_until("busy again", PATIENCE, |m| {
+            m["type"] == "opencode.activity.updated" && m["upsert"][0]["phase"] == "busy"
+        })
+        .await;
+    std::fs::write(&second_done, "").unwrap();
+    let complete = sidebar
+        .recv_until("the second turn's completion", PATIENCE, |m| {
+            m["type"] == "terminal.turn.complete"
+        })
+        .await;
+    assert_eq!(complete["completionSeq"], 2, "{complete}");
+    std::fs::write(&subtask_done, "").unwrap();
+    let listed = sessions(&daemon)
+        .into_iter()
+        .find(|s| s["terminalId"] == terminal_id.as_str())
+        .unwrap();
+    assert_eq!(
+        listed["sessionRef"]["sessionId"],
+        session_id.as_str(),
+        "{listed}"
+    );
+}
+
 /// The first message the page has read, or reads next, that satisfies `predicate`.
 async fn seen_or_next(page: &mut Browser, what: &str, predicate: impl Fn(&Value) -> bool) -> Value {
     if let Some(seen) = page.seen.iter().find(|m| predicate(m)) {

@@ -527,7 +527,7 @@ print("inner-tab", json.load(opener.open(request))["data"]["terminalId"])"#;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn claude_and_codex_get_freshells_mcp_tool_when_it_is_configured() {
+async fn claude_codex_and_opencode_get_freshells_mcp_tool_when_it_is_configured() {
     let fake = FakeFreshell::start();
     let config = r#"
 [freshell]
@@ -568,6 +568,31 @@ mcp_server = "/opt/freshell/dist/server/mcp/server.js"
             .any(|a| a == "mcp_servers.freshell.args=[\"/opt/freshell/dist/server/mcp/server.js\"]"),
         "{:?}",
         codex.argv
+    );
+
+    // opencode reads it from its environment: no file in the user's project.
+    let opencode = ok(&daemon, "POST", "/api/tabs", json!({"mode": "opencode"})).await;
+    let opencode_id = opencode["terminalId"].as_str().unwrap();
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let attach = viewer.attach(opencode_id).await;
+    viewer.wait_for_text(&attach, "fake> ").await;
+    viewer
+        .type_line(opencode_id, "env OPENCODE_CONFIG_CONTENT")
+        .await;
+    viewer
+        .wait_for_text(&attach, "ENV:OPENCODE_CONFIG_CONTENT=")
+        .await;
+    viewer.wait_for_text(&attach, "}}}\r\n").await;
+    let shown = viewer.stream(&attach).data.clone();
+    let content = shown
+        .split("ENV:OPENCODE_CONFIG_CONTENT=")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(content).unwrap(),
+        json!({"mcp": {"freshell": {"type": "local", "enabled": true,
+            "command": ["node", "/opt/freshell/dist/server/mcp/server.js"]}}})
     );
 
     // The file goes with the terminal.

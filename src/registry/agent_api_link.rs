@@ -50,7 +50,7 @@ impl AgentApiLink {
             return Ok(Vec::new());
         };
         match style {
-            McpStyle::None => Ok(Vec::new()),
+            McpStyle::None | McpStyle::OpencodeConfigContent => Ok(Vec::new()),
             McpStyle::ConfigFileFlag(flag) => {
                 let path = self.config_file(terminal_id);
                 write_private(&self.mcp_config_dir, &path, &config_json(server))?;
@@ -78,6 +78,20 @@ impl AgentApiLink {
         }
     }
 
+    /// The environment that gives a terminal of this style freshell's MCP
+    /// tool: opencode's inline config (merged into one the user set there
+    /// already, whose own `freshell` entry, if any, wins, as in freshell).
+    pub fn mcp_env(&self, style: McpStyle) -> Vec<(OsString, OsString)> {
+        let (Some(server), McpStyle::OpencodeConfigContent) = (&self.mcp_server, style) else {
+            return Vec::new();
+        };
+        let users = std::env::var(OPENCODE_CONFIG_CONTENT).ok();
+        vec![(
+            OPENCODE_CONFIG_CONTENT.into(),
+            opencode_config_content(users.as_deref(), server).into(),
+        )]
+    }
+
     /// The terminal exited: its config file goes.
     pub fn forget(&self, terminal_id: &str) {
         let _ = std::fs::remove_file(self.config_file(terminal_id));
@@ -87,6 +101,27 @@ impl AgentApiLink {
         // terminal ids are ptyhub's own hex uuids: no path separators.
         self.mcp_config_dir.join(format!("{terminal_id}.json"))
     }
+}
+
+/// The variable opencode reads an inline config from.
+const OPENCODE_CONFIG_CONTENT: &str = "OPENCODE_CONFIG_CONTENT";
+
+/// `users` (an inline opencode config, if any) with freshell's MCP server
+/// added as `mcp.freshell`, unless it has one.
+fn opencode_config_content(users: Option<&str>, server: &McpServer) -> String {
+    let mut config = match users.and_then(|text| serde_json::from_str(text).ok()) {
+        Some(serde_json::Value::Object(config)) => config,
+        _ => serde_json::Map::new(),
+    };
+    let mut command = vec![server.command.clone()];
+    command.extend(server.args.iter().cloned());
+    let mcp = config.entry("mcp").or_insert_with(|| serde_json::json!({}));
+    if let Some(mcp) = mcp.as_object_mut() {
+        mcp.entry("freshell").or_insert_with(
+            || serde_json::json!({ "type": "local", "command": command, "enabled": true }),
+        );
+    }
+    serde_json::Value::Object(config).to_string()
 }
 
 fn config_json(server: &McpServer) -> String {
@@ -131,6 +166,34 @@ mod tests {
             }),
             mcp_config_dir: dir.join("mcp"),
         }
+    }
+
+    #[test]
+    fn opencode_gets_freshells_tool_inline_merged_into_the_users_own() {
+        let server = McpServer {
+            command: "node".into(),
+            args: vec!["/opt/server.js".into()],
+        };
+        let config: serde_json::Value =
+            serde_json::from_str(&opencode_config_content(None, &server)).unwrap();
+        assert_eq!(
+            config,
+            serde_json::json!({"mcp": {"freshell": {
+                "type": "local", "command": ["node", "/opt/server.js"], "enabled": true}}})
+        );
+        let users = r#"{"theme":"dark","mcp":{"other":{"type":"remote","url":"http://x"}}}"#;
+        let merged: serde_json::Value =
+            serde_json::from_str(&opencode_config_content(Some(users), &server)).unwrap();
+        assert_eq!(merged["theme"], "dark");
+        assert_eq!(merged["mcp"]["other"]["url"], "http://x");
+        assert_eq!(merged["mcp"]["freshell"]["command"][1], "/opt/server.js");
+        let own = r#"{"mcp":{"freshell":{"type":"local","command":["mine"]}}}"#;
+        let kept: serde_json::Value =
+            serde_json::from_str(&opencode_config_content(Some(own), &server)).unwrap();
+        assert_eq!(
+            kept["mcp"]["freshell"]["command"],
+            serde_json::json!(["mine"])
+        );
     }
 
     #[test]

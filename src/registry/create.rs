@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use super::Registry;
-use crate::providers::{LaunchKind, LaunchRequest};
+use super::{opencode_watch, Registry};
+use crate::providers::{LaunchKind, LaunchRequest, SessionFinder};
 use crate::session::{now_ms, Session, SessionInfo, SessionRef};
 
 /// A protocol-neutral create request.
@@ -196,7 +196,7 @@ impl Registry {
     }
 
     fn spawn_session(
-        &self,
+        self: &Arc<Self>,
         request: &CreateRequest,
         provider: &crate::providers::Provider,
         launch: &LaunchKind,
@@ -212,12 +212,24 @@ impl Registry {
                             "cannot write the MCP config for freshell's tool: {e}"
                         ))
                     })?,
-                link.env(),
+                link.env()
+                    .into_iter()
+                    .chain(link.mcp_env(provider.mcp_style))
+                    .collect(),
             ),
             None => (Vec::new(), Vec::new()),
         };
         let resuming = matches!(launch, LaunchKind::Resume { .. });
         let mut extra_args = extra_args;
+        let opencode_port = match provider.session_finder {
+            SessionFinder::OpencodeServer => Some(opencode_watch::free_port().map_err(|e| {
+                CreateError::SpawnFailed(format!("cannot find a port for opencode's server: {e}"))
+            })?),
+            _ => None,
+        };
+        if let Some(port) = opencode_port {
+            extra_args.extend(opencode_watch::server_args(port));
+        }
         extra_args.extend(request.settings.args(&provider.mode, resuming));
         let spec = provider.launch_spec(&LaunchRequest {
             kind: launch,
@@ -259,6 +271,9 @@ impl Registry {
             session_ref = ?session.session_ref(),
             "spawned"
         );
+        if let Some(port) = opencode_port {
+            self.watch_opencode(&session, port);
+        }
         Ok(session)
     }
 

@@ -25,6 +25,10 @@ pub struct RegistryHandover {
     /// (terminalId, the terminal it continues) of resumed sessions.
     #[serde(default)]
     pub resumed_from: Vec<(String, String)>,
+    /// (terminalId, port) of the opencode servers followed
+    /// (`opencode_watch.rs`): the next image follows them again.
+    #[serde(default)]
+    pub opencode_ports: Vec<(String, u16)>,
 }
 
 impl Registry {
@@ -60,6 +64,11 @@ impl Registry {
                 .resumed_from
                 .iter()
                 .map(|e| (e.key().clone(), e.value().clone()))
+                .collect(),
+            opencode_ports: self
+                .opencode_ports
+                .iter()
+                .map(|e| (e.key().clone(), *e.value()))
                 .collect(),
         }
     }
@@ -132,6 +141,11 @@ impl Registry {
         self.counters.take_over(handed.counters);
         for (terminal_id, previous) in handed.resumed_from {
             self.resumed_from.insert(terminal_id, previous);
+        }
+        for (terminal_id, port) in handed.opencode_ports {
+            if let Some(session) = self.get(&terminal_id).filter(|s| s.is_running()) {
+                self.watch_opencode(&session, port);
+            }
         }
         taken
     }

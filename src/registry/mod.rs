@@ -14,6 +14,7 @@ mod forgetting;
 mod handover;
 mod labels;
 mod late_binding;
+mod opencode_watch;
 mod periodic;
 mod persistence;
 mod reaper;
@@ -86,6 +87,8 @@ pub struct Registry {
     /// For a terminal that resumed a session, the terminal it continues
     /// (`resumption.rs`).
     resumed_from: DashMap<String, String>,
+    /// The port of each running opencode terminal's server (`opencode_watch.rs`).
+    opencode_ports: DashMap<String, u16>,
 }
 
 impl Registry {
@@ -114,6 +117,7 @@ impl Registry {
             agent_api_link: std::sync::OnceLock::new(),
             associations: late_binding::association_channel(),
             resumed_from: DashMap::new(),
+            opencode_ports: DashMap::new(),
         })
     }
 

@@ -12,8 +12,13 @@ use super::turn_tracker::{Phase, TurnChange, IDLE_GRACE};
 use super::{now_ms, Session};
 
 /// The modes whose turns are tracked: the agents that ring a bell when a
-/// turn completes (claude's stop hook, codex's notification bell).
-pub const TRACKED_MODES: [&str; 2] = ["claude", "codex"];
+/// turn completes (claude's stop hook, codex's notification bell), and
+/// those that report their work themselves.
+pub const TRACKED_MODES: [&str; 3] = ["claude", "codex", "opencode"];
+
+/// The modes whose turns come from the agent's own reports (opencode's
+/// server, `registry/opencode_watch.rs`), not from submits and bells.
+pub const SELF_REPORTING_MODES: [&str; 1] = ["opencode"];
 
 /// One activity change of one terminal.
 #[derive(Clone, Debug)]
@@ -56,7 +61,9 @@ impl Session {
     }
 
     pub(super) fn track_input(&self, bytes: &[u8]) {
-        let Some(turns) = &self.turns else { return };
+        let Some(turns) = self.turns_from_the_terminal() else {
+            return;
+        };
         let change = turns.lock().input(bytes, now_ms());
         if let Some(change) = change {
             self.publish(ActivityChange::Turn(change));
@@ -64,14 +71,41 @@ impl Session {
     }
 
     pub(super) fn track_output(self: &Arc<Self>, text: &str) {
-        let Some(turns) = &self.turns else { return };
+        let Some(turns) = self.turns_from_the_terminal() else {
+            return;
+        };
         let changes = turns.lock().output(text, now_ms());
+        self.publish_turn_changes(changes);
+    }
+
+    fn publish_turn_changes(self: &Arc<Self>, changes: Vec<TurnChange>) {
         for change in changes {
             if let TurnChange::TurnComplete { completion_seq, .. } = change {
                 self.announce_idle_after_grace(completion_seq);
             }
             self.publish(ActivityChange::Turn(change));
         }
+    }
+
+    /// The agent says whether it is working (for the self-reporting
+    /// modes; ignored for the others, whose terminal tells).
+    pub fn provider_reports_activity(self: &Arc<Self>, busy: bool) {
+        if !SELF_REPORTING_MODES.contains(&self.info.mode.as_str()) {
+            return;
+        }
+        let Some(turns) = &self.turns else { return };
+        let changes = turns.lock().provider_reports(busy, now_ms());
+        self.publish_turn_changes(changes);
+    }
+
+    /// The turn tracker, for the modes whose terminal tells their turns.
+    fn turns_from_the_terminal(
+        &self,
+    ) -> Option<&parking_lot::Mutex<super::turn_tracker::TurnTracker>> {
+        if SELF_REPORTING_MODES.contains(&self.info.mode.as_str()) {
+            return None;
+        }
+        self.turns.as_ref()
     }
 
     /// Takes a busy agent silent too long to be idle (called periodically).

@@ -143,6 +143,32 @@ impl TurnTracker {
         changes
     }
 
+    /// The agent itself says whether it is working (opencode's server
+    /// does): starting to work starts a turn, stopping completes it.
+    pub fn provider_reports(&mut self, busy: bool, now: u64) -> Vec<TurnChange> {
+        self.last_output_at = now;
+        match (busy, self.phase) {
+            (true, Phase::Idle) => {
+                self.in_flight = 1;
+                self.idle_due = None;
+                self.set_phase(Phase::Busy, now).into_iter().collect()
+            }
+            (false, Phase::Busy) => {
+                self.in_flight = 0;
+                let completion_seq = self.latest_completion.map_or(1, |(seq, _)| seq + 1);
+                self.latest_completion = Some((completion_seq, now));
+                self.idle_due = Some(completion_seq);
+                let mut changes = vec![TurnChange::TurnComplete {
+                    completion_seq,
+                    at: now,
+                }];
+                changes.extend(self.set_phase(Phase::Idle, now));
+                changes
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Called `IDLE_GRACE` after turn `completion_seq` completed: the
     /// truly-idle announcement, if nothing started since.
     pub fn idle_grace_passed(&mut self, completion_seq: u64, now: u64) -> Option<TurnChange> {
@@ -203,6 +229,43 @@ impl TurnTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_provider_that_reports_its_work_has_turns_without_submits_or_bells() {
+        let mut turns = TurnTracker::new(0);
+        assert_eq!(
+            turns.provider_reports(true, 5),
+            vec![TurnChange::Phase {
+                phase: Phase::Busy,
+                at: 5
+            }]
+        );
+        assert!(turns.provider_reports(true, 6).is_empty(), "still busy");
+        assert_eq!(
+            turns.provider_reports(false, 9),
+            vec![
+                TurnChange::TurnComplete {
+                    completion_seq: 1,
+                    at: 9
+                },
+                TurnChange::Phase {
+                    phase: Phase::Idle,
+                    at: 9
+                }
+            ]
+        );
+        assert!(turns.provider_reports(false, 10).is_empty(), "still idle");
+        assert_eq!(turns.idle_due(), Some(1));
+        turns.provider_reports(true, 11);
+        assert_eq!(turns.idle_due(), None, "a new turn cancels the idle bell");
+        assert_eq!(
+            turns.provider_reports(false, 12)[0],
+            TurnChange::TurnComplete {
+                completion_seq: 2,
+                at: 12
+            }
+        );
+    }
 
     #[test]
     fn a_submit_starts_a_turn_and_the_bell_ends_it() {

@@ -249,7 +249,8 @@ impl Daemon {
         let marker = format!("PTYHUB_TEST_MARKER={}", uuid::Uuid::new_v4());
 
         let log = std::fs::File::create(&log_path).unwrap();
-        let mut child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .arg("--config")
@@ -271,9 +272,8 @@ impl Daemon {
             .envs(extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("start the ptyhub binary");
+            .stderr(log);
+        let mut child = spawn_when_not_busy(&mut command);
 
         let first_lines = read_first_lines(child.stdout.take().unwrap());
         let mut daemon = Daemon {
@@ -460,6 +460,23 @@ command = "/bin/bash"
 args = ["--norc", "--noprofile"]
 "#
     )
+}
+
+/// Spawns `command`, again while its binary is "busy": a binary just copied for a test
+/// (`start_from_copied_binary`) can still be open for writing in a child another test forked
+/// meanwhile, until that child execs (ETXTBSY, for a moment).
+fn spawn_when_not_busy(command: &mut Command) -> std::process::Child {
+    let mut tries = 0;
+    loop {
+        match command.spawn() {
+            Ok(child) => return child,
+            Err(err) if err.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(err) => panic!("start the ptyhub binary: {err}"),
+        }
+    }
 }
 
 /// `s` as a TOML string literal, quoted and escaped (for a path in a test's config).

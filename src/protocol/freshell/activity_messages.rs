@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::inbound::ActivityProvider;
 use super::outbound::to_json;
-use crate::session::{ActivityChange, ActivityEvent, Session, TurnChange};
+use crate::session::{ActivityChange, ActivityEvent, Phase, Session, TurnChange};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,12 +98,14 @@ pub fn activity_list_response(
             continue;
         };
         let terminal_id = session.terminal_id();
-        terminals.push(ActivityRecord {
-            terminal_id,
-            session_id: session_id_of(session),
-            phase: activity.phase.as_str(),
-            updated_at: activity.updated_at,
-        });
+        if activity.phase == Phase::Busy || !lists_only_busy(provider.mode()) {
+            terminals.push(ActivityRecord {
+                terminal_id,
+                session_id: session_id_of(session),
+                phase: activity.phase.as_str(),
+                updated_at: activity.updated_at,
+            });
+        }
         if let Some((completion_seq, at)) = activity.latest_completion {
             latest_turn_completions.push(TurnCompletion {
                 terminal_id,
@@ -120,12 +122,14 @@ pub fn activity_list_response(
     })
 }
 
+/// freshell lists an opencode terminal only while it works: its record
+/// has no idle phase, an idle one is removed.
+fn lists_only_busy(mode: &str) -> bool {
+    mode == "opencode"
+}
+
 fn session_id_of(session: &Session) -> Option<&str> {
-    session
-        .info()
-        .session_ref
-        .as_ref()
-        .map(|r| r.session_id.as_str())
+    session.session_ref().map(|r| r.session_id.as_str())
 }
 
 /// What every authenticated client is told of one activity change.
@@ -140,6 +144,9 @@ pub fn activity_message(event: &ActivityEvent) -> String {
         })
     };
     match event.change {
+        ActivityChange::Turn(TurnChange::Phase {
+            phase: Phase::Idle, ..
+        }) if lists_only_busy(&event.provider) => updated(Vec::new(), vec![terminal_id]),
         ActivityChange::Turn(TurnChange::Phase { phase, at }) => updated(
             vec![ActivityRecord {
                 terminal_id,
