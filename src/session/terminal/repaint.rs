@@ -268,6 +268,11 @@ pub(super) fn kitty_keyboard_flags(mode: TermMode) -> u32 {
 }
 
 fn write_cursor_style(out: &mut String, emulator: &Emulator) {
+    // Before the style, which it changes in alacritty; in xterm.js it is
+    // the blink the default style (`CSI 0 SP q`) returns to.
+    if let Some(on) = emulator.observed.blinking_cursor_mode {
+        out.push_str(if on { "\x1b[?12h" } else { "\x1b[?12l" });
+    }
     if emulator.term.cursor_style() == Config::default().default_cursor_style {
         out.push_str("\x1b[0 q");
         return;
