@@ -519,6 +519,20 @@ fn soft_wraps_with_wide_characters_and_coloured_pens_survive_a_repaint() {
     ]);
 }
 
+/// The primary screen under the alternate one keeps its own cursor, which
+/// only shows in how a resize reflows it (the rows below the cursor go
+/// first): a repainted viewer resized as the session is keeps the same rows.
+#[test]
+fn the_primary_screen_under_the_alternate_one_reflows_alike_after_a_repaint() {
+    let before = "aaa \x1b7=a0_A+a?0=\x1b[F\x1b[?1047h?";
+    let mut model = ScreenModel::new(2, 3);
+    model.feed(&[Arc::new(Frame::new(1, 0, before.into()))]);
+    let mut viewer = repainted_from(&model);
+    model.resize(2, 1);
+    viewer.resize(2, 1);
+    assert_same(&model, &viewer);
+}
+
 /// Private modes xterm (and xterm.js, the viewers) honours and alacritty
 /// ignores, carried out by the model as xterm does: 47 and 1047 switch
 /// screens without saving the cursor (it stays where it is), 1048 saves

@@ -68,10 +68,21 @@ pub fn repaint(emulator: &Emulator) -> String {
     }
     if mode.contains(TermMode::ALT_SCREEN) {
         if let Some(primary) = &observed.primary_under_alternate {
-            // Its cursor is not drawn: leaving the alternate screen puts
-            // the cursor where the alternate one is (47, 1047) or where
-            // the saved one is (1049), as xterm does.
+            // Leaving the alternate screen puts the cursor where the
+            // alternate one is (47, 1047) or where the saved one is
+            // (1049), as xterm does; the primary screen's own cursor shows
+            // only in how a resize meanwhile reflows it (rows below it go
+            // first), so it is put back all the same: its place, not a
+            // wait to wrap (which would mean writing a cell, and take a
+            // soft wrap's mark off the row).
             let pen = draw_cells(&mut out, primary);
+            let cursor = primary.cursor.point;
+            move_to(
+                &mut out,
+                cursor.line.0.max(0) as usize,
+                cursor.column.0,
+                None,
+            );
             Pen::default().select(&pen, &mut out);
         }
         // 47 saves no cursor: the primary screen's saved cursor is the
