@@ -482,6 +482,57 @@ fn wide_characters_at_the_margin_survive_a_repaint() {
     ]);
 }
 
+/// Rows that soft-wrap in the states scroll regions, wide characters and
+/// coloured pens leave them in (found by the round-trip properties run with
+/// many cases and new seeds).
+#[test]
+fn soft_wraps_with_wide_characters_and_coloured_pens_survive_a_repaint() {
+    assert_round_trips(&[
+        (
+            "the row SD opens for a soft-wrapped last row takes the default background, not the pen's",
+            7,
+            11,
+            "\x1b[;2r\x1b[100m0?A AA\x1b[12B你",
+            "好\r\r",
+        ),
+        (
+            "a leading spacer whose wide character left the row below (IL)",
+            5,
+            6,
+            "+a+0A0𠀀\x1b[12b\x1b[L",
+            "\t\r\x1b[;b",
+        ),
+        (
+            "half a wide character shifted into the last column of a soft-wrapped row",
+            3,
+            20,
+            "漢字テスト\x1b[4h\x1b8aaa?00Aa\x1b8a0?0+A\x1bDA",
+            "",
+        ),
+        (
+            "a tab's mark in the last column carrying a zero-width character",
+            2,
+            1,
+            "\x1b[?7l\u{fffd}👩\u{200d}💻\x1b[A\u{200b}\t",
+            "",
+        ),
+    ]);
+}
+
+/// The primary screen under the alternate one keeps its own cursor, which
+/// only shows in how a resize reflows it (the rows below the cursor go
+/// first): a repainted viewer resized as the session is keeps the same rows.
+#[test]
+fn the_primary_screen_under_the_alternate_one_reflows_alike_after_a_repaint() {
+    let before = "aaa \x1b7=a0_A+a?0=\x1b[F\x1b[?1047h?";
+    let mut model = ScreenModel::new(2, 3);
+    model.feed(&[Arc::new(Frame::new(1, 0, before.into()))]);
+    let mut viewer = repainted_from(&model);
+    model.resize(2, 1);
+    viewer.resize(2, 1);
+    assert_same(&model, &viewer);
+}
+
 /// Private modes xterm (and xterm.js, the viewers) honours and alacritty
 /// ignores, carried out by the model as xterm does: 47 and 1047 switch
 /// screens without saving the cursor (it stays where it is), 1048 saves

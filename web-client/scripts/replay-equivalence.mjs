@@ -26,7 +26,8 @@
 // Every difference reads `<where> [<class>,...]: <details>`, rows and columns counted from 0
 // at the top left of the visible screen, e.g.
 //     normal row 3 col 5 [bold,fg]: witness 'a' bold fg=P1 vs repainted 'a' fg=default
-// The bracketed classes let a caller allow-list kinds of differences. At most
+// The bracketed classes let a caller allow-list kinds of differences (`wrapped-from-history`:
+// whether the top row continues a row in the scrollback). At most
 // MAX_DIFFERENCES_PER_CASE are listed; the last line then counts the rest, with their classes.
 //
 // If xterm.js throws while parsing a terminal's input, the case reports that
@@ -209,7 +210,10 @@ function compareBuffer(kind, activeKind, witness, repainted, rows, cols, report)
     const wa = a[y];
     const wb = b[y];
     if (wa.wrapped !== wb.wrapped) {
-      report(['wrapped'], `${kind} row ${y}`, `witness ${wa.wrapped ? '' : 'not '}wrapped from the row above vs repainted ${wb.wrapped ? '' : 'not '}wrapped`);
+      // The top row's row above is in the scrollback: its own class, since a repaint draws
+      // no history (a caller may allow it).
+      const tag = y === 0 ? 'wrapped-from-history' : 'wrapped';
+      report([tag], `${kind} row ${y}`, `witness ${wa.wrapped ? '' : 'not '}wrapped from the row above vs repainted ${wb.wrapped ? '' : 'not '}wrapped`);
     }
     const cellDiffs = [];
     for (let x = 0; x < cols; x++) {
@@ -249,7 +253,9 @@ function visibleCursor(buffer, kind, activeKind) {
   if (kind === activeKind) return { where: `${kind} cursor`, x: buffer.cursorX, y: buffer.cursorY };
   const saved = buffer._buffer;
   if (kind === 'normal' && Number.isInteger(saved?.savedX) && Number.isInteger(saved?.savedY)) {
-    return { where: 'normal saved cursor (restored by CSI ? 1049 l)', x: saved.savedX, y: saved.savedY };
+    // Saved as a line of the whole buffer (scrollback included): counted from the top of the
+    // screen, as restoring it does, since the two terminals' scrollbacks differ.
+    return { where: 'normal saved cursor (restored by CSI ? 1049 l)', x: saved.savedX, y: Math.max(saved.savedY - buffer.baseY, 0) };
   }
   return null;
 }

@@ -130,6 +130,11 @@ pub struct Observed {
     /// Its saved cursor is the one leaving restores (the cursor at the
     /// switch for 1049, the one DECSC saved before for 47 and 1047).
     pub primary_under_alternate: Option<Grid<Cell>>,
+    /// Mode 12 (blinking cursor) as the program last set it, if it did.
+    /// xterm.js (the viewers) makes it the blink that `CSI 0 SP q` returns
+    /// to; alacritty blinks the cursor's current style instead, which the
+    /// cursor style already carries.
+    pub blinking_cursor_mode: Option<bool>,
     /// While the primary screen shows: the alternate screen's saved
     /// cursor, which `ESC 8` restores there after the next switch (`None`
     /// when at its default). `Term` keeps it in its inactive grid.
@@ -148,6 +153,7 @@ impl Observed {
             x10_mouse: false,
             primary_under_alternate: None,
             alternate_saved_cursor: None,
+            blinking_cursor_mode: None,
         }
     }
 }
@@ -470,6 +476,8 @@ impl Handler for Observer<'_> {
         self.observed.x10_mouse = false;
         self.observed.primary_under_alternate = None;
         self.observed.alternate_saved_cursor = None;
+        // Mode 12's record stays: in xterm.js it set an option, which a
+        // reset keeps.
     }
 
     fn set_private_mode(&mut self, mode: PrivateMode) {
@@ -484,6 +492,9 @@ impl Handler for Observer<'_> {
             mode if is_mouse_protocol(mode) => return self.set_mouse_protocol(mode, true),
             PrivateMode::Named(NamedPrivateMode::SyncUpdate) => {
                 self.observed.synchronized_output = true;
+            }
+            PrivateMode::Named(NamedPrivateMode::BlinkingCursor) => {
+                self.observed.blinking_cursor_mode = Some(true);
             }
             PrivateMode::Unknown(mode) => self.note_foreign_mode(mode, true),
             PrivateMode::Named(_) => {}
@@ -507,6 +518,9 @@ impl Handler for Observer<'_> {
             mode if is_mouse_protocol(mode) => return self.set_mouse_protocol(mode, false),
             PrivateMode::Named(NamedPrivateMode::SyncUpdate) => {
                 self.observed.synchronized_output = false;
+            }
+            PrivateMode::Named(NamedPrivateMode::BlinkingCursor) => {
+                self.observed.blinking_cursor_mode = Some(false);
             }
             PrivateMode::Unknown(mode) => self.note_foreign_mode(mode, false),
             PrivateMode::Named(_) => {}

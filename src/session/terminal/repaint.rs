@@ -68,10 +68,21 @@ pub fn repaint(emulator: &Emulator) -> String {
     }
     if mode.contains(TermMode::ALT_SCREEN) {
         if let Some(primary) = &observed.primary_under_alternate {
-            // Its cursor is not drawn: leaving the alternate screen puts
-            // the cursor where the alternate one is (47, 1047) or where
-            // the saved one is (1049), as xterm does.
+            // Leaving the alternate screen puts the cursor where the
+            // alternate one is (47, 1047) or where the saved one is
+            // (1049), as xterm does; the primary screen's own cursor shows
+            // only in how a resize meanwhile reflows it (rows below it go
+            // first), so it is put back all the same: its place, not a
+            // wait to wrap (which would mean writing a cell, and take a
+            // soft wrap's mark off the row).
             let pen = draw_cells(&mut out, primary);
+            let cursor = primary.cursor.point;
+            move_to(
+                &mut out,
+                cursor.line.0.max(0) as usize,
+                cursor.column.0,
+                None,
+            );
             Pen::default().select(&pen, &mut out);
         }
         // 47 saves no cursor: the primary screen's saved cursor is the
@@ -268,6 +279,11 @@ pub(super) fn kitty_keyboard_flags(mode: TermMode) -> u32 {
 }
 
 fn write_cursor_style(out: &mut String, emulator: &Emulator) {
+    // Before the style, which it changes in alacritty; in xterm.js it is
+    // the blink the default style (`CSI 0 SP q`) returns to.
+    if let Some(on) = emulator.observed.blinking_cursor_mode {
+        out.push_str(if on { "\x1b[?12h" } else { "\x1b[?12l" });
+    }
     if emulator.term.cursor_style() == Config::default().default_cursor_style {
         out.push_str("\x1b[0 q");
         return;
@@ -364,6 +380,11 @@ fn draw_cells(out: &mut String, grid: &Grid<Cell>) -> Pen {
         // (SD), which pushes the throwaway row off the bottom and, unlike
         // scrolling up, never into the viewer's history. The top row last.
         draw_rows(out, grid, 1..rows, 1, &mut pen);
+        // With the default pen: the row SD opens at the top takes the pen's
+        // background (as erasing does), and the top row's blanks are skipped.
+        let blank = Pen::default();
+        blank.select(&pen, out);
+        pen = blank;
         out.push_str("\x1b[T");
         draw_rows(out, grid, 0..1, 0, &mut pen);
     } else {
@@ -381,13 +402,25 @@ fn draw_cells(out: &mut String, grid: &Grid<Cell>) -> Pen {
 fn draw_wide_chars_cut_at_the_margin(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
     let columns = grid.columns();
     let last = columns - 1;
+    let mut used_the_saved_cursor = false;
     for row_index in 0..grid.screen_lines() {
         let row = &grid[Line(row_index as i32)];
         if !row[Column(last)].flags.contains(Flags::WIDE_CHAR) {
             continue;
         }
+        // The shift takes a soft wrap's mark off the row; only wrapping
+        // from it puts the mark back, and only a cursor waiting in the last
+        // column wraps. Writing the character makes the cursor wait there,
+        // and DECSC keeps that wait for after the shift (a viewer without
+        // this state, xterm.js, still wraps onto the right row).
+        let rewraps = soft_wraps(grid, row_index) && row_index + 1 < grid.screen_lines();
         let _ = write!(out, "\x1b[{};{}H", row_index + 1, last);
         write_cell(out, &row[Column(last)], last - 1, pen);
+        let waiting_pen = pen.clone();
+        if rewraps {
+            out.push_str("\x1b7");
+            used_the_saved_cursor = true;
+        }
         let blank = Pen::default();
         blank.select(pen, out);
         *pen = blank;
@@ -407,6 +440,17 @@ fn draw_wide_chars_cut_at_the_margin(out: &mut String, grid: &Grid<Cell>, pen: &
             }
             write_cell(out, cell, start, pen);
         }
+        if rewraps {
+            out.push_str("\x1b8");
+            *pen = waiting_pen;
+            for next in first_cells_rewritten(grid, row_index + 1) {
+                draw_first_cell(out, grid, next, pen);
+            }
+        }
+    }
+    if used_the_saved_cursor {
+        // `inexact` names the one saved cursor this cannot save again.
+        save_cursor(out, grid, pen);
     }
 }
 
@@ -463,6 +507,16 @@ fn draw_rows(
         return;
     }
     if rows.end < grid.screen_lines() {
+        if ends_in_a_dangling_leading_spacer(grid, rows.end - 1) {
+            // The throwaway wide character erased from under the row's
+            // first two cells (`draw_row`): both drawn again.
+            let row = &grid[Line(rows.end as i32)];
+            draw_first_cell(out, grid, rows.end, pen);
+            if !row[Column(1)].flags.contains(Flags::WIDE_CHAR_SPACER) {
+                write_cell(out, &row[Column(1)], 1, pen);
+            }
+            return;
+        }
         for row in rewritten {
             draw_first_cell(out, grid, row, pen);
         }
@@ -485,6 +539,18 @@ fn draw_rows(
     } else {
         ' '
     });
+}
+
+/// Whether `row` soft-wraps from a leading spacer in its last column onto
+/// a next row that does not start with the wide character it was left for.
+fn ends_in_a_dangling_leading_spacer(grid: &Grid<Cell>, row: usize) -> bool {
+    let last = &grid[Line(row as i32)][Column(grid.columns() - 1)];
+    row + 1 < grid.screen_lines()
+        && soft_wraps(grid, row)
+        && last.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER)
+        && !grid[Line(row as i32 + 1)][Column(0)]
+            .flags
+            .contains(Flags::WIDE_CHAR)
 }
 
 /// A wide character for a row no one sees.
@@ -604,8 +670,15 @@ fn draw_row(
         }
         if cell.flags.contains(Flags::WIDE_CHAR) && column + 1 == columns {
             // Half of a wide character shifted to the edge: drawn once the
-            // rows are (`draw_wide_chars_cut_at_the_margin`).
-            blanks += 1;
+            // rows are (`draw_wide_chars_cut_at_the_margin`). On a row that
+            // wraps, a blank stands in for it, so the wrap happens.
+            if wraps {
+                skip_blanks(out, pen, blanks);
+                blanks = 0;
+                write_cell_before_wait(out, &Cell::default(), column, pen);
+            } else {
+                blanks += 1;
+            }
             column += 1;
             continue;
         }
@@ -617,6 +690,23 @@ fn draw_row(
             // character from here, at the start of the next row, leaves
             // it again.
             blanks += 1;
+            column += 1;
+            continue;
+        }
+        if wraps && column + 1 == columns && cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+            // A leading spacer whose wide character is gone from the next
+            // row (erased, or the row replaced): a throwaway one leaves the
+            // spacer and the wrap, and is erased (ECH keeps the spacer, as
+            // only a write over a wide character takes it off).
+            skip_blanks(out, pen, blanks);
+            blanks = 0;
+            let look = Pen::of(cell);
+            look.select(pen, out);
+            out.push(THROWAWAY_WIDE_CHAR);
+            let blank = Pen::default();
+            blank.select(&look, out);
+            *pen = blank;
+            out.push_str("\r\x1b[2X");
             column += 1;
             continue;
         }
@@ -720,10 +810,16 @@ pub(super) fn write_cell(out: &mut String, cell: &Cell, column: usize, pen: &mut
         // copying): a tab drawn here leaves it again; then back to the
         // column after it.
         // The space gives the cell its pen; the tab only marks a blank.
-        let _ = write!(out, " \x1b[{}G\t\x1b[{}G", column + 1, column + 2);
-    } else {
-        out.push(cell.c);
+        // Zero-width characters right after the space: they join the cell
+        // before the cursor, or the one it waits on in the last column.
+        out.push(' ');
+        if let Some(zero_width) = cell.zerowidth() {
+            out.extend(zero_width.iter());
+        }
+        let _ = write!(out, "\x1b[{}G\t\x1b[{}G", column + 1, column + 2);
+        return;
     }
+    out.push(cell.c);
     if let Some(zero_width) = cell.zerowidth() {
         out.extend(zero_width.iter());
     }
@@ -751,15 +847,8 @@ fn write_cell_before_wait(out: &mut String, cell: &Cell, column: usize, pen: &mu
 
 /// The cursor saved by DECSC (`ESC 7`), saved again on the viewer.
 fn write_saved_cursor(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
+    save_cursor(out, grid, pen);
     let saved = &grid.saved_cursor;
-    position(out, grid, saved, pen, None, None);
-    let saved_pen = Pen::of(&saved.template);
-    saved_pen.select(pen, out);
-    *pen = saved_pen;
-    designate_charsets(out, &saved.charsets);
-    out.push_str("\x1b7");
-    // Cells written later must not be mapped through a saved charset.
-    out.push_str("\x1b(B\x1b)B\x1b*B\x1b+B");
     let columns = grid.columns();
     if saved.input_needs_wrap && saved.point.column.0 + 1 == columns {
         // The cell written to save a pending wrap is blanked: its row is
@@ -772,6 +861,21 @@ fn write_saved_cursor(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
         *pen = blank;
         out.push_str("\x1b[2K");
     }
+}
+
+/// Saves the grid's saved cursor on the viewer (DECSC): its place (a
+/// pending wrap is written), pen and charsets; the charsets are then back
+/// to ASCII for the cells written after.
+fn save_cursor(out: &mut String, grid: &Grid<Cell>, pen: &mut Pen) {
+    let saved = &grid.saved_cursor;
+    position(out, grid, saved, pen, None, None);
+    let saved_pen = Pen::of(&saved.template);
+    saved_pen.select(pen, out);
+    *pen = saved_pen;
+    designate_charsets(out, &saved.charsets);
+    out.push_str("\x1b7");
+    // Cells written later must not be mapped through a saved charset.
+    out.push_str("\x1b(B\x1b)B\x1b*B\x1b+B");
 }
 
 /// The alternate screen's saved cursor, saved there on the viewer, for a
@@ -805,6 +909,25 @@ pub fn inexact(emulator: &Emulator) -> Option<&'static str> {
     if waits_at_end && soft_wraps(grid, line) {
         // Only a write makes it wait, and a write takes the mark off.
         return Some("the cursor waits to wrap at the end of a soft-wrapped row");
+    }
+    let columns = grid.columns();
+    let cut_wide_char_wraps = |row: usize| {
+        grid[Line(row as i32)][Column(columns - 1)]
+            .flags
+            .contains(Flags::WIDE_CHAR)
+            && soft_wraps(grid, row)
+    };
+    let rows = grid.screen_lines();
+    if rows > 1 && cut_wide_char_wraps(rows - 1) {
+        // Wrapping from it again would scroll the screen.
+        return Some("the last row soft-wraps from half a wide character in its last column");
+    }
+    let saved_waits =
+        grid.saved_cursor.input_needs_wrap && grid.saved_cursor.point.column.0 + 1 == columns;
+    if saved_waits && (0..rows.saturating_sub(1)).any(cut_wide_char_wraps) {
+        // Saving a waiting cursor writes a cell; the one saved-cursor slot
+        // is needed to wrap from such a row again, after the rows are drawn.
+        return Some("the saved cursor waits to wrap and a row soft-wraps from half a wide character in its last column");
     }
     let (top, bottom) = emulator.scroll_region();
     let outside_region = !(top..bottom).contains(&line);
