@@ -127,10 +127,6 @@ impl Registry {
         let _ = self.agent_api_link.set(link);
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     pub fn providers(&self) -> &Providers {
         &self.providers
     }
