@@ -84,3 +84,35 @@ async fn a_fresh_codex_is_bound_to_the_session_it_writes_down() {
         .expect("the bound session is remembered across a restart");
     assert_eq!(remembered["resumable"], true, "{remembered}");
 }
+
+/// A session whose terminal exited is free again: a later terminal that goes on with it (a
+/// fresh codex resuming it from its own picker) is bound to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_whose_terminal_exited_is_bound_to_the_next_terminal_that_writes_it_down() {
+    let daemon = Daemon::start("");
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    let workdir = daemon.scratch_dir("codex-project");
+    let session_id = "019af0c2-5d1e-7a3b-9c4d-000000000001";
+    let mut bound_terminals = Vec::new();
+    for _ in 0..2 {
+        let created = client
+            .create(json!({"mode": "codex", "cwd": workdir.to_str().unwrap()}))
+            .await;
+        let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
+        let attach = client.attach(&terminal_id).await;
+        client.wait_for_text(&attach, "fake> ").await;
+        client
+            .type_line(&terminal_id, &format!("rollout {session_id}"))
+            .await;
+        let associated = client
+            .recv_until("terminal.session.associated", PATIENCE, |m| {
+                m["type"] == "terminal.session.associated" && m["terminalId"] == terminal_id
+            })
+            .await;
+        assert_eq!(associated["sessionRef"]["sessionId"], session_id);
+        client.type_line(&terminal_id, "exit 0").await;
+        client.wait_for_exit(&terminal_id).await;
+        bound_terminals.push(terminal_id);
+    }
+    assert_ne!(bound_terminals[0], bound_terminals[1]);
+}

@@ -247,6 +247,32 @@ async fn same_request_id_from_another_socket_returns_the_running_terminal() {
     );
 }
 
+/// Another terminal's exit forgets only that terminal's requestId: a create re-sent for a
+/// terminal still running gets it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requestid_still_names_its_terminal_after_another_terminal_exits() {
+    let daemon = Daemon::start("");
+    let (mut tab, _) = Client::connect_ready(&daemon).await;
+    let request_id = fresh_id("req");
+    let created = tab
+        .create(json!({"mode": "claude", "requestId": request_id}))
+        .await;
+    let other = tab.create(json!({"mode": "claude"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attach = tab.attach(&other).await;
+    tab.wait_for_text(&attach, "fake> ").await;
+    tab.type_line(&other, "exit 0").await;
+    tab.wait_for_exit(&other).await;
+
+    let again = tab
+        .create(json!({"mode": "claude", "requestId": request_id}))
+        .await;
+    assert_eq!(again["terminalId"], created["terminalId"], "{again}");
+    assert_eq!(daemon.ledger().len(), 2, "{:?}", daemon.ledger());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_panes_on_one_socket_each_receive_every_frame() {
     let daemon = Daemon::start("");

@@ -185,17 +185,6 @@ impl Registry {
         });
     }
 
-    /// Kills a terminal (see `Session::kill`). Returns false if unknown.
-    pub fn kill(&self, terminal_id: &str) -> bool {
-        match self.get(terminal_id) {
-            Some(session) => {
-                session.kill();
-                true
-            }
-            None => false,
-        }
-    }
-
     fn register(self: &Arc<Self>, session: Arc<Session>, request_id: &str) {
         let previous = session
             .session_ref()
