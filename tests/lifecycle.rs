@@ -257,3 +257,47 @@ async fn sigterm_hangs_up_every_child_and_closes_sockets_with_4009() {
     })
     .await;
 }
+
+/// `terminals.changed` names a terminal as recoverable only when its process ended with no
+/// socket attached and it ran a session a client can resume (spec §7): not one that ended
+/// watched, not a shell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exit_is_flagged_recoverable_only_unwatched_and_with_a_session() {
+    let daemon = Daemon::start("");
+    // A sidebar: attached to nothing, hears every terminals.changed.
+    let (mut sidebar, _) = Client::connect_ready(&daemon).await;
+    let (mut tab, _) = Client::connect_ready(&daemon).await;
+
+    let watched = tab.start_fake_agent().await;
+    tab.type_line(&watched.terminal_id, "exit 0").await;
+    tab.wait_for_exit(&watched.terminal_id).await;
+    let shell = tab.create(json!({"mode": "shell"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tab.send_json(&json!({"type": "terminal.kill", "terminalId": shell}))
+        .await;
+    let unwatched = tab.create(json!({"mode": "claude"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tab.send_json(&json!({"type": "terminal.kill", "terminalId": unwatched}))
+        .await;
+
+    let mut flagged = Vec::new();
+    while !flagged.contains(&unwatched) {
+        let changed = sidebar
+            .recv_until("a terminals.changed", PATIENCE, |m| {
+                m["type"] == "terminals.changed"
+            })
+            .await;
+        if let Some(ids) = changed["recoverableTerminalIds"].as_array() {
+            flagged.extend(ids.iter().filter_map(|id| id.as_str()).map(str::to_owned));
+        }
+    }
+    assert_eq!(
+        flagged,
+        [unwatched],
+        "only the unwatched agent is recoverable"
+    );
+}
