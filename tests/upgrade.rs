@@ -816,3 +816,35 @@ async fn in_front_of_freshell_the_agent_api_still_finds_panes_by_the_layout_afte
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Half a character read from the PTY when the old image stops reading is passed to the next
+/// image, which decodes it with the rest: the viewer sees the whole character once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_character_split_across_the_upgrade_arrives_whole() {
+    let daemon = Daemon::start_from_copied_binary("", &[]);
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let shell = viewer.create(serde_json::json!({"mode": "shell"})).await["terminalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attach = viewer.attach(&shell).await;
+    // 你 is E4 BD A0: its first two bytes end the first write, its last one starts the next.
+    viewer
+        .type_line(
+            &shell,
+            r"printf 'HA''LF\344\275'; sleep 2; printf '\240DO''NE\n'",
+        )
+        .await;
+    viewer.wait_for_text(&attach, "HALF").await;
+    let had = viewer.stream(&attach).last_seq();
+    daemon.signal(libc::SIGUSR2);
+    wait_for_handovers(&daemon, 1).await;
+    let (mut viewer, _) = Client::connect_ready(&daemon).await;
+    let attach = resume(&mut viewer, &shell, had).await;
+    viewer.wait_for_text(&attach, "DONE").await;
+    let after = viewer.stream(&attach).data.clone();
+    assert!(
+        after.contains("你DONE"),
+        "the character split by the upgrade arrived whole: {after:?}"
+    );
+}
