@@ -270,6 +270,9 @@ async fn a_requestid_still_names_its_terminal_after_another_terminal_exits() {
         .create(json!({"mode": "claude", "requestId": request_id}))
         .await;
     assert_eq!(again["terminalId"], created["terminalId"], "{again}");
+    // Both agents have started (each writes its ledger line on start), and no third.
+    let first = tab.attach(created["terminalId"].as_str().unwrap()).await;
+    tab.wait_for_text(&first, "fake> ").await;
     assert_eq!(daemon.ledger().len(), 2, "{:?}", daemon.ledger());
 }
 
