@@ -242,7 +242,7 @@ impl Registry {
         let (resyncs, skipped_bytes) = session.viewer_drops();
         self.counters.retire_viewer_drops(resyncs, skipped_bytes);
         // Only a session that ended unwatched needs clients to act on it.
-        if session.viewer_count() == 0 && session.session_ref().is_some() {
+        if !session.ended_watched() && session.session_ref().is_some() {
             self.announce_change(vec![id.to_owned()]);
         }
     }

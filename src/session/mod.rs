@@ -164,6 +164,10 @@ pub struct Session {
     collected_exit: Mutex<Option<i32>>,
     /// Someone asked for this session to end (its exit then reports 0).
     kill_requested: AtomicBool,
+    /// A viewer was attached when the session ended. Taken at the end itself:
+    /// viewers leave as soon as they have seen the exit, so counting them
+    /// later would call every watched exit unwatched.
+    ended_watched: AtomicBool,
     /// Every PTY read and the collection of the exit pass it; a handover
     /// closes it.
     output_gate: OutputGate,
@@ -260,6 +264,7 @@ impl Session {
             exit_code: watch::Sender::new(state.exit_code),
             collected_exit: Mutex::new(state.collected_exit),
             kill_requested: AtomicBool::new(state.kill_requested),
+            ended_watched: AtomicBool::new(false),
             turns: TRACKED_MODES.contains(&info.mode.as_str()).then(|| {
                 Mutex::new(
                     state
@@ -333,6 +338,8 @@ impl Session {
 
     fn finish(&self, code: i32) {
         self.catch_up_screen();
+        self.ended_watched
+            .store(self.viewer_count() > 0, Ordering::SeqCst);
         self.exit_code.send_replace(Some(code));
         self.wake_viewers();
         self.publish_gone();
@@ -377,6 +384,11 @@ impl Session {
 
     pub fn is_running(&self) -> bool {
         self.exit_code().is_none()
+    }
+
+    /// Whether a viewer watched the session end (false while it runs).
+    pub fn ended_watched(&self) -> bool {
+        self.ended_watched.load(Ordering::SeqCst)
     }
 
     /// Resolves once the session has exited and all its output is in the ring.
