@@ -13,7 +13,7 @@
 //! put it when it is inside, and the input modes the program asked for, so
 //! keys and the mouse reach it encoded as it expects.
 //!
-//! Unlike the repaint (`repaint.rs`), a clipped draw is not meant to be
+//! Unlike the repaint (`repaint/`), a clipped draw is not meant to be
 //! followed by the raw output: the viewer draws every change the same way.
 //! [`ClippedView`] remembers the rows it drew and writes only those that
 //! changed, tmux's line-level redraw.

@@ -286,7 +286,7 @@ fn text_of(grid: &Grid<Cell>, row: usize, column: usize) -> (char, Vec<char>) {
     let cell = &grid[Line(row as i32)][Column(column)];
     // A tab's mark in the last column, where a soft wrap or a cursor waits
     // to wrap: a repaint keeps the wait and draws the blank the mark shows
-    // as (see `repaint::draw_row`).
+    // as (see `repaint::cells::draw_row`).
     let last_column_tab = cell.c == '\t' && column + 1 == grid.columns();
     (
         if last_column_tab { ' ' } else { cell.c },

@@ -5,7 +5,7 @@
 //! `Session::catch_up_screen`): raw output reaches viewers without waiting
 //! for the parser. A repaint is what a viewer gets instead of history it can
 //! no longer have: escape sequences that bring a fresh or a stale terminal
-//! to the model's exact state (`repaint.rs`).
+//! to the model's exact state (`repaint/`).
 //!
 //! The emulator is alacritty_terminal (`emulator.rs`), chosen on measured
 //! grounds over vt100: it parses about twice as fast and keeps the state an
