@@ -7,7 +7,6 @@
 mod common;
 
 use common::*;
-use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,23 +32,8 @@ async fn five_sockets_restoring_one_session_at_once_share_one_process() {
             })
         })
         .collect();
-    join_all(
-        clients
-            .iter_mut()
-            .zip(&creates)
-            .map(|(client, create)| client.send_json(create)),
-    )
-    .await;
-
     let mut terminal_ids = Vec::new();
-    for (client, create) in clients.iter_mut().zip(&creates) {
-        let request_id = create["requestId"].clone();
-        let created = client
-            .recv_until("the answer to the create", PATIENCE, |m| {
-                (m["type"] == "terminal.created" || m["type"] == "error")
-                    && m["requestId"] == request_id
-            })
-            .await;
+    for created in create_at_once(&mut clients, &creates).await {
         assert_eq!(
             created["type"], "terminal.created",
             "every restore is answered with the terminal: {created}"

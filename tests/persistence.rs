@@ -9,7 +9,6 @@ use std::path::Path;
 
 use common::http::api_sessions;
 use common::*;
-use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 const STATE_FILE: &str = "sessions.json";
@@ -132,22 +131,8 @@ async fn sessions_survive_a_restart_as_records_and_resume_once_when_five_sockets
             })
         })
         .collect();
-    join_all(
-        clients
-            .iter_mut()
-            .zip(&creates)
-            .map(|(client, create)| client.send_json(create)),
-    )
-    .await;
     let mut terminal_ids = Vec::new();
-    for (client, create) in clients.iter_mut().zip(&creates) {
-        let request_id = create["requestId"].clone();
-        let answer = client
-            .recv_until("the answer to the restore", PATIENCE, |m| {
-                (m["type"] == "terminal.created" || m["type"] == "error")
-                    && m["requestId"] == request_id
-            })
-            .await;
+    for answer in create_at_once(&mut clients, &creates).await {
         assert_eq!(answer["type"], "terminal.created", "{answer}");
         assert_eq!(answer["sessionRef"], fresh_ref, "{answer}");
         terminal_ids.push(answer["terminalId"].as_str().unwrap().to_owned());

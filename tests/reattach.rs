@@ -41,16 +41,7 @@ async fn reattach_with_since_seq_after_a_short_disconnect_loses_and_doubles_noth
         .await;
 
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
-    let back = roamer
-        .attach_with(
-            &terminal_id,
-            Attach {
-                intent: "transport_reconnect",
-                since_seq: had_seq,
-                ..Default::default()
-            },
-        )
-        .await;
+    let back = roamer.reattach_since(&terminal_id, had_seq).await;
     let ready = roamer.stream(&back).ready.clone();
     assert_eq!(
         ready["effectiveSinceSeq"],
@@ -122,16 +113,7 @@ async fn reattach_with_since_seq_while_others_watch_replays_everything_once() {
     // Another socket may have drawn at another size meanwhile, so a delta could render wrong:
     // freshell's server answers a full replay, and says why (spec §8.4 step 6).
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
-    let back = roamer
-        .attach_with(
-            &terminal_id,
-            Attach {
-                intent: "transport_reconnect",
-                since_seq: had_seq,
-                ..Default::default()
-            },
-        )
-        .await;
+    let back = roamer.reattach_since(&terminal_id, had_seq).await;
     let ready = roamer.stream(&back).ready.clone();
     assert_eq!(
         ready["geometryAuthority"], "multi_client_unknown",
@@ -212,16 +194,7 @@ async fn reattach_after_200000_lines_gives_the_exact_screen_and_the_history_the_
     // The viewer that left comes back from where it was, over its budget: a gap, a
     // checkpoint's repaint, then the raw frames after it.
     let (mut roamer, _) = Client::connect_ready(&daemon).await;
-    let back = roamer
-        .attach_with(
-            &terminal_id,
-            Attach {
-                intent: "transport_reconnect",
-                since_seq: had_seq,
-                ..Default::default()
-            },
-        )
-        .await;
+    let back = roamer.reattach_since(&terminal_id, had_seq).await;
     roamer.wait_for_seq(&back, head_seq).await;
     let stream = roamer.stream(&back);
     assert_eq!(stream.ready["headSeq"], json!(head_seq));

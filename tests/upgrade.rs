@@ -93,20 +93,6 @@ fn noted_signals(dir: &Path) -> Vec<(String, String)> {
     noted
 }
 
-/// Attaches again after a reconnect, from the seq the viewer had.
-async fn resume(client: &mut Client, terminal_id: &str, had: u64) -> String {
-    client
-        .attach_with(
-            terminal_id,
-            Attach {
-                intent: "transport_reconnect",
-                since_seq: had,
-                ..Attach::default()
-            },
-        )
-        .await
-}
-
 /// Open descriptors, threads and resident memory of `pid`.
 fn footprint(pid: u32) -> (usize, usize, u64) {
     let count = |what: &str| {
@@ -210,7 +196,7 @@ async fn an_upgrade_keeps_every_agent_its_process_and_every_viewer_its_place() {
         .filter(|a| a.terminal_id != exited.terminal_id)
     {
         let had = viewer.stream(&agent.attach).next_seq - 1;
-        let attach = resume(&mut resumed, &agent.terminal_id, had).await;
+        let attach = resumed.reattach_since(&agent.terminal_id, had).await;
         assert_eq!(
             resumed.stream(&attach).ready["replayFromSeq"].as_u64(),
             Some(had + 1),
@@ -500,7 +486,7 @@ async fn a_binary_that_cannot_take_over_is_refused_and_the_daemon_keeps_serving(
     let (_, code) = viewer.recv_until_closed(PATIENCE).await;
     assert_eq!(code, Some(4009));
     let (mut viewer, _) = Client::connect_ready(&daemon).await;
-    let attach = resume(&mut viewer, &agent.terminal_id, had).await;
+    let attach = viewer.reattach_since(&agent.terminal_id, had).await;
     viewer
         .type_line(&agent.terminal_id, "echo after a state it could not read")
         .await;
@@ -840,7 +826,7 @@ async fn a_character_split_across_the_upgrade_arrives_whole() {
     daemon.signal(libc::SIGUSR2);
     wait_for_handovers(&daemon, 1).await;
     let (mut viewer, _) = Client::connect_ready(&daemon).await;
-    let attach = resume(&mut viewer, &shell, had).await;
+    let attach = viewer.reattach_since(&shell, had).await;
     viewer.wait_for_text(&attach, "DONE").await;
     let after = viewer.stream(&attach).data.clone();
     assert!(

@@ -333,7 +333,6 @@ impl Client {
             .unwrap_or_else(|e| panic!("create {fields} failed: {e}"))
     }
 
-    /// Attaches with `Attach::default()`; returns the attachRequestId.
     /// Starts a fresh fake claude, attaches to it and waits for its prompt.
     pub async fn start_fake_agent(&mut self) -> FakeAgent {
         let created = self.create(json!({"mode": "claude"})).await;
@@ -351,8 +350,23 @@ impl Client {
         }
     }
 
+    /// Attaches with `Attach::default()`; returns the attachRequestId.
     pub async fn attach(&mut self, terminal_id: &str) -> String {
         self.attach_with(terminal_id, Attach::default()).await
+    }
+
+    /// Attaches as freshell's client does after a dropped socket: `transport_reconnect`
+    /// from `since_seq`, the last seq it has. Returns the attachRequestId.
+    pub async fn reattach_since(&mut self, terminal_id: &str, since_seq: u64) -> String {
+        self.attach_with(
+            terminal_id,
+            Attach {
+                intent: "transport_reconnect",
+                since_seq,
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     /// Sends `terminal.attach` and waits for its `terminal.attach.ready`; returns the
@@ -708,4 +722,29 @@ impl Client {
         }
         drop(self);
     }
+}
+
+/// Sends every client its `terminal.create` (each with its own `requestId`) at once, so that
+/// the daemon gets them in a race, and returns each one's answer — `terminal.created` or
+/// `error` — in the clients' order.
+pub async fn create_at_once(clients: &mut [Client], creates: &[Value]) -> Vec<Value> {
+    futures_util::future::join_all(
+        clients
+            .iter_mut()
+            .zip(creates)
+            .map(|(client, create)| client.send_json(create)),
+    )
+    .await;
+    let mut answers = Vec::new();
+    for (client, create) in clients.iter_mut().zip(creates) {
+        let request_id = create["requestId"].clone();
+        let answer = client
+            .recv_until("the answer to the create", PATIENCE, |m| {
+                (m["type"] == "terminal.created" || m["type"] == "error")
+                    && m["requestId"] == request_id
+            })
+            .await;
+        answers.push(answer);
+    }
+    answers
 }

@@ -28,7 +28,7 @@ pub mod upstream_browser;
 
 use std::time::{Duration, Instant};
 
-pub use client::{Attach, Client, Event, FakeAgent, Handshake};
+pub use client::{create_at_once, Attach, Client, Event, FakeAgent, Handshake};
 pub use daemon::{toml_string, Daemon, LedgerEntry};
 pub use procs::{live_processes_matching, process_is_alive};
 pub use streams::{
