@@ -67,6 +67,14 @@ const GENERATED_ALLOWED_DIFFERENCES: &[(&str, &str)] = &[
 /// unprobed).
 const PROBE: &str = "\x18\x1b[?7hq\x1b[4mq\x1b[999H\n";
 
+/// A second probe, for the saved cursors, which show only once restored: DECRC brings back
+/// the active screen's (with its pen and charsets, which the printed character shows), then
+/// leaving the alternate screen by 1049 brings back the primary screen's. xterm.js keeps a
+/// saved cursor's row as a line of its buffer, so output that scrolls after the save moves
+/// it (alacritty keeps the place on the screen); a stream that scrolled after a save is read
+/// apart there, and only restoring shows it.
+const SAVED_CURSOR_PROBE: &str = "\x18\x1b8\x1b[?7hq\x1b[?1049l\x1b[?7hq";
+
 /// The prefix of the script's classes for a terminal xterm.js threw on while parsing (a bug
 /// of xterm.js 6.0.0: `CSI 1 J` with the cursor in the bottom-right cell). Such a generated
 /// case cannot judge the repaint; a hand-written one must not have it.
@@ -318,6 +326,31 @@ fn the_blinking_cursor_mode_is_the_blink_the_default_style_returns_to_after_a_re
     );
 }
 
+/// xterm.js keeps the last DECSCUSR apart from mode 12, and it wins over the mode; alacritty
+/// folds both into one style, the later one winning. A repaint gives xterm.js both as they
+/// were: mode 12 alone stays a mode (turning it off then stops the blink, as it would have),
+/// and a DECSCUSR stays in force over a later mode 12 (found by the generated case: after
+/// `CSI ? 12 h` alone, the repaint used to set a blinking block by DECSCUSR, which the
+/// program's later `CSI ? 12 l` could no longer stop).
+#[test]
+fn mode_12_and_the_cursor_style_are_kept_apart_as_xterm_js_keeps_them() {
+    check("mode 12 alone", 20, 3, "\x1b[?12h$ ", "\x1b[?12l");
+    check(
+        "a style, then mode 12",
+        20,
+        3,
+        "\x1b[1 q\x1b[?12l$ ",
+        "x\x1b[?12h",
+    );
+    check(
+        "mode 12, then a style",
+        20,
+        3,
+        "\x1b[?12l\x1b[1 q$ ",
+        "x\x1b[0 q",
+    );
+}
+
 #[test]
 fn changed_tab_stops_survive_a_repaint() {
     check(
@@ -343,6 +376,24 @@ fn the_window_title_survives_a_repaint() {
 #[test]
 fn insert_mode_on_at_the_cut_keeps_inserting() {
     check("insert mode", 20, 3, "abcdef\x1b[1;3H\x1b[4h", "XY\x1b[4l!");
+}
+
+/// DECSTR (`CSI ! p`, in xterm's `is2`: `tput init` sends it) resets what xterm.js resets —
+/// pen, margins, origin and insert modes, charsets in use, cursor keys, bracketed paste,
+/// cursor style, the saved cursor — and the repaint of a model that saw it carries none of
+/// what came before it. The rest shows each: text through G0 in the default pen, inserted
+/// or not over old text, a row addressed from the top of the screen, a scroll of the whole
+/// screen, and the saved cursor restored at home.
+#[test]
+fn a_soft_reset_resets_what_xterm_js_resets_and_the_repaint_carries_none_of_it() {
+    check(
+        "soft reset",
+        20,
+        6,
+        "row 1\r\nrow 2\r\nrow 3\r\nrow 4 text\x1b[3;5H\x1b[1;31m\x1b7\x1b[2;4r\x1b[?6h\x1b[4h\
+         \x1b)0\x0e\x1b[?1h\x1b[?2004h\x1b[4 q\x1b[?1004h\x1b[!p",
+        "qx\x1b[4;1HAB\x1b[6;1H\n\nend\x1b8S",
+    );
 }
 
 /// Ten cuts of a recorded `less` session, each compared twice: at the end of the session
@@ -394,12 +445,13 @@ fn joins_the_one_before(c: char) -> bool {
 }
 
 /// One generated stream S cut at k, as xterm.js judges it: `cut` (S against the repaint of
-/// `S[..k]` then `S[k..]`), `prefix` (`S[..k]` against its own repaint) and `probed` (the
-/// same, each then given `PROBE`).
+/// `S[..k]` then `S[k..]`), `prefix` (`S[..k]` against its own repaint), `probed` (the
+/// same, each then given `PROBE`) and `saved_cursors_probed` (given `SAVED_CURSOR_PROBE`).
 struct GeneratedCase {
     cut: Case,
     prefix: Case,
     probed: Case,
+    saved_cursors_probed: Case,
     /// How the model's own round trip of the same cut went (see `ModelRoundTrip`).
     model: ModelRoundTrip,
 }
@@ -493,6 +545,13 @@ fn generated_case(index: usize, runner: &mut TestRunner) -> GeneratedCase {
             &frames,
             PROBE,
         ),
+        saved_cursors_probed: Case::cut(
+            &format!("generated #{index}, up to the cut, saved cursors probed"),
+            cols,
+            rows,
+            &frames,
+            SAVED_CURSOR_PROBE,
+        ),
         model: model_round_trip(cols, rows, &frames, &stream[at..]),
     }
 }
@@ -534,21 +593,22 @@ struct Tally {
 impl Tally {
     /// Runs `generated` through xterm.js and counts each case where it belongs.
     fn judge(&mut self, generated: &[GeneratedCase]) {
-        let mut cases = Vec::with_capacity(3 * generated.len());
+        let mut cases = Vec::with_capacity(4 * generated.len());
         for case in generated {
             cases.push(case.cut.clone());
             cases.push(case.prefix.clone());
             cases.push(case.probed.clone());
+            cases.push(case.saved_cursors_probed.clone());
         }
         let results = xterm_differences(&cases);
-        for (case, three) in generated.iter().zip(results.chunks(3)) {
+        for (case, four) in generated.iter().zip(results.chunks(4)) {
             self.drawn += 1;
-            let prefix: Vec<String> = three[1].iter().chain(&three[2]).cloned().collect();
-            self.judge_one(case, &three[0], &prefix);
+            let prefix: Vec<String> = four[1..].concat();
+            self.judge_one(case, &four[0], &prefix);
         }
     }
 
-    /// `prefix`: the differences of the prefix case and of the probed one.
+    /// `prefix`: the differences of the prefix case and of the probed ones.
     fn judge_one(&mut self, case: &GeneratedCase, cut: &[String], prefix: &[String]) {
         let describe = |what: String| {
             format!(
@@ -636,8 +696,9 @@ impl Tally {
 /// apart, scroll the saved cursor with the screen or not, mark wrapped rows their own way,
 /// ...), and no repaint of the model's state can then give xterm.js its own reading. Whether
 /// they did is seen at the cut: xterm.js fed `S[..k]` and xterm.js fed the model's repaint of
-/// it differ already (the prefix case; and again each given `PROBE`, which shows the pen,
-/// the cursor's wait and the scroll region). A stream they read alike up to the cut gives both xterm.js terminals the
+/// it differ already (the prefix case; again each given `PROBE`, which shows the pen, the
+/// cursor's wait and the scroll region; and each given `SAVED_CURSOR_PROBE`, which shows the
+/// saved cursors). A stream they read alike up to the cut gives both xterm.js terminals the
 /// same state there, so any difference after `S[k..]` is state the repaint failed to carry,
 /// and fails; a stream they read apart is counted, not judged, and another is drawn. Every
 /// stream must also round-trip exactly in the model itself (the repaint bugs xterm.js is not

@@ -236,7 +236,7 @@ function compareBuffer(kind, activeKind, witness, repainted, rows, cols, report)
       );
     }
   }
-  const [ca, cb] = [visibleCursor(witness, kind, activeKind), visibleCursor(repainted, kind, activeKind)];
+  const [ca, cb] = [visibleCursor(witness, kind, activeKind, cols), visibleCursor(repainted, kind, activeKind, cols)];
   if (ca !== null && cb !== null && (ca.x !== cb.x || ca.y !== cb.y)) {
     report(['cursor'], ca.where, `witness row ${ca.y} col ${ca.x} vs repainted row ${cb.y} col ${cb.x}`);
   }
@@ -249,13 +249,16 @@ function compareBuffer(kind, activeKind, witness, repainted, rows, cols, report)
  * saved, so that one (a private field; skipped if absent). Alternate buffer while the normal
  * one is active: cleared, and given the normal cursor when switched to, so none.
  */
-function visibleCursor(buffer, kind, activeKind) {
+function visibleCursor(buffer, kind, activeKind, cols) {
   if (kind === activeKind) return { where: `${kind} cursor`, x: buffer.cursorX, y: buffer.cursorY };
   const saved = buffer._buffer;
   if (kind === 'normal' && Number.isInteger(saved?.savedX) && Number.isInteger(saved?.savedY)) {
     // Saved as a line of the whole buffer (scrollback included): counted from the top of the
-    // screen, as restoring it does, since the two terminals' scrollbacks differ.
-    return { where: 'normal saved cursor (restored by CSI ? 1049 l)', x: saved.savedX, y: Math.max(saved.savedY - buffer.baseY, 0) };
+    // screen, as restoring it does, since the two terminals' scrollbacks differ. A column saved
+    // past the last one (a cursor waiting to wrap) comes back in the last one, as restoring
+    // puts it: the two are the same state.
+    const x = Math.min(saved.savedX, cols - 1);
+    return { where: 'normal saved cursor (restored by CSI ? 1049 l)', x, y: Math.max(saved.savedY - buffer.baseY, 0) };
   }
   return null;
 }

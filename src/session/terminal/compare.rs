@@ -87,7 +87,17 @@ pub fn differences(a: &Emulator, b: &Emulator) -> Vec<String> {
             seen_a.blinking_cursor_mode,
             seen_b.blinking_cursor_mode,
         );
+        report.check(
+            || "blinking cursor mode set after the style".into(),
+            seen_a.blinking_mode_after_style,
+            seen_b.blinking_mode_after_style,
+        );
     }
+    report.check(
+        || "cursor style requested (DECSCUSR)".into(),
+        seen_a.cursor_style_request,
+        seen_b.cursor_style_request,
+    );
     let modes_on = |modes: &std::collections::BTreeMap<u16, bool>| {
         modes
             .iter()

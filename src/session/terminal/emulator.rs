@@ -28,6 +28,8 @@ use alacritty_terminal::vte::ansi::{
 };
 use parking_lot::Mutex;
 
+use super::soft_reset::SoftResetFinder;
+
 /// Default tab interval (terminfo `it`), as alacritty and xterm set it.
 const TAB_INTERVAL: usize = 8;
 
@@ -135,6 +137,13 @@ pub struct Observed {
     /// to; alacritty blinks the cursor's current style instead, which the
     /// cursor style already carries.
     pub blinking_cursor_mode: Option<bool>,
+    /// The cursor style the last DECSCUSR (`CSI n SP q`) set, `None` after
+    /// `CSI 0 SP q` or a reset. xterm.js (the viewers) keeps it apart from
+    /// mode 12, and it wins over it; alacritty folds both into one style.
+    pub cursor_style_request: Option<CursorStyle>,
+    /// Mode 12 changed after the last DECSCUSR: a repaint then sets it again
+    /// after the style, as it came.
+    pub blinking_mode_after_style: bool,
     /// While the primary screen shows: the alternate screen's saved
     /// cursor, which `ESC 8` restores there after the next switch (`None`
     /// when at its default). `Term` keeps it in its inactive grid.
@@ -154,6 +163,8 @@ impl Observed {
             primary_under_alternate: None,
             alternate_saved_cursor: None,
             blinking_cursor_mode: None,
+            cursor_style_request: None,
+            blinking_mode_after_style: false,
         }
     }
 }
@@ -169,6 +180,7 @@ pub struct Emulator {
     pub term: Term<EventSink>,
     pub observed: Observed,
     processor: ansi::Processor<ApplyImmediately>,
+    soft_resets: SoftResetFinder,
     events: EventSink,
     size: GridSize,
 }
@@ -187,6 +199,7 @@ impl Emulator {
             term: Term::new(config, &size, events.clone()),
             observed: Observed::new(size),
             processor: ansi::Processor::new(),
+            soft_resets: SoftResetFinder::default(),
             events,
             size,
         }
@@ -201,7 +214,15 @@ impl Emulator {
             term: &mut self.term,
             observed: &mut self.observed,
         };
-        self.processor.advance(&mut observer, bytes);
+        let mut rest = bytes;
+        // Up to the end of each DECSTR, which the parser drops, then the
+        // reset it stands for.
+        while let Some(end) = self.soft_resets.next_end(rest) {
+            self.processor.advance(&mut observer, &rest[..end]);
+            observer.soft_reset();
+            rest = &rest[end..];
+        }
+        self.processor.advance(&mut observer, rest);
     }
 
     pub fn title(&self) -> Option<String> {
@@ -271,6 +292,49 @@ macro_rules! forward {
 impl Observer<'_> {
     fn reset_scroll_region(&mut self) {
         self.observed.scroll_region_request = None;
+    }
+
+    /// DECSTR (`CSI ! p`), which `Term` does not know, carried out as
+    /// xterm.js (the viewers) does: the cursor shown, the whole screen as
+    /// the scroll region, the default pen, insert, origin, cursor-key and
+    /// keypad modes, bracketed paste, focus reports and synchronized output
+    /// off, autowrap on, the cursor's style (DECSCUSR) back to its default,
+    /// G0..G3 ASCII with G0 in use, and the active screen's saved
+    /// cursor at home with the default pen. The cursor stays where it is
+    /// (setting the margins would move it home), waiting to wrap if it did.
+    fn soft_reset(&mut self) {
+        let cursor = self.term.grid().cursor.clone();
+        self.reset_scroll_region();
+        self.term.set_scrolling_region(1, None);
+        let grid = self.term.grid_mut();
+        grid.cursor.point = cursor.point;
+        grid.cursor.input_needs_wrap = cursor.input_needs_wrap;
+        self.terminal_attribute(Attr::Reset);
+        self.unset_mode(Mode::Named(ansi::NamedMode::Insert));
+        for mode in [
+            NamedPrivateMode::Origin,
+            NamedPrivateMode::CursorKeys,
+            NamedPrivateMode::BracketedPaste,
+            NamedPrivateMode::ReportFocusInOut,
+            NamedPrivateMode::SyncUpdate,
+        ] {
+            self.unset_private_mode(PrivateMode::Named(mode));
+        }
+        self.set_private_mode(PrivateMode::Named(NamedPrivateMode::LineWrap));
+        self.set_private_mode(PrivateMode::Named(NamedPrivateMode::ShowCursor));
+        self.unset_keypad_application_mode();
+        // Mode 12 stays: in xterm.js it set an option, which DECSTR keeps.
+        self.set_cursor_style(None);
+        for index in [
+            CharsetIndex::G0,
+            CharsetIndex::G1,
+            CharsetIndex::G2,
+            CharsetIndex::G3,
+        ] {
+            self.configure_charset(index, StandardCharset::Ascii);
+        }
+        self.set_active_charset(CharsetIndex::G0);
+        self.term.grid_mut().saved_cursor = Cursor::default();
     }
 
     fn note_foreign_mode(&mut self, mode: u16, on: bool) {
@@ -372,7 +436,6 @@ fn is_mouse_protocol(mode: PrivateMode) -> bool {
 impl Handler for Observer<'_> {
     forward! {
         fn set_title(&mut self, title: Option<String>);
-        fn set_cursor_style(&mut self, style: Option<CursorStyle>);
         fn set_cursor_shape(&mut self, shape: CursorShape);
         fn goto(&mut self, line: i32, col: usize);
         fn goto_line(&mut self, line: i32);
@@ -477,7 +540,15 @@ impl Handler for Observer<'_> {
         self.observed.primary_under_alternate = None;
         self.observed.alternate_saved_cursor = None;
         // Mode 12's record stays: in xterm.js it set an option, which a
-        // reset keeps.
+        // reset keeps. The style is reset (`Term` resets its own).
+        self.observed.cursor_style_request = None;
+        self.observed.blinking_mode_after_style = false;
+    }
+
+    fn set_cursor_style(&mut self, style: Option<CursorStyle>) {
+        self.observed.cursor_style_request = style;
+        self.observed.blinking_mode_after_style = false;
+        self.term.set_cursor_style(style);
     }
 
     fn set_private_mode(&mut self, mode: PrivateMode) {
@@ -495,6 +566,7 @@ impl Handler for Observer<'_> {
             }
             PrivateMode::Named(NamedPrivateMode::BlinkingCursor) => {
                 self.observed.blinking_cursor_mode = Some(true);
+                self.observed.blinking_mode_after_style = true;
             }
             PrivateMode::Unknown(mode) => self.note_foreign_mode(mode, true),
             PrivateMode::Named(_) => {}
@@ -521,6 +593,7 @@ impl Handler for Observer<'_> {
             }
             PrivateMode::Named(NamedPrivateMode::BlinkingCursor) => {
                 self.observed.blinking_cursor_mode = Some(false);
+                self.observed.blinking_mode_after_style = true;
             }
             PrivateMode::Unknown(mode) => self.note_foreign_mode(mode, false),
             PrivateMode::Named(_) => {}

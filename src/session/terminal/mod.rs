@@ -18,6 +18,7 @@ mod pen;
 mod preceding_char;
 mod queries;
 mod repaint;
+mod soft_reset;
 mod theme;
 mod unfinished_sequence;
 

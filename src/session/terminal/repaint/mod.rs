@@ -26,8 +26,10 @@ use std::fmt::Write;
 
 use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::term::color::Colors;
-use alacritty_terminal::term::{Config, TermMode};
-use alacritty_terminal::vte::ansi::{CharsetIndex, CursorShape, NamedColor, StandardCharset};
+use alacritty_terminal::term::TermMode;
+use alacritty_terminal::vte::ansi::{
+    CharsetIndex, CursorShape, CursorStyle, NamedColor, StandardCharset,
+};
 
 use super::emulator::Emulator;
 use super::pen::Pen;
@@ -288,23 +290,39 @@ pub(super) fn kitty_keyboard_flags(mode: TermMode) -> u32 {
         >> TermMode::DISAMBIGUATE_ESC_CODES.bits().trailing_zeros()
 }
 
+/// The cursor's style as each kind of viewer keeps it. xterm.js keeps
+/// mode 12 (blink) as an option that the default style returns to, and the
+/// last DECSCUSR apart from it, winning over it; alacritty folds both into
+/// one style, the later one winning. So: mode 12, then the DECSCUSR in force
+/// (or `CSI 0 SP q`), then mode 12 again if it came after that DECSCUSR —
+/// which gives each emulator its own reading back.
 fn write_cursor_style(out: &mut String, emulator: &Emulator) {
-    // Before the style, which it changes in alacritty; in xterm.js it is
-    // the blink the default style (`CSI 0 SP q`) returns to.
-    if let Some(on) = emulator.observed.blinking_cursor_mode {
-        out.push_str(if on { "\x1b[?12h" } else { "\x1b[?12l" });
+    let observed = &emulator.observed;
+    let blinking_mode =
+        observed
+            .blinking_cursor_mode
+            .map(|on| if on { "\x1b[?12h" } else { "\x1b[?12l" });
+    if let Some(mode) = blinking_mode {
+        out.push_str(mode);
     }
-    if emulator.term.cursor_style() == Config::default().default_cursor_style {
-        out.push_str("\x1b[0 q");
-        return;
+    match observed.cursor_style_request {
+        Some(style) => {
+            let _ = write!(out, "\x1b[{} q", decscusr_code(style));
+        }
+        None => out.push_str("\x1b[0 q"),
     }
-    let _ = write!(out, "\x1b[{} q", cursor_style_code(emulator));
+    if let Some(mode) = blinking_mode.filter(|_| observed.blinking_mode_after_style) {
+        out.push_str(mode);
+    }
 }
 
-/// The cursor's style as DECSCUSR numbers it (1 blinking block … 6 steady
-/// bar).
+/// The cursor's style in force as DECSCUSR numbers it (1 blinking block …
+/// 6 steady bar).
 pub(super) fn cursor_style_code(emulator: &Emulator) -> u8 {
-    let style = emulator.term.cursor_style();
+    decscusr_code(emulator.term.cursor_style())
+}
+
+fn decscusr_code(style: CursorStyle) -> u8 {
     let steady = u8::from(!style.blinking);
     match style.shape {
         CursorShape::Underline => 3 + steady,
