@@ -67,13 +67,19 @@ const GENERATED_ALLOWED_DIFFERENCES: &[(&str, &str)] = &[
 /// unprobed).
 const PROBE: &str = "\x18\x1b[?7hq\x1b[4mq\x1b[999H\n";
 
-/// A second probe, for the saved cursors, which show only once restored: DECRC brings back
-/// the active screen's (with its pen and charsets, which the printed character shows), then
-/// leaving the alternate screen by 1049 brings back the primary screen's. xterm.js keeps a
-/// saved cursor's row as a line of its buffer, so output that scrolls after the save moves
-/// it (alacritty keeps the place on the screen); a stream that scrolled after a save is read
-/// apart there, and only restoring shows it.
-const SAVED_CURSOR_PROBE: &str = "\x18\x1b8\x1b[?7hq\x1b[?1049l\x1b[?7hq";
+/// A second probe, for state xterm.js keeps its own way where the first shows nothing, in
+/// this order:
+/// - the saved cursors, which show only once restored: DECRC brings back the active screen's
+///   (with its pen and charsets, which the printed character shows), then leaving the
+///   alternate screen by 1049 brings back the primary screen's. xterm.js keeps a saved
+///   cursor's row as a line of its buffer, so output that scrolls after the save moves it;
+/// - then, on the primary screen, its margins (xterm.js keeps one scroll region per screen,
+///   alacritty one for both): with origin mode off, a mark in the top row, then a line feed
+///   from the bottom row after a character, which scrolls the mark off only if the region is
+///   the whole screen;
+/// - and the new-line mode (LNM), which xterm.js keeps as an option that a reset (RIS) leaves
+///   on: where the character after that line feed lands.
+const SECOND_PROBE: &str = "\x18\x1b8\x1b[?7hq\x1b[?1049l\x1b[?7hq\x1b[?6l\x1b[Hr\x1b[999Hr\nq";
 
 /// The prefix of the script's classes for a terminal xterm.js threw on while parsing (a bug
 /// of xterm.js 6.0.0: `CSI 1 J` with the cursor in the bottom-right cell). Such a generated
@@ -446,12 +452,12 @@ fn joins_the_one_before(c: char) -> bool {
 
 /// One generated stream S cut at k, as xterm.js judges it: `cut` (S against the repaint of
 /// `S[..k]` then `S[k..]`), `prefix` (`S[..k]` against its own repaint), `probed` (the
-/// same, each then given `PROBE`) and `saved_cursors_probed` (given `SAVED_CURSOR_PROBE`).
+/// same, each then given `PROBE`) and `probed_again` (given `SECOND_PROBE`).
 struct GeneratedCase {
     cut: Case,
     prefix: Case,
     probed: Case,
-    saved_cursors_probed: Case,
+    probed_again: Case,
     /// How the model's own round trip of the same cut went (see `ModelRoundTrip`).
     model: ModelRoundTrip,
 }
@@ -545,12 +551,12 @@ fn generated_case(index: usize, runner: &mut TestRunner) -> GeneratedCase {
             &frames,
             PROBE,
         ),
-        saved_cursors_probed: Case::cut(
-            &format!("generated #{index}, up to the cut, saved cursors probed"),
+        probed_again: Case::cut(
+            &format!("generated #{index}, up to the cut, probed again"),
             cols,
             rows,
             &frames,
-            SAVED_CURSOR_PROBE,
+            SECOND_PROBE,
         ),
         model: model_round_trip(cols, rows, &frames, &stream[at..]),
     }
@@ -598,7 +604,7 @@ impl Tally {
             cases.push(case.cut.clone());
             cases.push(case.prefix.clone());
             cases.push(case.probed.clone());
-            cases.push(case.saved_cursors_probed.clone());
+            cases.push(case.probed_again.clone());
         }
         let results = xterm_differences(&cases);
         for (case, four) in generated.iter().zip(results.chunks(4)) {
@@ -697,13 +703,14 @@ impl Tally {
 /// ...), and no repaint of the model's state can then give xterm.js its own reading. Whether
 /// they did is seen at the cut: xterm.js fed `S[..k]` and xterm.js fed the model's repaint of
 /// it differ already (the prefix case; again each given `PROBE`, which shows the pen, the
-/// cursor's wait and the scroll region; and each given `SAVED_CURSOR_PROBE`, which shows the
-/// saved cursors). A stream they read alike up to the cut gives both xterm.js terminals the
-/// same state there, so any difference after `S[k..]` is state the repaint failed to carry,
-/// and fails; a stream they read apart is counted, not judged, and another is drawn. Every
-/// stream must also round-trip exactly in the model itself (the repaint bugs xterm.js is not
-/// needed for), but for the states `inexact_repaint` names. Streams xterm.js throws on are
-/// counted, shown and left out. The generator leaves out what the two are known to read
+/// cursor's wait and the scroll region; and each given `SECOND_PROBE`, which shows the
+/// margins of the screen in use, the new-line mode and the saved cursors). A stream they
+/// read alike up to the cut gives both xterm.js terminals the same state there, so any
+/// difference after `S[k..]` is state the repaint failed to carry, and fails; a stream they
+/// read apart is counted, not judged, and another is drawn. Every stream must also
+/// round-trip exactly in the model itself (the repaint bugs xterm.js is not needed for), but
+/// for the states `inexact_repaint` names. Streams xterm.js throws on are counted, shown and
+/// left out. The generator leaves out what the two are known to read
 /// apart (`output_read_alike`). 256 judged streams, or `PROPTEST_CASES`, the same ones every
 /// run; `XTERM_ROUND_TRIP_SHOW_READ_APART=1` lists the others with their differences.
 #[test]

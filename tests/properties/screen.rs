@@ -510,6 +510,13 @@ fn soft_wraps_with_wide_characters_and_coloured_pens_survive_a_repaint() {
             "",
         ),
         (
+            "the top row, drawn last under a soft-wrapped last row, wrapping from a leading spacer whose wide character was erased",
+            5,
+            3,
+            "\x1b[2;1Habcdefg\x1b[T\x1b[1;1Habcd你\x1b[2;1H\x1b[2X\x1b[2;2HZ\x1b[2;4HY",
+            "",
+        ),
+        (
             "a tab's mark in the last column carrying a zero-width character",
             2,
             1,
