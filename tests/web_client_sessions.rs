@@ -262,7 +262,7 @@ fn the_list_kills_renames_clears_and_filters_and_offers_only_startable_providers
 }
 
 #[test]
-fn search_finds_text_in_the_scrollback_and_copy_paste_use_ctrl_shift() {
+fn search_finds_text_in_the_scrollback_copy_paste_use_ctrl_shift_and_shift_enter_types_a_newline() {
     let daemon = Daemon::start("");
     let shell = new_session(&daemon, &[]);
     run_script(
@@ -277,6 +277,7 @@ fn search_finds_text_in_the_scrollback_and_copy_paste_use_ctrl_shift() {
             "no key typed into the search bar reached the shell",
             "Ctrl+Shift+C copies the selection",
             "Ctrl+Shift+V pastes into the session",
+            "Shift+Enter types a newline (0a), not a carriage return (0d)",
             "no uncaught page errors",
         ],
     );

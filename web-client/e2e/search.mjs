@@ -1,7 +1,8 @@
 // Find in the scrollback, copy and paste (issue 15): a line printed before 2 000 others is
 // found with Ctrl+Shift+F (its match counted, selected and scrolled into view) without a key
 // reaching the shell; Ctrl+Shift+C copies the terminal's selection to the clipboard and
-// Ctrl+Shift+V pastes into the session.
+// Ctrl+Shift+V pastes into the session; Shift+Enter types a newline (Ctrl+J), as freshell's
+// page does.
 //
 //   PTYHUB_URL=… PTYHUB_TOKEN=… PTYHUB_TERMINAL=<a running shell> node e2e/search.mjs
 
@@ -84,4 +85,12 @@ await runScript('search', async (context, { check, screenshot, facts }) => {
   await page.keyboard.press('Enter');
   await waitForText(page, 'pasted-5');
   check('Ctrl+Shift+V pastes into the session', (await page.evaluate(() => window.ptyhub.bufferText())).includes('pasted-5'));
+
+  // Shift+Enter: a newline (Ctrl+J), as freshell's page types it; the shell shows the bytes.
+  await typeLine(page, 'stty raw -echo; od -An -tx1 -N3; stty sane; echo od-done');
+  await page.keyboard.type('ab');
+  await page.keyboard.press('Shift+Enter');
+  await waitForText(page, 'od-done');
+  const typed = await page.evaluate(() => window.ptyhub.bufferText());
+  check('Shift+Enter types a newline (0a), not a carriage return (0d)', typed.includes('61 62 0a'), typed.split('\n').filter((l) => l.includes('61 62')));
 });

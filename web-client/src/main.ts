@@ -358,7 +358,9 @@ class App {
         h('kbd', {}, 'Shift+Enter'),
         ' previous, ',
         h('kbd', {}, 'Esc'),
-        ' close).',
+        ' close), ',
+        h('kbd', {}, 'Shift+Enter'),
+        ' a new line (Ctrl+J).',
       ),
     );
   }

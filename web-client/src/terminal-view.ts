@@ -28,6 +28,7 @@ import { beginAttach, checkTag, EMPTY_CURSOR, onAttachReady, onGap, onOutput, ty
 import { copyText, shortcutOf } from './clipboard';
 import type { Connection, ReadyInfo } from './connection';
 import { h, replaceChildren } from './dom';
+import { isShiftEnter, SHIFT_ENTER_INPUT } from './newline-key';
 import { THEME } from './theme';
 import {
   attach,
@@ -322,6 +323,13 @@ export class TerminalView {
 
   /** Ctrl+Shift+C/V/F are the page's, never typed into the session (`clipboard.ts`). */
   private onShortcut(event: KeyboardEvent): boolean {
+    if (isShiftEnter(event)) {
+      if (event.type === 'keydown') {
+        event.preventDefault();
+        this.sendInput(SHIFT_ENTER_INPUT);
+      }
+      return false;
+    }
     const shortcut = shortcutOf(event);
     if (shortcut === null) return true;
     if (event.type === 'keydown') {
