@@ -272,9 +272,9 @@ impl Emulator {
 }
 
 /// Passes every action to `Term`, noting on the way what `Term` will not tell.
-struct Observer<'a> {
-    term: &'a mut Term<EventSink>,
-    observed: &'a mut Observed,
+pub(super) struct Observer<'a> {
+    pub(super) term: &'a mut Term<EventSink>,
+    pub(super) observed: &'a mut Observed,
 }
 
 /// Forwards handler methods to `Term` unchanged.
@@ -290,51 +290,8 @@ macro_rules! forward {
 }
 
 impl Observer<'_> {
-    fn reset_scroll_region(&mut self) {
+    pub(super) fn reset_scroll_region(&mut self) {
         self.observed.scroll_region_request = None;
-    }
-
-    /// DECSTR (`CSI ! p`), which `Term` does not know, carried out as
-    /// xterm.js (the viewers) does: the cursor shown, the whole screen as
-    /// the scroll region, the default pen, insert, origin, cursor-key and
-    /// keypad modes, bracketed paste, focus reports and synchronized output
-    /// off, autowrap on, the cursor's style (DECSCUSR) back to its default,
-    /// G0..G3 ASCII with G0 in use, and the active screen's saved
-    /// cursor at home with the default pen. The cursor stays where it is
-    /// (setting the margins would move it home), waiting to wrap if it did.
-    fn soft_reset(&mut self) {
-        let cursor = self.term.grid().cursor.clone();
-        self.reset_scroll_region();
-        self.term.set_scrolling_region(1, None);
-        let grid = self.term.grid_mut();
-        grid.cursor.point = cursor.point;
-        grid.cursor.input_needs_wrap = cursor.input_needs_wrap;
-        self.terminal_attribute(Attr::Reset);
-        self.unset_mode(Mode::Named(ansi::NamedMode::Insert));
-        for mode in [
-            NamedPrivateMode::Origin,
-            NamedPrivateMode::CursorKeys,
-            NamedPrivateMode::BracketedPaste,
-            NamedPrivateMode::ReportFocusInOut,
-            NamedPrivateMode::SyncUpdate,
-        ] {
-            self.unset_private_mode(PrivateMode::Named(mode));
-        }
-        self.set_private_mode(PrivateMode::Named(NamedPrivateMode::LineWrap));
-        self.set_private_mode(PrivateMode::Named(NamedPrivateMode::ShowCursor));
-        self.unset_keypad_application_mode();
-        // Mode 12 stays: in xterm.js it set an option, which DECSTR keeps.
-        self.set_cursor_style(None);
-        for index in [
-            CharsetIndex::G0,
-            CharsetIndex::G1,
-            CharsetIndex::G2,
-            CharsetIndex::G3,
-        ] {
-            self.configure_charset(index, StandardCharset::Ascii);
-        }
-        self.set_active_charset(CharsetIndex::G0);
-        self.term.grid_mut().saved_cursor = Cursor::default();
     }
 
     fn note_foreign_mode(&mut self, mode: u16, on: bool) {

@@ -1,13 +1,21 @@
-//! Finds DECSTR (`CSI ! p`, the soft terminal reset) in the output. vte's
-//! parser drops it as unknown, so `Term` never resets anything on it, while
-//! xterm.js — every viewer — resets the pen, margins, charsets, several modes
-//! and the saved cursor (and `tput init` sends it: it is in xterm's `is2`).
+//! DECSTR (`CSI ! p`, the soft terminal reset): found in the output, and
+//! carried out on the model. vte's parser drops it as unknown, so `Term`
+//! never resets anything on it, while xterm.js — every viewer — resets the
+//! pen, margins, charsets, several modes and the saved cursor (and
+//! `tput init` sends it: it is in xterm's `is2`).
 //! The emulator feeds the output up to the end of each one found, then
-//! carries out the reset itself (`emulator.rs`).
+//! carries out the reset (`Observer::soft_reset`, below).
 //!
 //! It costs a byte search for `!p` (rare in output) and a look at the last
 //! escape sequence of each chunk, for one split across chunks: the
 //! parser's own work is not repeated.
+
+use alacritty_terminal::grid::Cursor;
+use alacritty_terminal::vte::ansi::{
+    self, Attr, CharsetIndex, Handler, Mode, NamedPrivateMode, PrivateMode, StandardCharset,
+};
+
+use super::emulator::Observer;
 
 /// How far into a DECSTR the last chunk ended, if it ended inside one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -89,6 +97,51 @@ impl SoftResetFinder {
             self.partial = state;
         }
         None
+    }
+}
+
+impl Observer<'_> {
+    /// DECSTR (`CSI ! p`), which `Term` does not know, carried out as
+    /// xterm.js (the viewers) does: the cursor shown, the whole screen as
+    /// the scroll region, the default pen, insert, origin, cursor-key and
+    /// keypad modes, bracketed paste, focus reports and synchronized output
+    /// off, autowrap on, the cursor's style (DECSCUSR) back to its default,
+    /// G0..G3 ASCII with G0 in use, and the active screen's saved
+    /// cursor at home with the default pen. The cursor stays where it is
+    /// (setting the margins would move it home), waiting to wrap if it did.
+    pub(super) fn soft_reset(&mut self) {
+        let cursor = self.term.grid().cursor.clone();
+        self.reset_scroll_region();
+        self.term.set_scrolling_region(1, None);
+        let grid = self.term.grid_mut();
+        grid.cursor.point = cursor.point;
+        grid.cursor.input_needs_wrap = cursor.input_needs_wrap;
+        self.terminal_attribute(Attr::Reset);
+        self.unset_mode(Mode::Named(ansi::NamedMode::Insert));
+        for mode in [
+            NamedPrivateMode::Origin,
+            NamedPrivateMode::CursorKeys,
+            NamedPrivateMode::BracketedPaste,
+            NamedPrivateMode::ReportFocusInOut,
+            NamedPrivateMode::SyncUpdate,
+        ] {
+            self.unset_private_mode(PrivateMode::Named(mode));
+        }
+        self.set_private_mode(PrivateMode::Named(NamedPrivateMode::LineWrap));
+        self.set_private_mode(PrivateMode::Named(NamedPrivateMode::ShowCursor));
+        self.unset_keypad_application_mode();
+        // Mode 12 stays: in xterm.js it set an option, which DECSTR keeps.
+        self.set_cursor_style(None);
+        for index in [
+            CharsetIndex::G0,
+            CharsetIndex::G1,
+            CharsetIndex::G2,
+            CharsetIndex::G3,
+        ] {
+            self.configure_charset(index, StandardCharset::Ascii);
+        }
+        self.set_active_charset(CharsetIndex::G0);
+        self.term.grid_mut().saved_cursor = Cursor::default();
     }
 }
 
