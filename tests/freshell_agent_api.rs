@@ -256,9 +256,7 @@ async fn tabs_split_respawn_attach_send_keys_capture_and_wait_for_drive_ptyhub_t
 async fn pane_targets_come_from_the_layout_browsers_push() {
     let fake = FakeFreshell::start();
     let daemon = start_in_front_of(&fake);
-    let mut browser = Browser::open(&daemon).await;
-    browser.handshake().await;
-    let terminal_id = browser.create_shell().await;
+    let (mut browser, terminal_id) = Browser::with_a_shell(&daemon).await;
     browser
         .send(&json!({
             "type": "ui.layout.sync",

@@ -276,9 +276,7 @@ async fn freshells_api_is_proxied_and_guarded_by_freshell_itself() {
 async fn terminals_api_is_answered_by_ptyhub_with_its_own_terminals() {
     let fake = FakeFreshell::start();
     let daemon = start_in_front_of(&fake);
-    let mut browser = Browser::open(&daemon).await;
-    browser.handshake().await;
-    let terminal_id = browser.create_shell().await;
+    let (_browser, terminal_id) = Browser::with_a_shell(&daemon).await;
 
     let listed = http(
         &daemon,
@@ -354,9 +352,7 @@ async fn terminals_api_accepts_the_freshell_auth_cookie() {
 async fn ptyhubs_own_routes_never_reach_freshell_and_near_misses_do() {
     let fake = FakeFreshell::start();
     let daemon = start_in_front_of(&fake);
-    let mut browser = Browser::open(&daemon).await;
-    browser.handshake().await;
-    let terminal_id = browser.create_shell().await;
+    let (_browser, terminal_id) = Browser::with_a_shell(&daemon).await;
     let token = auth(&daemon);
     let json_type: (&str, &[u8]) = ("content-type", b"application/json");
 
@@ -604,9 +600,7 @@ async fn listed_terminal(daemon: &Daemon, terminal_id: &str) -> Option<serde_jso
 async fn freshells_terminal_routes_share_one_token_layer_and_changes_read_back() {
     let fake = FakeFreshell::start();
     let daemon = start_in_front_of(&fake);
-    let mut browser = Browser::open(&daemon).await;
-    browser.handshake().await;
-    let terminal_id = browser.create_shell().await;
+    let (_browser, terminal_id) = Browser::with_a_shell(&daemon).await;
     let view = daemon.view_token();
     let json_type: (&str, &[u8]) = ("content-type", b"application/json");
     let routes = [
@@ -822,9 +816,7 @@ async fn session_directory_and_candidate_dirs_show_ptyhubs_terminals() {
 async fn every_spelling_of_the_terminal_routes_is_answered_by_ptyhub() {
     let fake = FakeFreshell::start();
     let daemon = start_in_front_of(&fake);
-    let mut browser = Browser::open(&daemon).await;
-    browser.handshake().await;
-    let terminal_id = browser.create_shell().await;
+    let (_browser, terminal_id) = Browser::with_a_shell(&daemon).await;
 
     for spelling in [
         "/api/terminals/",

@@ -491,9 +491,7 @@ async fn browser_arriving_while_freshell_is_down_is_served_and_joined_later() {
 async fn killing_and_restarting_freshell_keeps_the_browser_socket_and_every_terminal() {
     let mut fake = FakeFreshell::start();
     let daemon = start_in_front_of(&fake);
-    let mut browser = Browser::open(&daemon).await;
-    browser.handshake().await;
-    let terminal_id = browser.create_shell().await;
+    let (mut browser, terminal_id) = Browser::with_a_shell(&daemon).await;
     let attach = browser.attach(&terminal_id).await;
     browser
         .run(&terminal_id, &attach, "echo before-$((20+1))", "before-21")
@@ -610,9 +608,7 @@ async fn killing_and_restarting_freshell_keeps_the_browser_socket_and_every_term
 async fn freshell_closing_with_4009_does_not_close_the_browser_socket() {
     let mut fake = FakeFreshell::start();
     let daemon = start_in_front_of(&fake);
-    let mut browser = Browser::open(&daemon).await;
-    browser.handshake().await;
-    let terminal_id = browser.create_shell().await;
+    let (mut browser, terminal_id) = Browser::with_a_shell(&daemon).await;
     let attach = browser.attach(&terminal_id).await;
 
     fake.stop_gracefully(4009).await;

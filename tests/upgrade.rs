@@ -746,9 +746,7 @@ async fn in_front_of_freshell_the_agent_api_still_finds_panes_by_the_layout_afte
     use common::upstream_browser::{auth, start_in_front_of, Browser};
     let fake = FakeFreshell::start();
     let daemon = start_in_front_of(&fake);
-    let mut browser = Browser::open(&daemon).await;
-    browser.handshake().await;
-    let terminal_id = browser.create_shell().await;
+    let (mut browser, terminal_id) = Browser::with_a_shell(&daemon).await;
     // freshell's page pushes its layout when it changes, not when it reconnects.
     browser
         .send(&serde_json::json!({

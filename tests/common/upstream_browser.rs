@@ -50,6 +50,15 @@ impl Browser {
         }
     }
 
+    /// A tab that has made its handshake and created a shell; returns it and the shell's
+    /// terminalId.
+    pub async fn with_a_shell(daemon: &Daemon) -> (Browser, String) {
+        let mut browser = Browser::open(daemon).await;
+        browser.handshake().await;
+        let terminal_id = browser.create_shell().await;
+        (browser, terminal_id)
+    }
+
     /// Sends the hello and reads until ptyhub's `ready` and `terminal.inventory` and freshell's
     /// `settings.updated` and `perf.logging` are in; returns everything read.
     pub async fn handshake(&mut self) -> Vec<Value> {
