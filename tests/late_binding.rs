@@ -9,7 +9,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_codex_is_bound_to_the_session_it_writes_down() {
@@ -31,17 +31,7 @@ async fn a_fresh_codex_is_bound_to_the_session_it_writes_down() {
     let bystander = client
         .create(json!({"mode": "codex", "cwd": other_dir.to_str().unwrap()}))
         .await;
-    let attach = client.attach(&terminal_id).await;
-    client.wait_for_text(&attach, "fake> ").await;
-    client
-        .type_line(&terminal_id, &format!("rollout {session_id}"))
-        .await;
-
-    let associated = client
-        .recv_until("terminal.session.associated", PATIENCE, |m| {
-            m["type"] == "terminal.session.associated"
-        })
-        .await;
+    let associated = writes_down_its_session(&mut client, &terminal_id, session_id).await;
     assert_eq!(
         associated,
         json!({
@@ -99,20 +89,32 @@ async fn a_session_whose_terminal_exited_is_bound_to_the_next_terminal_that_writ
             .create(json!({"mode": "codex", "cwd": workdir.to_str().unwrap()}))
             .await;
         let terminal_id = created["terminalId"].as_str().unwrap().to_owned();
-        let attach = client.attach(&terminal_id).await;
-        client.wait_for_text(&attach, "fake> ").await;
-        client
-            .type_line(&terminal_id, &format!("rollout {session_id}"))
-            .await;
-        let associated = client
-            .recv_until("terminal.session.associated", PATIENCE, |m| {
-                m["type"] == "terminal.session.associated" && m["terminalId"] == terminal_id
-            })
-            .await;
+        let associated = writes_down_its_session(&mut client, &terminal_id, session_id).await;
+        assert_eq!(associated["terminalId"], terminal_id.as_str());
         assert_eq!(associated["sessionRef"]["sessionId"], session_id);
         client.type_line(&terminal_id, "exit 0").await;
         client.wait_for_exit(&terminal_id).await;
         bound_terminals.push(terminal_id);
     }
     assert_ne!(bound_terminals[0], bound_terminals[1]);
+}
+
+/// Has the fake codex in `terminal_id` write `session_id` down as its rollout, as codex does
+/// when a session starts, and returns the next `terminal.session.associated` the client hears
+/// (for whichever terminal: a test can then see a wrong one bound).
+async fn writes_down_its_session(
+    client: &mut Client,
+    terminal_id: &str,
+    session_id: &str,
+) -> Value {
+    let attach = client.attach(terminal_id).await;
+    client.wait_for_text(&attach, "fake> ").await;
+    client
+        .type_line(terminal_id, &format!("rollout {session_id}"))
+        .await;
+    client
+        .recv_until("terminal.session.associated", PATIENCE, |m| {
+            m["type"] == "terminal.session.associated"
+        })
+        .await
 }
