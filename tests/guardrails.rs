@@ -710,3 +710,33 @@ async fn a_socket_is_rate_limited_past_ten_fresh_creates_but_restores_are_exempt
     assert_eq!(again["code"], "RATE_LIMITED", "{again}");
     assert_eq!(running_records(&daemon).len(), 12);
 }
+
+/// A session costs the daemon no thread of its own: its PTY and its child's exit are watched
+/// by the runtime's epoll, as tmux watches its panes. Forty fake agents started one after the
+/// other, each running and drawn before the next, leave the daemon's thread count where it
+/// was, give or take the runtime's blocking pool (which parses screens and may keep a few
+/// threads); a reader, writer or waiter thread per session would add forty or more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_cost_the_daemon_no_thread_each() {
+    const SESSIONS: usize = 40;
+    let daemon = Daemon::start("[limits]\ncreates_per_window = 100\n");
+    let pid = daemon.pid().expect("the daemon's pid");
+    let threads = || {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .count()
+    };
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    // The first session starts what the runtime starts lazily (its blocking pool).
+    client.start_fake_agent().await;
+    let before = threads();
+    for _ in 0..SESSIONS {
+        client.start_fake_agent().await;
+    }
+    let after = threads();
+    assert_eq!(live_agents_of(&daemon).len(), SESSIONS + 1);
+    assert!(
+        after < before + SESSIONS / 4,
+        "{SESSIONS} sessions took the daemon from {before} to {after} threads"
+    );
+}

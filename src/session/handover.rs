@@ -263,7 +263,8 @@ impl Session {
             output_gate: OutputGate::resuming(&handed.unfinished_output),
             turns: handed.turns,
         };
-        let session = Self::assemble(info, config, adopted.process, state, activity_events);
+        let input = super::input_queue::input_queue(adopted.input)?;
+        let session = Self::assemble(info, config, adopted.process, input, state, activity_events);
         if !ended {
             session.start_threads(adopted.output);
         }

@@ -1,7 +1,7 @@
 //! The session core: one child on one PTY, its screen, its history and its
 //! viewers. Nothing here knows about WebSocket, JSON or freshell.
 //!
-//! Output flows one way: the PTY reader thread (`pty_threads`) decodes UTF-8, cuts frames
+//! Output flows one way: the PTY reader (`pty_io`) decodes UTF-8, cuts frames
 //! (`framing`), appends them to the replay ring and wakes the viewers; the
 //! screen model catches up from the ring beside them. Each viewer reads the
 //! ring through its own cursor (`viewer`), so a slow viewer costs nothing to
@@ -16,8 +16,8 @@ mod handover;
 mod input_queue;
 mod launch;
 mod output_gate;
+mod pty_io;
 mod pty_process;
-mod pty_threads;
 mod query_filter;
 mod replay_ring;
 mod screen_feed;
@@ -46,10 +46,9 @@ pub use terminal::ScreenSnapshot;
 pub use utf8_stream::Utf8Stream;
 pub use viewer::{AttachPlan, AttachRequest, Resync, SkipReason, Skipped, Viewer, ViewerEvent};
 
-use input_queue::InputQueue;
+use input_queue::{InputQueue, QueuedInput};
 use output_gate::OutputGate;
 use pty_process::PtyProcess;
-use pty_threads::write_input;
 
 use shared_focus::SharedFocus;
 use size_policy::SizeArbiter;
@@ -217,7 +216,9 @@ impl Session {
             output_gate: OutputGate::default(),
             turns: None,
         };
-        let session = Self::assemble(info, config, spawned.process, state, activity_events);
+        let input = input_queue::input_queue(spawned.input)
+            .map_err(|e| SpawnError::Setup(e.to_string()))?;
+        let session = Self::assemble(info, config, spawned.process, input, state, activity_events);
         session.start_threads(spawned.output);
         Ok(session)
     }
@@ -226,18 +227,12 @@ impl Session {
         info: SessionInfo,
         config: SessionConfig,
         process: PtyProcess,
+        (input_queue, queued_input): (InputQueue, QueuedInput),
         state: StartState,
         activity_events: Option<tokio::sync::broadcast::Sender<ActivityEvent>>,
     ) -> Arc<Session> {
-        let (input_queue, queued_input) = input_queue::input_queue();
         let process = Arc::new(process);
-        let writer_process = Arc::clone(&process);
-        let writer = std::thread::Builder::new()
-            .name(format!("pty-write-{}", info.terminal_id))
-            .spawn(move || write_input(&writer_process, queued_input));
-        if let Err(err) = writer {
-            tracing::error!(terminal = %info.terminal_id, %err, "could not start the PTY writer");
-        }
+        tokio::spawn(queued_input.write_all());
         let bound_later = std::sync::OnceLock::new();
         if let Some(session_ref) = state.bound_later {
             let _ = bound_later.set(session_ref);

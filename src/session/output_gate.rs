@@ -7,7 +7,8 @@
 //! gate, so what was read but is not whole yet (a split UTF-8 character, the
 //! start of a query) is handed over with the rest.
 
-use parking_lot::{Condvar, Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard};
+use tokio::sync::Notify;
 
 use super::query_filter::QueryFilter;
 use super::utf8_stream::Utf8Stream;
@@ -51,7 +52,7 @@ pub struct Passage {
 #[derive(Default)]
 pub struct OutputGate {
     passage: Mutex<Passage>,
-    reopened: Condvar,
+    reopened: Notify,
 }
 
 impl OutputGate {
@@ -66,13 +67,34 @@ impl OutputGate {
         gate
     }
 
-    /// Passes the gate: waits while it is paused, then holds it.
-    pub fn enter(&self) -> MutexGuard<'_, Passage> {
-        let mut passage = self.passage.lock();
-        while passage.paused {
-            self.reopened.wait(&mut passage);
+    /// Passes the gate: waits while it is paused, then holds it. (The
+    /// guard is the caller's to drop before its next await.)
+    pub async fn enter(&self) -> MutexGuard<'_, Passage> {
+        loop {
+            self.reopened().await;
+            if let Some(passage) = self.try_enter() {
+                return passage;
+            }
         }
-        passage
+    }
+
+    /// Holds the gate if it is open.
+    pub fn try_enter(&self) -> Option<MutexGuard<'_, Passage>> {
+        let passage = self.passage.lock();
+        (!passage.paused).then_some(passage)
+    }
+
+    /// Returns once the gate is open (at once if it is).
+    pub async fn reopened(&self) {
+        loop {
+            let notified = self.reopened.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.passage.lock().paused {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Closes the gate once whoever holds it has passed, and returns the
@@ -86,6 +108,6 @@ impl OutputGate {
     /// Opens the gate again (a handover that did not happen).
     pub fn resume(&self) {
         self.passage.lock().paused = false;
-        self.reopened.notify_all();
+        self.reopened.notify_waiters();
     }
 }

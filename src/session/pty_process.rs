@@ -11,11 +11,10 @@
 //! (`PtyProcess::adopt`), and the child never notices.
 
 use std::fs::File;
-use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-use parking_lot::Mutex;
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use tokio::io::unix::AsyncFd;
 
 use super::launch::LaunchSpec;
 
@@ -34,13 +33,14 @@ pub struct SpawnedPty {
     pub process: PtyProcess,
     /// The master's read side, for the session's reader.
     pub output: File,
+    /// The master's write side, for the session's input queue.
+    pub input: File,
 }
 
 pub struct PtyProcess {
     /// The PTY's master: resizes, pending-output counts, readiness, and
     /// what a handover passes on.
     master: OwnedFd,
-    input: Mutex<File>,
     pid: Option<u32>,
 }
 
@@ -82,7 +82,7 @@ impl PtyProcess {
         let master = duplicate(master_fd).map_err(|e| SpawnError::Setup(e.to_string()))?;
         // The duplicate keeps the PTY open; portable-pty's handles go. So
         // does its child handle: the exit is collected by pid
-        // (`wait_for_exit`), which an adopting daemon can do too.
+        // (`exited`), which an adopting daemon can do too.
         drop(pair.master);
         let pid = child.process_id();
         drop(child);
@@ -93,15 +93,16 @@ impl PtyProcess {
     /// `master`: one it spawned, or one an earlier image of this process
     /// spawned before it executed the present one.
     pub fn adopt(master: OwnedFd, pid: Option<u32>) -> std::io::Result<SpawnedPty> {
+        // Non-blocking: the runtime reads and writes it when it is ready
+        // (`pty_io.rs`, `input_queue.rs`). The flag belongs to the open
+        // file, shared by every descriptor below.
+        set_nonblocking(&master)?;
         let output = File::from(master.try_clone()?);
         let input = File::from(master.try_clone()?);
         Ok(SpawnedPty {
-            process: PtyProcess {
-                master,
-                input: Mutex::new(input),
-                pid,
-            },
+            process: PtyProcess { master, pid },
             output,
+            input,
         })
     }
 
@@ -128,34 +129,6 @@ impl PtyProcess {
         }
     }
 
-    /// Waits until the master has output to read, or has hung up (every
-    /// slave closed), without reading anything: what is read is decided
-    /// afterwards, under the session's output gate.
-    pub fn wait_readable(&self) {
-        let mut poll = libc::pollfd {
-            fd: self.master.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        loop {
-            // SAFETY: one valid pollfd for the duration of the call.
-            let ready = unsafe { libc::poll(&mut poll, 1, -1) };
-            if ready >= 0
-                || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-            {
-                return;
-            }
-        }
-    }
-
-    /// Writes input to the child. Blocks while the PTY's input buffer is full,
-    /// so callers run it off the async runtime.
-    pub fn write_input(&self, bytes: &[u8]) -> std::io::Result<()> {
-        let mut input = self.input.lock();
-        input.write_all(bytes)?;
-        input.flush()
-    }
-
     pub fn resize(&self, cols: u16, rows: u16) -> Result<(), String> {
         let size = libc::winsize {
             ws_row: rows,
@@ -173,33 +146,39 @@ impl PtyProcess {
         }
     }
 
-    /// Blocks until the child has exited, without collecting its status:
+    /// Returns once the child has exited, without collecting its status:
     /// the child stays a zombie until `collect_exit`, so a daemon that
-    /// executes itself in between can still collect it afterwards.
-    pub fn wait_for_exit(&self) -> std::io::Result<()> {
+    /// executes itself in between can still collect it afterwards. Waits on
+    /// a pidfd, which the runtime watches like any descriptor; on a kernel
+    /// without pidfds (before 5.3), on a thread.
+    pub async fn exited(&self) -> std::io::Result<()> {
         let pid = self.pid_t()?;
-        loop {
-            // SAFETY: waitid writes one siginfo_t through the pointer.
-            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-            let waited = unsafe {
-                libc::waitid(
-                    libc::P_PID,
-                    pid as libc::id_t,
-                    &mut info,
-                    libc::WEXITED | libc::WNOWAIT,
-                )
-            };
-            if waited == 0 {
-                return Ok(());
-            }
+        // SAFETY: pidfd_open takes a pid and flags and returns a new
+        // descriptor (or -1), which the OwnedFd then owns alone.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if pidfd < 0 {
             let err = std::io::Error::last_os_error();
-            if err.kind() != std::io::ErrorKind::Interrupted {
+            if err.raw_os_error() != Some(libc::ENOSYS) {
                 return Err(err);
             }
+            let (exited_tx, exited_rx) = tokio::sync::oneshot::channel();
+            std::thread::Builder::new()
+                .name(format!("pty-wait-{pid}"))
+                .spawn(move || exited_tx.send(wait_for_exit(pid)))?;
+            return exited_rx
+                .await
+                .unwrap_or_else(|_| Err(std::io::Error::other("the waiter stopped")));
         }
+        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
+        // SAFETY: the OwnedFd owns its descriptor, open and the same until
+        // the AsyncFd (which owns it) is dropped.
+        let pidfd = unsafe { AsyncFd::register(pidfd) }.map_err(std::io::Error::from)?;
+        // A pidfd is readable once its process has exited.
+        let _exited = pidfd.readable().await?;
+        Ok(())
     }
 
-    /// Collects the exited child's status (after `wait_for_exit`).
+    /// Collects the exited child's status (after `exited`).
     pub fn collect_exit(&self) -> std::io::Result<std::process::ExitStatus> {
         use std::os::unix::process::ExitStatusExt;
         let pid = self.pid_t()?;
@@ -240,6 +219,41 @@ impl PtyProcess {
         };
         // SAFETY: killpg has no memory-safety preconditions.
         unsafe { libc::killpg(pid, signal) == 0 }
+    }
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> std::io::Result<()> {
+    // SAFETY: F_GETFL/F_SETFL on a descriptor we hold only read and set
+    // its status flags.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if flags < 0
+        || unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0
+    {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Blocks until child `pid` has exited, leaving it to be collected.
+fn wait_for_exit(pid: libc::pid_t) -> std::io::Result<()> {
+    loop {
+        // SAFETY: waitid writes one siginfo_t through the pointer.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let waited = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if waited == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use super::{now_ms, Checkpoint, ScreenModel, ScreenSnapshot, Session};
 
-/// Unparsed output above which the reader parses inline instead of in the
-/// background, so the screen model can never fall out of the ring.
+/// Unparsed output above which the reader waits for the model to catch up
+/// before it reads on, so the screen model can never fall out of the ring.
 const MAX_SCREEN_LAG_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Output between two checkpoints of the screen (see `replay_ring.rs`), at
@@ -72,16 +72,19 @@ impl Session {
     }
 
     /// Has the model follow output appended up to stream offset
-    /// `appended`: in the background, or right here when it fell so far
-    /// behind that it could fall out of the ring (backpressure to the
-    /// child rather than a wrong screen).
+    /// `appended`, in the background.
     pub(super) fn screen_follow(self: &Arc<Self>, appended: u64) {
-        let lag = appended.saturating_sub(self.screen_parsed_offset.load(Ordering::Relaxed));
-        if lag > MAX_SCREEN_LAG_BYTES.min(self.config.replay_ring_bytes / 2) {
-            self.catch_up_screen();
-        } else if lag > 0 {
+        if appended > self.screen_parsed_offset.load(Ordering::Relaxed) {
             self.schedule_screen_catch_up();
         }
+    }
+
+    /// Whether the model fell so far behind the output that it could fall
+    /// out of the ring: the reader then waits for it before reading on.
+    pub(super) fn screen_too_far_behind(&self) -> bool {
+        let appended = self.ring.lock().appended_bytes();
+        let lag = appended.saturating_sub(self.screen_parsed_offset.load(Ordering::Relaxed));
+        lag > MAX_SCREEN_LAG_BYTES.min(self.config.replay_ring_bytes / 2)
     }
 
     pub(super) fn schedule_screen_catch_up(self: &Arc<Self>) {
