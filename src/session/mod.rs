@@ -17,6 +17,7 @@ mod input_queue;
 mod launch;
 mod output_gate;
 mod pty_io;
+mod pty_loop;
 mod pty_process;
 mod query_filter;
 mod replay_ring;

@@ -3,13 +3,9 @@
 //! that collects the child's exit. Both pass the output gate a handover
 //! closes (`output_gate.rs`).
 //!
-//! Both are tasks on the daemon's runtime, woken by its epoll (the PTY's
-//! master; the child's pidfd), so a session costs no thread of its own, as
-//! tmux's panes cost none of its. And the task that sends a read's output
-//! to a viewer's socket runs next on the same thread: a keystroke's echo
-//! crosses no thread on its way out (a reader thread per session cost one
-//! wake-up of a runtime thread per read, most of the echo latency ptyhub
-//! added over tmux).
+//! Both are tasks on the PTY loop (`pty_loop.rs`), woken by its epoll (the
+//! PTY's master; the child's pidfd), so a session costs no thread of its
+//! own, as tmux's panes cost none of its.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +16,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::oneshot;
 
 use super::exit_status::reported_exit_code;
+use super::pty_loop;
 use super::{Piece, Session};
 
 /// Bytes of one PTY read. Linux PTYs hand out at most ~4 KiB per read; a
@@ -33,7 +30,7 @@ const ORPHAN_HOLD_GRACE: Duration = Duration::from_secs(1);
 /// What one read came to.
 enum ReadOutcome {
     /// Output was taken (or the read was interrupted): read again.
-    ReadAgain,
+    Took,
     /// The PTY had nothing after all: wait for it to be readable again.
     Empty,
     /// A handover closed the output gate: wait for it to reopen (it only
@@ -52,11 +49,11 @@ impl Session {
 
         let session = Arc::clone(self);
         let done = Arc::clone(&reader_done);
-        self.runtime.spawn(async move {
+        pty_loop::handle().spawn(async move {
             session.read_output(output).await;
             done.store(true, Ordering::SeqCst);
             let code = exit_rx.await.unwrap_or(-1);
-            // Off the runtime's threads: ending catches the screen model up,
+            // Off the loop: ending catches the screen model up,
             // which may parse what it has not yet.
             let ending = Arc::clone(&session);
             let _ = session
@@ -66,8 +63,7 @@ impl Session {
         });
 
         let session = Arc::clone(self);
-        self.runtime
-            .spawn(async move { session.wait_for_child(exit_tx, reader_done).await });
+        pty_loop::handle().spawn(async move { session.wait_for_child(exit_tx, reader_done).await });
     }
 
     /// Reads the child's output until the PTY hangs up. Each read passes
@@ -92,12 +88,18 @@ impl Session {
                 break;
             };
             self.output_gate.reopened().await;
-            match self.read_once(output.get_ref(), &mut buffer) {
-                ReadOutcome::ReadAgain | ReadOutcome::GateClosed => {}
+            let outcome = self.read_once(output.get_ref(), &mut buffer);
+            match outcome {
+                ReadOutcome::Took | ReadOutcome::GateClosed => {}
                 ReadOutcome::Empty => readiness.clear_ready(),
                 ReadOutcome::HungUp => break,
             }
             drop(readiness);
+            if let ReadOutcome::Took = outcome {
+                // One read per session in turn: a flooding session never
+                // holds up another's keystroke echo.
+                tokio::task::yield_now().await;
+            }
             if self.screen_too_far_behind() {
                 // Backpressure to the child rather than a wrong screen,
                 // without parsing megabytes on a runtime thread.
@@ -125,9 +127,9 @@ impl Session {
                 let filled = self.gather_pending(output, buffer, n);
                 let pieces = passage.decoding.pieces(&buffer[..filled]);
                 self.take_output_confined(pieces);
-                ReadOutcome::ReadAgain
+                ReadOutcome::Took
             }
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => ReadOutcome::ReadAgain,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => ReadOutcome::Took,
             Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => ReadOutcome::Empty,
             // EIO: every slave fd is closed, the Linux PTY's end of file.
             Err(_) => ReadOutcome::HungUp,
