@@ -154,3 +154,66 @@ fn a_state_dir_owned_by_another_user_is_refused() {
     let stderr = serve_refused(&foreign, &[("AUTH_TOKEN", &token)]);
     assert!(stderr.contains("belongs to uid 65534"), "{stderr}");
 }
+
+/// Starts the daemon without `AUTH_TOKEN` on `state_dir`, and returns the token it chose (from
+/// its record) once it serves; then stops it.
+fn token_of_a_run_without_auth_token(state_dir: &Path) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ptyhub"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
+        .arg(state_dir)
+        .env_remove("AUTH_TOKEN")
+        .env_remove("PTYHUB_VIEW_TOKEN")
+        .env_remove("PTYHUB_STATE_DIR")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the ptyhub binary");
+    let record = state_dir.join("daemon.json");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let token = loop {
+        let text = std::fs::read_to_string(&record).unwrap_or_default();
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+            break value["token"].as_str().expect("a token").to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon wrote no record"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().expect("the daemon stops");
+    token
+}
+
+/// A token the daemon generated itself is kept in the state dir, private like the view
+/// token: a restart keeps it, so open tabs and printed `?token=` URLs keep working. A symlink
+/// planted at its name is neither read nor written through.
+#[test]
+fn a_generated_token_is_kept_across_restarts_and_never_read_through_a_symlink() {
+    let root = tempfile::tempdir().unwrap();
+    let state_dir = root.path().join("state");
+    std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700)
+        .create(&state_dir)
+        .unwrap();
+    let first = token_of_a_run_without_auth_token(&state_dir);
+    let second = token_of_a_run_without_auth_token(&state_dir);
+    assert_eq!(first, second, "a restart changed the generated token");
+    assert_regular_file(&state_dir.join("token"));
+
+    let outside = tempfile::tempdir().unwrap();
+    let planted = "planted-by-someone-else-0123456789abcdef";
+    let target = outside.path().join("target-of-token");
+    std::fs::write(&target, planted).unwrap();
+    std::fs::remove_file(state_dir.join("token")).unwrap();
+    symlink(&target, state_dir.join("token")).unwrap();
+    let third = token_of_a_run_without_auth_token(&state_dir);
+    assert_ne!(
+        third, planted,
+        "the token was read through a planted symlink"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), planted);
+    assert_regular_file(&state_dir.join("token"));
+}

@@ -89,7 +89,12 @@ pub async fn serve(mut options: ServeOptions) -> anyhow::Result<()> {
             token_strength::check("AUTH_TOKEN", &token)?;
             token
         }
-        (None, None) => token_strength::generate(),
+        (None, None) => {
+            let kept = state_dir.token().context("cannot record the token")?;
+            // Someone may have edited the file: it guards a shell like AUTH_TOKEN.
+            token_strength::check("the token kept in the state dir", &kept)?;
+            kept
+        }
     };
     let config = options.config;
     let session_config = SessionConfig {

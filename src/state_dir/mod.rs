@@ -21,6 +21,7 @@ pub use private_files::{read_private, write_atomically};
 const INSTANCE_ID_FILE: &str = "instance-id";
 const DAEMON_RECORD_FILE: &str = "daemon.json";
 const VIEW_TOKEN_FILE: &str = "view-token";
+const TOKEN_FILE: &str = "token";
 
 /// `$PTYHUB_STATE_DIR`, else `$XDG_STATE_HOME/ptyhub`, else `~/.local/state/ptyhub`.
 pub fn default_state_dir() -> PathBuf {
@@ -79,6 +80,13 @@ impl StateDir {
         self.kept_value(VIEW_TOKEN_FILE, || {
             format!("view-{}", crate::token_strength::generate())
         })
+    }
+
+    /// The full token, when no `AUTH_TOKEN` chose one: created on first
+    /// start and kept, so a restart does not turn every open tab and every
+    /// printed `?token=` URL into "token refused".
+    pub fn token(&self) -> std::io::Result<String> {
+        self.kept_value(TOKEN_FILE, crate::token_strength::generate)
     }
 
     /// A value kept in `name`, made by `create` the first time.
