@@ -349,3 +349,79 @@ async fn the_sessions_api_reports_each_tree_and_its_memory_after_an_accounting()
     assert_eq!(record["resumable"], true, "it has a sessionRef: {record}");
     assert_eq!(api_sessions(&daemon).len(), 1);
 }
+
+/// The daemon's own process is in `/metrics` under the names every Prometheus client uses,
+/// with the figures /proc gives for the daemon's pid, and the build it runs is a series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemons_own_process_and_its_build_are_exposed() {
+    let daemon = Daemon::start("");
+    let pid = daemon.pid().expect("the daemon runs");
+    let scrape = scrape(&daemon);
+    let value = |name: &str| {
+        scrape
+            .value(name, &[])
+            .unwrap_or_else(|| panic!("{name} is missing"))
+    };
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count() as f64;
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count() as f64;
+    let rss = common::procs::memory_bytes(pid).expect("the daemon's RSS") as f64;
+    let threads_seen = value("process_threads");
+    assert!(
+        (threads_seen - threads).abs() <= 4.0,
+        "process_threads {threads_seen}, /proc says {threads}"
+    );
+    let fds_seen = value("process_open_fds");
+    assert!(
+        (fds_seen - fds).abs() <= 8.0,
+        "process_open_fds {fds_seen}, /proc says {fds}"
+    );
+    let rss_seen = value("process_resident_memory_bytes");
+    assert!(
+        rss_seen > rss / 2.0 && rss_seen < rss * 2.0,
+        "process_resident_memory_bytes {rss_seen}, /proc says {rss}"
+    );
+    assert!(value("process_virtual_memory_bytes") >= rss_seen);
+    assert!(value("process_max_fds") >= fds_seen);
+    let cpu_seen = value("process_cpu_seconds_total");
+    let cpu_after = cpu_seconds_of(pid);
+    assert!(
+        cpu_seen >= 0.0 && cpu_seen <= cpu_after + 0.02,
+        "process_cpu_seconds_total {cpu_seen}, /proc says {cpu_after} afterwards"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = value("process_start_time_seconds");
+    assert!(
+        started <= now + 1.0 && started > now - 600.0,
+        "process_start_time_seconds {started}, now {now}"
+    );
+    assert_eq!(
+        scrape.value(
+            "ptyhub_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        Some(1.0)
+    );
+}
+
+/// utime + stime of `pid` in seconds (at the usual 100 ticks a second).
+fn cpu_seconds_of(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = [11, 12]
+        .iter()
+        .map(|&i| fields[i].parse::<f64>().unwrap())
+        .sum();
+    ticks / 100.0
+}

@@ -12,6 +12,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry as Metrics;
 
+use super::own_process::OwnProcess;
 use crate::auth_failures::AuthFailures;
 use crate::registry::{LabeledCounter, Registry};
 use crate::session::{now_ms, Phase, TRACKED_MODES};
@@ -325,9 +326,56 @@ pub fn render(registry: &Registry, auth_failures: &AuthFailures) -> String {
             .set(i64::from(warned.contains(limit)));
     }
 
+    own_process_and_build(&mut metrics);
+
     let mut text = String::new();
     if let Err(err) = encode(&mut text, &metrics) {
         tracing::error!(%err, "encoding metrics failed");
     }
     text
+}
+
+/// The daemon's own process, in the names Prometheus client libraries use,
+/// and which build it runs.
+fn own_process_and_build(metrics: &mut Metrics) {
+    let own = OwnProcess::read();
+    let whole = |name: &str, help: &str, value: Option<u64>| {
+        (name.to_owned(), help.to_owned(), value.map(|v| v as f64))
+    };
+    let figures = [
+        whole("process_resident_memory_bytes", "Resident memory of the daemon", own.resident_memory_bytes),
+        whole("process_virtual_memory_bytes", "Virtual memory of the daemon", own.virtual_memory_bytes),
+        whole("process_open_fds", "Descriptors the daemon holds open", own.open_fds),
+        whole("process_max_fds", "The daemon's limit on open descriptors", own.max_fds),
+        whole("process_threads", "Threads of the daemon", own.threads),
+        (
+            "process_start_time_seconds".to_owned(),
+            "When the daemon's process started (an in-place upgrade keeps it), seconds since the epoch".to_owned(),
+            own.start_time_seconds,
+        ),
+    ];
+    for (name, help, value) in figures {
+        if let Some(value) = value {
+            let gauge = Gauge::<f64, AtomicU64>::default();
+            gauge.set(value);
+            metrics.register(name, help, gauge);
+        }
+    }
+    if let Some(seconds) = own.cpu_seconds {
+        let counter = Counter::<f64, AtomicU64>::default();
+        counter.inc_by(seconds);
+        metrics.register(
+            "process_cpu_seconds",
+            "CPU time the daemon has used",
+            counter,
+        );
+    }
+    let build = gauge_family(
+        metrics,
+        "ptyhub_build_info",
+        "1, labelled with the version of the running image",
+    );
+    build
+        .get_or_create(&labels(&[("version", env!("CARGO_PKG_VERSION"))]))
+        .set(1);
 }
