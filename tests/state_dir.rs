@@ -8,7 +8,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
-use common::daemon::serve_refused;
+use common::daemon::{serve_on_own_tokens, serve_refused};
 use common::*;
 
 const STATE_FILES: [&str; 4] = ["view-token", "instance-id", "daemon.json", "sessions.json"];
@@ -158,12 +158,7 @@ fn a_state_dir_owned_by_another_user_is_refused() {
 /// Starts the daemon without `AUTH_TOKEN` on `state_dir`, and returns the token it chose (from
 /// its record) once it serves; then stops it.
 fn token_of_a_run_without_auth_token(state_dir: &Path) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ptyhub"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
-        .arg(state_dir)
-        .env_remove("AUTH_TOKEN")
-        .env_remove("PTYHUB_VIEW_TOKEN")
-        .env_remove("PTYHUB_STATE_DIR")
+    let mut child = serve_on_own_tokens(state_dir)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -547,13 +547,21 @@ impl Daemon {
 /// Runs `ptyhub serve` on 127.0.0.1 port 0 with `state_dir`, expecting it to refuse to start;
 /// returns what it wrote to stderr. `env` is its whole ptyhub environment (`AUTH_TOKEN`,
 /// `PTYHUB_VIEW_TOKEN`, … are unset unless given). Panics, after stopping it, if it served.
-pub fn serve_refused(state_dir: &Path, env: &[(&str, &str)]) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ptyhub"))
+/// `ptyhub serve` on `state_dir` (any port) with no token nor state dir from this
+/// process's environment: the daemon chooses, as on a fresh machine.
+pub fn serve_on_own_tokens(state_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ptyhub"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--state-dir"])
         .arg(state_dir)
         .env_remove("AUTH_TOKEN")
         .env_remove("PTYHUB_VIEW_TOKEN")
-        .env_remove("PTYHUB_STATE_DIR")
+        .env_remove("PTYHUB_STATE_DIR");
+    command
+}
+
+pub fn serve_refused(state_dir: &Path, env: &[(&str, &str)]) -> String {
+    let mut child = serve_on_own_tokens(state_dir)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
