@@ -8,6 +8,10 @@
 //! would lock the owner out too. The delay holds the guesser's connection, which the
 //! connection budget bounds. Every loopback address (127.0.0.0/8, ::1) counts as one peer, so
 //! changing the source address gains nothing.
+//!
+//! The log is bounded twice, so a flood cannot fill a disk: per peer, every early failure and
+//! then only the ones at powers of two; overall, at most `MAX_LOG_LINES_PER_SECOND` lines a
+//! second (many peers at once), the next line saying how many were left out.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -27,14 +31,45 @@ const FORGET_AFTER: Duration = Duration::from_secs(600);
 /// Peers remembered at most; beyond it the quiet ones are forgotten first.
 const MAX_PEERS: usize = 4096;
 
+/// Failure lines logged at most per second, all peers together.
+const MAX_LOG_LINES_PER_SECOND: u32 = 10;
+
 /// Where a token was refused (the `route` label of the metric).
 pub const ROUTES: &[&str] = &["http", "ws_hello", "login_code"];
 
 #[derive(Default)]
 pub struct AuthFailures {
     peers: Mutex<HashMap<IpAddr, PeerFailures>>,
+    log_budget: Mutex<LogBudget>,
     /// Failures by route, since start.
     pub total: LabeledCounter,
+}
+
+/// Failure lines logged in the current second, and those left out since the last one logged.
+#[derive(Default)]
+struct LogBudget {
+    second_started: Option<Instant>,
+    lines: u32,
+    left_out: u64,
+}
+
+impl LogBudget {
+    /// `Some(lines left out before this one)` when this line may be logged.
+    fn take(&mut self, now: Instant) -> Option<u64> {
+        let new_second = self
+            .second_started
+            .is_none_or(|started| now.duration_since(started) >= Duration::from_secs(1));
+        if new_second {
+            self.second_started = Some(now);
+            self.lines = 0;
+        }
+        if self.lines >= MAX_LOG_LINES_PER_SECOND {
+            self.left_out += 1;
+            return None;
+        }
+        self.lines += 1;
+        Some(std::mem::take(&mut self.left_out))
+    }
 }
 
 struct PeerFailures {
@@ -43,9 +78,9 @@ struct PeerFailures {
 }
 
 impl AuthFailures {
-    /// Records one wrong token from `peer` on `route` (`what` says where, for the log) and
-    /// returns how long to wait before answering.
-    pub fn record(&self, peer: IpAddr, route: &'static str, what: &str) -> Duration {
+    /// Records one wrong token or login code from `peer` on `route` (`path` says where, for the
+    /// log) and returns how long to wait before answering.
+    pub fn record(&self, peer: IpAddr, route: &'static str, path: &str) -> Duration {
         let peer = peer_key(peer);
         let now = Instant::now();
         let count = {
@@ -70,14 +105,26 @@ impl AuthFailures {
         self.total.add(route, 1);
         let delay = delay_after(count);
         // Every early failure, then at powers of two: a flood cannot flood the log.
-        if count <= FREE_FAILURES + 1 || count.is_power_of_two() {
+        let worth_a_line = count <= FREE_FAILURES + 1 || count.is_power_of_two();
+        let left_out = worth_a_line
+            .then(|| self.log_budget.lock().take(now))
+            .flatten();
+        if let Some(left_out) = left_out {
+            // What was refused, never what was presented.
+            let refused = match route {
+                "login_code" => "a wrong, used or expired login code",
+                "ws_hello" => "a wrong token in hello",
+                _ => "a wrong token",
+            };
             tracing::warn!(
                 %peer,
                 route,
-                what,
+                path,
                 count,
                 delay_ms = delay.as_millis() as u64,
-                "authentication failed: wrong token"
+                // Absent unless the overall budget left lines out.
+                lines_left_out = (left_out > 0).then_some(left_out),
+                "authentication failed: {refused}"
             );
         }
         delay
@@ -115,6 +162,19 @@ mod tests {
         assert_eq!(delay_after(FREE_FAILURES + 1), FIRST_DELAY);
         assert_eq!(delay_after(FREE_FAILURES + 3), FIRST_DELAY * 4);
         assert_eq!(delay_after(1_000_000), MAX_DELAY);
+    }
+
+    #[test]
+    fn the_log_budget_leaves_lines_out_within_a_second_and_counts_them_in_the_next() {
+        let mut budget = LogBudget::default();
+        let start = Instant::now();
+        for _ in 0..MAX_LOG_LINES_PER_SECOND {
+            assert_eq!(budget.take(start), Some(0));
+        }
+        assert_eq!(budget.take(start), None);
+        assert_eq!(budget.take(start + Duration::from_millis(999)), None);
+        assert_eq!(budget.take(start + Duration::from_secs(1)), Some(2));
+        assert_eq!(budget.take(start + Duration::from_secs(1)), Some(0));
     }
 
     #[test]

@@ -2,13 +2,17 @@
 //!
 //! Every key is optional; see `docs/test-contract.md` and the README for the
 //! full list. Unknown keys are rejected so a typo is an error, not a silent
-//! default.
+//! default, and so are values out of their range (`config/ranges.rs`).
+
+mod ranges;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+pub use ranges::OutOfRange;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -243,11 +247,17 @@ pub enum ConfigError {
         path: String,
         source: std::io::Error,
     },
-    #[error("invalid config file {path}: {source}")]
+    /// One line (`line L, column C: what`), where toml's own text spans several: the error is
+    /// printed on stderr, which is often a log file read line by line.
+    #[error("invalid config file {path}: line {line}, column {column}: {message}")]
     Parse {
         path: String,
-        source: Box<toml::de::Error>,
+        line: usize,
+        column: usize,
+        message: String,
     },
+    #[error("invalid config file {path}: {source}")]
+    OutOfRange { path: String, source: OutOfRange },
 }
 
 impl Config {
@@ -256,11 +266,30 @@ impl Config {
             path: path.display().to_string(),
             source,
         })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let config: Config = toml::from_str(&text).map_err(|err| {
+            let at = err.span().map_or(0, |span| span.start);
+            let (line, column) = line_and_column(&text, at);
+            ConfigError::Parse {
+                path: path.display().to_string(),
+                line,
+                column,
+                message: err.message().trim().replace('\n', " "),
+            }
+        })?;
+        ranges::check(&config).map_err(|source| ConfigError::OutOfRange {
             path: path.display().to_string(),
-            source: Box::new(source),
-        })
+            source,
+        })?;
+        Ok(config)
     }
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    (line, before[line_start..].chars().count() + 1)
 }
 
 #[cfg(test)]
@@ -288,6 +317,33 @@ mod tests {
         let config: Config = toml::from_str("[sessions]\nsize_policy = \"smallest\"\n").unwrap();
         assert_eq!(config.sessions.size_policy, SizePolicy::Smallest);
         assert!(toml::from_str::<Config>("[sessions]\nsize_policy = \"tallest\"\n").is_err());
+    }
+
+    #[test]
+    fn a_parse_error_is_one_line_with_its_place() {
+        assert_eq!(line_and_column("a = 1\nb = é!\n", 12), (2, 6));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[server]\nmax_conections = 3\n").expect("write");
+        let text = Config::load(&path).expect_err("unknown key").to_string();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(
+            text.contains("line 2, column 1: unknown field `max_conections`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_value_out_of_range_is_refused_when_loading() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[limits]\nwarn_ratio = 0\n").expect("write");
+        let text = Config::load(&path).expect_err("out of range").to_string();
+        assert!(text.starts_with("invalid config file "), "{text}");
+        assert!(
+            text.ends_with("limits.warn_ratio = 0 is out of range: a share in (0, 1], e.g. 0.75"),
+            "{text}"
+        );
     }
 
     #[test]

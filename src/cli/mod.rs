@@ -17,6 +17,7 @@ mod error_text;
 mod key_names;
 mod kill;
 mod live_target;
+mod log_output;
 mod ls;
 mod man_page;
 mod new;
@@ -35,6 +36,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 pub use error_text::error_text;
+pub use log_output::{init as init_logging, LogFormat};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,6 +56,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the daemon: serve freshell's WebSocket protocol on /ws.
+    #[command(after_help = serve::ENVIRONMENT_HELP)]
     Serve(serve::ServeArgs),
     /// Start a session (or resume one with --resume) and print its terminal id.
     New(new::NewArgs),
@@ -83,6 +86,16 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff), e.g. `ptyhub man | man -l -`.
     Man(man_page::ManArgs),
+}
+
+impl Cli {
+    /// How this command logs: `serve` says; the clients log little, as text.
+    pub fn log_format(&self) -> LogFormat {
+        match &self.command {
+            Command::Serve(args) => args.log_format,
+            _ => LogFormat::Text,
+        }
+    }
 }
 
 /// Runs one command; the exit code is the command's answer (`attach` ends

@@ -267,8 +267,9 @@ impl Registry {
         tracing::info!(
             terminal = %session.terminal_id(),
             mode = %provider.mode,
-            pid = ?session.pid(),
-            session_ref = ?session.session_ref(),
+            // Absent, not `None`, when there is none.
+            pid = session.pid(),
+            session_ref = session.session_ref().map(tracing::field::display),
             "spawned"
         );
         if let Some(port) = opencode_port {

@@ -104,7 +104,7 @@ impl Registry {
                 slot.insert(id.clone());
             }
         }
-        tracing::info!(terminal = %id, ?session_ref, "bound to the session it started");
+        tracing::info!(terminal = %id, %session_ref, "bound to the session it started");
         self.wake_dormant(&session_ref);
         self.state_changed();
         self.announce_change(Vec::new());

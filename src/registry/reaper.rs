@@ -52,11 +52,11 @@ impl Registry {
             tracing::info!(
                 terminal = %session.terminal_id(),
                 mode = %session.info().mode,
-                session_ref = ?session.session_ref(),
+                session_ref = session.session_ref().map(tracing::field::display),
                 idle_ms = now_ms().saturating_sub(session.last_meaningful_activity_ms()),
                 freed_processes = freed.processes,
                 freed_rss_bytes = freed.rss_bytes,
-                freed_pss_bytes = ?freed.pss_bytes,
+                freed_pss_bytes = freed.pss_bytes,
                 "reaping an idle detached session"
             );
             self.counters.reaped.add(&session.info().mode, 1);

@@ -91,7 +91,7 @@ pub async fn redeem(
         // Logged without the code, as a wrong token is.
         let delay = daemon
             .auth_failures
-            .record(peer.ip(), "login_code", "\"/ptyhub/login\"");
+            .record(peer.ip(), "login_code", "/ptyhub/login");
         tokio::time::sleep(delay).await;
         return no_store(
             StatusCode::UNAUTHORIZED,

@@ -70,6 +70,13 @@ pub struct SessionRef {
     pub session_id: String,
 }
 
+/// `provider:id`, as a log line shows it.
+impl std::fmt::Display for SessionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.provider, self.session_id)
+    }
+}
+
 /// Facts about a session that do not change while it lives.
 #[derive(Clone, Debug)]
 pub struct SessionInfo {

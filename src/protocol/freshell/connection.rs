@@ -322,9 +322,9 @@ impl Connection {
         if self.read_only() {
             tracing::debug!("ignoring a read-only viewer's theme");
         } else if self.daemon.registry.theme().learn(theme) {
-            tracing::info!(?theme, "learned the viewers' theme for colour queries");
+            tracing::info!(%theme, "learned the viewers' theme for colour queries");
         } else if self.daemon.registry.theme().current() != theme {
-            tracing::debug!(?theme, "keeping the theme learned first");
+            tracing::debug!(%theme, "keeping the theme learned first");
         }
     }
 

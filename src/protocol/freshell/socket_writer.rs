@@ -231,7 +231,7 @@ impl SocketWriter {
             Ok(Err(_)) => Err(Stop::Gone),
             Err(_) => {
                 tracing::info!(
-                    ?limit,
+                    limit_ms = limit.as_millis() as u64,
                     "the client read nothing for two ping intervals; dropping the socket"
                 );
                 Err(Stop::Gone)

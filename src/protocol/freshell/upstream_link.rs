@@ -154,7 +154,7 @@ async fn run(ws_url: String, outbox: Outbox, mut commands: mpsc::UnboundedReceiv
         let socket = match tokio_tungstenite::connect_async(ws_url.as_str()).await {
             Ok((socket, _)) => socket,
             Err(err) => {
-                tracing::info!(%err, ?delay, "freshell upstream unreachable; retrying");
+                tracing::info!(%err, delay_ms = delay.as_millis() as u64, "freshell upstream unreachable; retrying");
                 if !wait_queueing(delay, &mut commands, &mut memory).await {
                     return;
                 }

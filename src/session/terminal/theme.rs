@@ -22,6 +22,20 @@ pub struct Theme {
     pub cursor: Rgb,
 }
 
+/// `fg #rrggbb bg #rrggbb cursor #rrggbb`, as a log line shows it.
+impl std::fmt::Display for Theme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hex = |c: Rgb| format!("#{:02x}{:02x}{:02x}", c.r, c.g, c.b);
+        write!(
+            f,
+            "fg {} bg {} cursor {}",
+            hex(self.foreground),
+            hex(self.background),
+            hex(self.cursor)
+        )
+    }
+}
+
 impl Theme {
     /// The web client's theme (`web-client/src/theme.ts`; a unit test below
     /// holds the two together).
