@@ -5,6 +5,7 @@
 //! the map of modules.
 
 pub mod auth_failures;
+pub mod build_info;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -39,7 +39,7 @@ pub use error_text::error_text;
 #[derive(Debug, Parser)]
 #[command(
     name = "ptyhub",
-    version,
+    version = crate::build_info::LONG_VERSION,
     about = "One PTY per session, any number of viewers",
     long_about = "One PTY per session, any number of viewers.\n\n\
         `ptyhub serve` runs the daemon; the other commands are its clients, in tmux's habits. \
