@@ -1,6 +1,6 @@
 //! The command line, in tmux's habits: `serve` runs the daemon; `new`,
-//! `ls`, `attach`, `snapshot`, `send`, `kill` and `url` are its clients;
-//! `completions` and `man` describe the CLI itself.
+//! `ls`, `attach`, `snapshot`, `send`, `kill`, `url`, `upgrade` and `status`
+//! are its clients; `completions` and `man` describe the CLI itself.
 //!
 //! Clients find the daemon through the record it leaves in its state dir
 //! (`endpoint`), read the session list and screens and start sessions over
@@ -24,6 +24,7 @@ mod protocol_client;
 mod send;
 mod serve;
 mod snapshot;
+mod status;
 mod target;
 mod upgrade;
 mod url;
@@ -75,6 +76,9 @@ pub enum Command {
     /// Execute the binary at the daemon's path in its place (after a
     /// rebuild or an update): same pid, every session and its process kept.
     Upgrade(upgrade::UpgradeArgs),
+    /// Whether the daemon runs, which build, since when, and what it holds
+    /// (exit 0 when it runs, 1 when not).
+    Status(status::StatusArgs),
     /// Whether this binary can take over a running daemon's state (asked by
     /// the daemon before an upgrade).
     #[command(hide = true)]
@@ -100,6 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kill(args) => kill::run(args).map(done),
         Command::Url(args) => url::run(args).map(done),
         Command::Upgrade(args) => upgrade::run(args).map(done),
+        Command::Status(args) => status::run(args),
         Command::CheckHandover(args) => upgrade::check_handover(args).map(done),
         Command::Completions(args) => completions::run(args).map(done),
         Command::Man(args) => man_page::run(args).map(done),
