@@ -17,6 +17,7 @@ pub mod protocol;
 pub mod providers;
 pub mod registry;
 pub mod server;
+pub mod service_unit;
 pub mod session;
 pub mod state_dir;
 pub mod token_strength;

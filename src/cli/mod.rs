@@ -1,6 +1,7 @@
 //! The command line, in tmux's habits: `serve` runs the daemon; `new`,
 //! `ls`, `attach`, `snapshot`, `send`, `kill`, `url`, `upgrade` and `status`
-//! are its clients; `completions` and `man` describe the CLI itself.
+//! are its clients; `service` installs it as a systemd user service;
+//! `completions` and `man` describe the CLI itself.
 //!
 //! Clients find the daemon through the record it leaves in its state dir
 //! (`endpoint`), read the session list and screens and start sessions over
@@ -23,6 +24,7 @@ mod new;
 mod protocol_client;
 mod send;
 mod serve;
+mod service;
 mod snapshot;
 mod status;
 mod target;
@@ -79,6 +81,8 @@ pub enum Command {
     /// Whether the daemon runs, which build, since when, and what it holds
     /// (exit 0 when it runs, 1 when not).
     Status(status::StatusArgs),
+    /// Run the daemon as a systemd user service: install, uninstall, status.
+    Service(service::ServiceArgs),
     /// Whether this binary can take over a running daemon's state (asked by
     /// the daemon before an upgrade).
     #[command(hide = true)]
@@ -105,6 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Url(args) => url::run(args).map(done),
         Command::Upgrade(args) => upgrade::run(args).map(done),
         Command::Status(args) => status::run(args),
+        Command::Service(args) => service::run(args),
         Command::CheckHandover(args) => upgrade::check_handover(args).map(done),
         Command::Completions(args) => completions::run(args).map(done),
         Command::Man(args) => man_page::run(args).map(done),
