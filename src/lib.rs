@@ -5,6 +5,7 @@
 //! the map of modules.
 
 pub mod auth_failures;
+pub mod build_info;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -16,6 +17,7 @@ pub mod protocol;
 pub mod providers;
 pub mod registry;
 pub mod server;
+pub mod service_unit;
 pub mod session;
 pub mod state_dir;
 pub mod token_strength;

@@ -1,5 +1,6 @@
 //! The command line, in tmux's habits: `serve` runs the daemon; `new`,
-//! `ls`, `attach`, `snapshot`, `send`, `kill` and `url` are its clients;
+//! `ls`, `attach`, `snapshot`, `send`, `kill`, `url`, `upgrade` and `status`
+//! are its clients; `service` installs it as a systemd user service;
 //! `completions` and `man` describe the CLI itself.
 //!
 //! Clients find the daemon through the record it leaves in its state dir
@@ -24,7 +25,9 @@ mod new;
 mod protocol_client;
 mod send;
 mod serve;
+mod service;
 mod snapshot;
+mod status;
 mod target;
 mod upgrade;
 mod url;
@@ -41,7 +44,7 @@ pub use log_output::{init as init_logging, LogFormat};
 #[derive(Debug, Parser)]
 #[command(
     name = "ptyhub",
-    version,
+    version = crate::build_info::LONG_VERSION,
     about = "One PTY per session, any number of viewers",
     long_about = "One PTY per session, any number of viewers.\n\n\
         `ptyhub serve` runs the daemon; the other commands are its clients, in tmux's habits. \
@@ -78,6 +81,11 @@ pub enum Command {
     /// Execute the binary at the daemon's path in its place (after a
     /// rebuild or an update): same pid, every session and its process kept.
     Upgrade(upgrade::UpgradeArgs),
+    /// Whether the daemon runs, which build, since when, and what it holds
+    /// (exit 0 when it runs, 1 when not).
+    Status(status::StatusArgs),
+    /// Run the daemon as a systemd user service: install, uninstall, status.
+    Service(service::ServiceArgs),
     /// Whether this binary can take over a running daemon's state (asked by
     /// the daemon before an upgrade).
     #[command(hide = true)]
@@ -113,6 +121,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kill(args) => kill::run(args).map(done),
         Command::Url(args) => url::run(args).map(done),
         Command::Upgrade(args) => upgrade::run(args).map(done),
+        Command::Status(args) => status::run(args),
+        Command::Service(args) => service::run(args),
         Command::CheckHandover(args) => upgrade::check_handover(args).map(done),
         Command::Completions(args) => completions::run(args).map(done),
         Command::Man(args) => man_page::run(args).map(done),

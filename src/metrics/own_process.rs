@@ -1,10 +1,14 @@
-//! The daemon's own process, in the names every Prometheus client library
-//! uses (`process_resident_memory_bytes`, `process_cpu_seconds_total`, …),
-//! so the usual dashboards and alerts work on ptyhub as they are. Read from
-//! /proc/self at each scrape.
+//! The daemon's own process, from /proc/self: for `/metrics`, in the names
+//! every Prometheus client library uses (`process_resident_memory_bytes`,
+//! `process_cpu_seconds_total`, …) so the usual dashboards and alerts work
+//! on ptyhub as they are, and for `GET /ptyhub/api/daemon` and `ptyhub
+//! status` (its memory and age).
 //!
 //! The start time is the process's: an in-place upgrade keeps the pid, so it
-//! keeps the start time too — the uptime of the service, not of the image.
+//! keeps the start time too — the uptime of the service, not of the image,
+//! as `ps` and systemd count it.
+
+use std::time::Duration;
 
 /// What /proc/self says of this process; a figure the kernel would not give
 /// is left out rather than reported as zero.
@@ -19,15 +23,34 @@ pub struct OwnProcess {
     pub threads: Option<u64>,
 }
 
+/// The daemon's resident set, in bytes.
+pub fn rss_bytes() -> Option<u64> {
+    OwnProcess::read().resident_memory_bytes
+}
+
+/// How long this process has run: the system's uptime less the process's
+/// start, both counted from boot, so a changed wall clock does not matter.
+pub fn uptime() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let started_ticks = stat_fields(&stat).get(19)?.parse::<u64>().ok()?;
+    let system_uptime = std::fs::read_to_string("/proc/uptime").ok()?;
+    let since_boot: f64 = system_uptime.split_whitespace().next()?.parse().ok()?;
+    let started = started_ticks as f64 / clock_ticks_per_second()?;
+    Some(Duration::from_secs_f64((since_boot - started).max(0.0)))
+}
+
+/// The fields of a `/proc/<pid>/stat` after the command name (which may hold
+/// spaces and ')'), numbered from the state (field 3 of proc(5)) as 0.
+fn stat_fields(stat: &str) -> Vec<&str> {
+    stat.rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default()
+}
+
 impl OwnProcess {
     pub fn read() -> OwnProcess {
         let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-        // The fields after the command name, which may hold spaces and ')'.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map(|(_, rest)| rest.split_whitespace().collect())
-            .unwrap_or_default();
-        // Numbered from the state (field 3 of proc(5)) as index 0.
+        let fields = stat_fields(&stat);
         let field = |index: usize| fields.get(index).and_then(|f| f.parse::<u64>().ok());
         let ticks = clock_ticks_per_second();
         let cpu_seconds = match (field(11), field(12), ticks) {
@@ -106,5 +129,13 @@ mod tests {
             "{started} vs {now}"
         );
         assert!(own.cpu_seconds.is_some_and(|s| s >= 0.0));
+        assert!(rss_bytes().is_some_and(|bytes| bytes > 0));
+        assert!(uptime().is_some_and(|age| age < Duration::from_secs(24 * 3600)));
+    }
+
+    #[test]
+    fn the_start_time_is_found_after_a_command_name_with_parentheses() {
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 1000 100";
+        assert_eq!(stat_fields(stat).get(19), Some(&"987654"));
     }
 }

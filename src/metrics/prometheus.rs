@@ -14,6 +14,7 @@ use prometheus_client::registry::Registry as Metrics;
 
 use super::own_process::OwnProcess;
 use crate::auth_failures::AuthFailures;
+use crate::build_info;
 use crate::registry::{LabeledCounter, Registry};
 use crate::session::{now_ms, Phase, TRACKED_MODES};
 
@@ -373,9 +374,12 @@ fn own_process_and_build(metrics: &mut Metrics) {
     let build = gauge_family(
         metrics,
         "ptyhub_build_info",
-        "1, labelled with the version of the running image",
+        "1, labelled with the version and git revision of the running image",
     );
     build
-        .get_or_create(&labels(&[("version", env!("CARGO_PKG_VERSION"))]))
+        .get_or_create(&labels(&[
+            ("version", build_info::VERSION),
+            ("revision", build_info::GIT_REVISION),
+        ]))
         .set(1);
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::daemon::Daemon;
 use crate::handover::upgrade::{self, UpgradeTurn};
+use crate::metrics::own_process;
 
 /// Time for the answer to an upgrade request to reach the client before the
 /// exec closes its connection.
@@ -35,14 +36,44 @@ pub struct DaemonStatus {
     /// last one did not.
     pub upgrade_failures: u64,
     pub last_upgrade_failure: Option<String>,
+    // Added after the fields above: `default` lets a newer client read an
+    // older daemon's answer (`ptyhub status` against a daemon not yet upgraded).
+    /// The git revision the daemon was built from (`crate::build_info`).
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// Seconds since the daemon's process started (kept across upgrades: same pid).
+    #[serde(default)]
+    pub uptime_seconds: Option<u64>,
+    /// Viewers attached to running sessions, over every protocol.
+    #[serde(default)]
+    pub viewers: Option<usize>,
+    /// The daemon's own resident memory (VmRSS), its children not counted.
+    #[serde(default)]
+    pub memory_bytes: Option<u64>,
+    /// The running sessions' process trees (PSS where readable, else RSS), as
+    /// the last accounting pass measured them; absent before the first pass.
+    #[serde(default)]
+    pub sessions_memory_bytes: Option<u64>,
 }
 
 impl DaemonStatus {
     pub fn of(daemon: &Daemon) -> DaemonStatus {
         let (upgrade_failures, last_upgrade_failure) = daemon.upgrade_failures();
+        let running: Vec<_> = daemon
+            .registry
+            .list()
+            .into_iter()
+            .filter(|s| s.is_running())
+            .collect();
+        let accounting = daemon.registry.accounting();
+        // Measured once every running session has been (a fresh session waits for
+        // the next pass): a partial sum would understate.
+        let sessions_measured = running
+            .iter()
+            .all(|s| accounting.usage_of(s.terminal_id()).is_some());
         DaemonStatus {
             pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION").into(),
+            version: crate::build_info::VERSION.into(),
             boot_id: daemon.boot_id.clone(),
             server_instance_id: daemon.server_instance_id.clone(),
             handovers: daemon.handovers(),
@@ -50,6 +81,11 @@ impl DaemonStatus {
             running_sessions: daemon.registry.running_count(),
             upgrade_failures,
             last_upgrade_failure,
+            revision: Some(crate::build_info::GIT_REVISION.into()),
+            uptime_seconds: own_process::uptime().map(|age| age.as_secs()),
+            viewers: Some(running.iter().map(|s| s.viewer_count()).sum()),
+            memory_bytes: own_process::rss_bytes(),
+            sessions_memory_bytes: sessions_measured.then_some(accounting.memory_used_bytes),
         }
     }
 }

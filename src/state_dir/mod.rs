@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use daemon_lock::LockError;
 pub use private_dir::{check_private_dir, StateDirError};
-pub use private_files::{read_private, write_atomically};
+pub use private_files::{read_private, write_atomically, write_atomically_with_mode};
 
 const INSTANCE_ID_FILE: &str = "instance-id";
 const DAEMON_RECORD_FILE: &str = "daemon.json";

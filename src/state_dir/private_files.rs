@@ -33,14 +33,20 @@ pub fn read_private(path: &Path) -> std::io::Result<String> {
 /// Writes `bytes` to `path` so readers see the old file or the new one, never
 /// half; the file is mode 0600.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with_mode(path, bytes, 0o600)
+}
+
+/// [`write_atomically`] for a file others may read (`mode`, less the umask),
+/// such as a service unit: the same refusal to follow a planted symlink.
+pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     let tmp = temp_name(path);
-    let mut file = match create_exclusive(&tmp) {
+    let mut file = match create_exclusive(&tmp, mode) {
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
             // A temp file left by a crash of a process with our pid, or
             // something planted: unlink the name (a symlink is removed, not
             // followed) and create afresh, once.
             fs::remove_file(&tmp)?;
-            create_exclusive(&tmp)?
+            create_exclusive(&tmp, mode)?
         }
         other => other?,
     };
@@ -61,11 +67,11 @@ pub fn temp_name(path: &Path) -> PathBuf {
     path.with_extension(format!("tmp-{}", std::process::id()))
 }
 
-fn create_exclusive(path: &Path) -> std::io::Result<fs::File> {
+fn create_exclusive(path: &Path, mode: u32) -> std::io::Result<fs::File> {
     fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
+        .mode(mode)
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
 }

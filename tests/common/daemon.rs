@@ -324,8 +324,9 @@ impl Daemon {
         daemon
     }
 
-    /// SIGTERM, wait, SIGKILL if needed; then kill anything this run left behind.
-    fn stop(&mut self) {
+    /// SIGTERM, wait, SIGKILL if needed; then kill anything this run left behind. The
+    /// state dir stays until the `Daemon` is dropped, for what a test asks after a stop.
+    pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             // SAFETY: kill(2) has no memory-safety preconditions.
             unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
