@@ -401,10 +401,24 @@ async fn the_daemons_own_process_and_its_build_are_exposed() {
         started <= now + 1.0 && started > now - 600.0,
         "process_start_time_seconds {started}, now {now}"
     );
+    // The build `ptyhub --version` names: `ptyhub 0.1.0 (c07e26e)`.
+    let version = std::process::Command::new(env!("CARGO_BIN_EXE_ptyhub"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8(version.stdout).unwrap();
+    let revision = version
+        .trim()
+        .rsplit_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no revision in {version:?}"));
     assert_eq!(
         scrape.value(
             "ptyhub_build_info",
-            &[("version", env!("CARGO_PKG_VERSION"))]
+            &[
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("revision", revision)
+            ]
         ),
         Some(1.0)
     );
