@@ -85,14 +85,7 @@ fn status_exits_1_with_a_clear_line_once_the_daemon_has_stopped() {
     assert!(ptyhub(&daemon, &["status"]).status.success());
     daemon.stop();
 
-    let output = ptyhub_in(&state_dir, &["status"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
+    let stdout = status_of_a_daemon_that_is_down(&state_dir);
     assert!(
         stdout.starts_with("ptyhub is not running: no daemon found"),
         "{stdout}"
@@ -118,14 +111,7 @@ fn status_exits_1_when_the_recorded_daemon_was_killed() {
             Ok(())
         }
     });
-    let output = ptyhub_in(&state_dir, &["status"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
+    let stdout = status_of_a_daemon_that_is_down(&state_dir);
     assert!(
         // Not reaped yet, the killed daemon is a zombie: "not answering" then, "not
         // running" once it is gone; either way exit 1 and its pid named.
@@ -133,4 +119,18 @@ fn status_exits_1_when_the_recorded_daemon_was_killed() {
         "{stdout}"
     );
     daemon.stop();
+}
+
+/// What `ptyhub status` prints for a state dir whose daemon is down, after checking it
+/// exits 1.
+fn status_of_a_daemon_that_is_down(state_dir: &std::path::Path) -> String {
+    let output = ptyhub_in(state_dir, &["status"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    stdout
 }
