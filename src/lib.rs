@@ -20,5 +20,6 @@ pub mod server;
 pub mod service_unit;
 pub mod session;
 pub mod state_dir;
+pub mod test_delays;
 pub mod token_strength;
 pub mod upstream;

@@ -334,9 +334,5 @@ fn wait_bounded(mut child: std::process::Child, timeout: Duration) -> Result<Str
 /// show that output written meanwhile waits in the PTY for the next image
 /// (`tests/upgrade.rs`). Unset, nothing waits.
 fn delay_for_tests() -> Option<Duration> {
-    std::env::var("PTYHUB_TEST_HANDOVER_DELAY_MS")
-        .ok()
-        .and_then(|ms| ms.parse::<u64>().ok())
-        .filter(|&ms| ms > 0)
-        .map(Duration::from_millis)
+    crate::test_delays::from_env("PTYHUB_TEST_HANDOVER_DELAY_MS")
 }

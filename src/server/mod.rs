@@ -326,11 +326,7 @@ fn listen_for(kind: SignalKind) -> Option<Signal> {
 /// that window
 /// (`tests/upgrade.rs`). Unset, or on a first start, nothing waits.
 fn takeover_delay_for_tests(handed_over: bool) -> Option<Duration> {
-    std::env::var("PTYHUB_TEST_TAKEOVER_DELAY_MS")
-        .ok()
-        .and_then(|ms| ms.parse::<u64>().ok())
-        .filter(|&ms| handed_over && ms > 0)
-        .map(Duration::from_millis)
+    crate::test_delays::from_env("PTYHUB_TEST_TAKEOVER_DELAY_MS").filter(|_| handed_over)
 }
 
 async fn wait_for_signal(stops: Option<Signal>) {

@@ -159,11 +159,7 @@ impl QueuedInput {
 /// test can have keys still queued when an upgrade starts
 /// (`tests/upgrade.rs`). Unset, nothing waits.
 fn write_lag_for_tests() -> Option<Duration> {
-    std::env::var("PTYHUB_TEST_PTY_WRITE_LAG_MS")
-        .ok()
-        .and_then(|ms| ms.parse::<u64>().ok())
-        .filter(|&ms| ms > 0)
-        .map(Duration::from_millis)
+    crate::test_delays::from_env("PTYHUB_TEST_PTY_WRITE_LAG_MS")
 }
 
 #[cfg(test)]

@@ -227,11 +227,5 @@ impl Session {
 /// last output, made wide (`tests/lifecycle.rs`). Unset, nothing waits.
 fn read_lag_for_tests() -> Option<Duration> {
     static LAG: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
-    *LAG.get_or_init(|| {
-        std::env::var("PTYHUB_TEST_PTY_READ_LAG_MS")
-            .ok()
-            .and_then(|ms| ms.parse::<u64>().ok())
-            .filter(|&ms| ms > 0)
-            .map(Duration::from_millis)
-    })
+    *LAG.get_or_init(|| crate::test_delays::from_env("PTYHUB_TEST_PTY_READ_LAG_MS"))
 }
