@@ -2,8 +2,9 @@
 //! measured on the same generated streams the end-to-end benchmark writes (plain scrolling
 //! text and an agent-like TUI, `../e2e/streams.rs`):
 //!
-//! - `screen`: vt100 ingest through `ScreenModel`, and the snapshot a resyncing or
-//!   reattaching viewer gets, with vt100 scrollback for comparison (`screen.rs`);
+//! - `screen`: ingest through `ScreenModel` (alacritty_terminal), beside vt100 and the bare
+//!   vte parser both are built on, and the snapshot a resyncing or reattaching viewer gets
+//!   (`screen.rs`);
 //! - `encoding`: the reader's framing and the freshell `terminal.output` encoding for N
 //!   viewers, against serializing per viewer (`encoding.rs`);
 //! - `ring`: replay-ring append with eviction, a viewer's poll, and attach planning

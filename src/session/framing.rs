@@ -9,44 +9,71 @@
 pub struct FrameLimit {
     /// Largest total weight of one frame's characters.
     pub max_weight: usize,
-    /// The weight of one character (e.g. its JSON-escaped length).
-    pub char_weight: fn(char) -> usize,
+    /// The weight of each byte of UTF-8 (e.g. its JSON-escaped length); a
+    /// character weighs the sum of its bytes. Per byte rather than per
+    /// character, so a read is measured by a table lookup per byte: this runs
+    /// on the PTY loop, for every byte a child writes.
+    pub byte_weights: &'static [u8; 256],
 }
+
+/// Every byte weighs one.
+static UTF8_BYTE_WEIGHTS: [u8; 256] = [1; 256];
 
 impl FrameLimit {
     /// A limit in plain UTF-8 bytes.
     pub fn utf8_bytes(max_bytes: usize) -> Self {
         Self {
             max_weight: max_bytes,
-            char_weight: char::len_utf8,
+            byte_weights: &UTF8_BYTE_WEIGHTS,
         }
     }
 
+    fn weight(&self, bytes: &[u8]) -> usize {
+        bytes
+            .iter()
+            .map(|&byte| usize::from(self.byte_weights[usize::from(byte)]))
+            .sum()
+    }
+
     /// Splits `text` into pieces within the limit, on character boundaries.
+    /// A character heavier than the limit is a piece of its own.
     pub fn split(&self, text: String) -> Vec<String> {
-        // Fast path: most reads are small enough that even a 6× escape blow-up fits.
-        if text.len().saturating_mul(6) <= self.max_weight {
+        let bytes = text.as_bytes();
+        if self.weight(bytes) <= self.max_weight {
             return vec![text];
         }
         let mut pieces = Vec::new();
         let mut start = 0;
         let mut weight = 0;
-        for (index, ch) in text.char_indices() {
-            let w = (self.char_weight)(ch);
-            if weight + w > self.max_weight && index > start {
-                pieces.push(text[start..index].to_owned());
-                start = index;
-                weight = 0;
+        let mut index = 0;
+        while index < bytes.len() {
+            let byte_weight = usize::from(self.byte_weights[usize::from(bytes[index])]);
+            if weight + byte_weight > self.max_weight {
+                let cut = char_start(bytes, index);
+                if cut > start {
+                    pieces.push(text[start..cut].to_owned());
+                    start = cut;
+                    // The bytes of the character cut in two move to the next
+                    // piece; the byte at `index` is weighed again there.
+                    weight = self.weight(&bytes[cut..index]);
+                    continue;
+                }
             }
-            weight += w;
+            weight += byte_weight;
+            index += 1;
         }
-        if start == 0 {
-            pieces.push(text);
-        } else if start < text.len() {
-            pieces.push(text[start..].to_owned());
-        }
+        pieces.push(text[start..].to_owned());
         pieces
     }
+}
+
+/// Where the character holding byte `index` starts.
+fn char_start(bytes: &[u8], mut index: usize) -> usize {
+    // UTF-8 continuation bytes are 0b10xx_xxxx.
+    while index > 0 && bytes[index] & 0xc0 == 0x80 {
+        index -= 1;
+    }
+    index
 }
 
 #[cfg(test)]
@@ -56,6 +83,8 @@ mod tests {
     fn doubled(ch: char) -> usize {
         ch.len_utf8() * 2
     }
+
+    static DOUBLED: [u8; 256] = [2; 256];
 
     #[test]
     fn small_text_is_one_frame() {
@@ -67,7 +96,7 @@ mod tests {
     fn large_text_splits_on_character_boundaries_within_the_limit() {
         let limit = FrameLimit {
             max_weight: 10,
-            char_weight: doubled,
+            byte_weights: &DOUBLED,
         };
         let text = "ab€cdefghé".repeat(3);
         let pieces = limit.split(text.clone());
@@ -75,6 +104,49 @@ mod tests {
         assert_eq!(pieces.concat(), text);
         for piece in &pieces {
             assert!(piece.chars().map(doubled).sum::<usize>() <= 10, "{piece:?}");
+        }
+    }
+
+    /// Control bytes weigh 6, the rest 1: a table like freshell's.
+    static CONTROLS_HEAVY: [u8; 256] = {
+        let mut weights = [1; 256];
+        let mut byte = 0;
+        while byte < 0x20 {
+            weights[byte] = 6;
+            byte += 1;
+        }
+        weights
+    };
+
+    #[test]
+    fn every_piece_is_as_full_as_the_limit_allows() {
+        let text = "a\x1b[1m€😀b\n".repeat(40);
+        let weight = |piece: &str| {
+            piece
+                .bytes()
+                .map(|byte| usize::from(CONTROLS_HEAVY[usize::from(byte)]))
+                .sum::<usize>()
+        };
+        // From the heaviest character up: one heavier than the limit is a piece alone.
+        for max_weight in 6..40 {
+            let limit = FrameLimit {
+                max_weight,
+                byte_weights: &CONTROLS_HEAVY,
+            };
+            let pieces = limit.split(text.clone());
+            assert_eq!(pieces.concat(), text, "limit {max_weight}");
+            for pair in pieces.windows(2) {
+                assert!(
+                    weight(&pair[0]) <= max_weight,
+                    "limit {max_weight}: {pair:?}"
+                );
+                let next_char = pair[1].chars().next().map(String::from).unwrap_or_default();
+                assert!(
+                    weight(&pair[0]) + weight(&next_char) > max_weight,
+                    "limit {max_weight}: {:?} could have taken {next_char:?}",
+                    pair[0]
+                );
+            }
         }
     }
 }

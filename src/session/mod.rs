@@ -149,6 +149,10 @@ pub struct Session {
     /// the screen lock).
     next_checkpoint_offset: AtomicU64,
     screen_catch_up_scheduled: AtomicBool,
+    /// A catch-up for output below the follow batch is due shortly.
+    screen_follow_later_armed: AtomicBool,
+    /// Times output made the model catch up at once (for tests).
+    screen_catch_ups_at_once: AtomicU64,
     viewers: Mutex<Vec<ViewerSlot>>,
     next_viewer_id: AtomicU64,
     /// The PTY's size; watchers learn when it changes (a viewer that does
@@ -254,6 +258,8 @@ impl Session {
             screen: Mutex::new(state.screen),
             next_checkpoint_offset: AtomicU64::new(state.next_checkpoint_offset),
             screen_catch_up_scheduled: AtomicBool::new(false),
+            screen_follow_later_armed: AtomicBool::new(false),
+            screen_catch_ups_at_once: AtomicU64::new(0),
             viewers: Mutex::new(Vec::new()),
             next_viewer_id: AtomicU64::new(1),
             geometry: watch::Sender::new(state.geometry),

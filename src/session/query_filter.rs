@@ -111,7 +111,7 @@ impl QueryFilter {
         let mut shown_from = 0;
         let mut shown_to = bytes.len();
         let mut at = 0;
-        while let Some(offset) = bytes[at..].iter().position(|&b| b == ESC) {
+        while let Some(offset) = memchr::memchr(ESC, &bytes[at..]) {
             let start = at + offset;
             match sequence_at(&text[start..]) {
                 Sequence::Query(query, len) => {

@@ -6,12 +6,25 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{now_ms, Checkpoint, ScreenModel, ScreenSnapshot, Session};
 
 /// Unparsed output above which the reader waits for the model to catch up
 /// before it reads on, so the screen model can never fall out of the ring.
 const MAX_SCREEN_LAG_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Unparsed output at which the model is caught up at once, in the
+/// background. Less waits up to `SCREEN_FOLLOW_DELAY`: a catch-up is a thread
+/// woken on the blocking pool, and one per PTY read (~4 KiB in a flood, a
+/// few bytes for an echo) cost the producer a context switch per read and
+/// competed with the viewer's socket task for the CPU on an echo's path.
+/// Whatever needs the screen itself (a query's answer, an attach, a resync,
+/// a checkpoint) catches the model up first, so the lag is never seen.
+const SCREEN_FOLLOW_BATCH_BYTES: u64 = 64 * 1024;
+
+/// How long output below the follow batch may wait for the model.
+const SCREEN_FOLLOW_DELAY: Duration = Duration::from_millis(10);
 
 /// Output between two checkpoints of the screen (see `replay_ring.rs`), at
 /// least: a viewer over its replay budget loses at most this much of the
@@ -74,9 +87,33 @@ impl Session {
     /// Has the model follow output appended up to stream offset
     /// `appended`, in the background.
     pub(super) fn screen_follow(self: &Arc<Self>, appended: u64) {
-        if appended > self.screen_parsed_offset.load(Ordering::Relaxed) {
+        let lag = appended.saturating_sub(self.screen_parsed_offset.load(Ordering::Relaxed));
+        if lag >= SCREEN_FOLLOW_BATCH_BYTES {
+            self.screen_catch_ups_at_once
+                .fetch_add(1, Ordering::Relaxed);
             self.schedule_screen_catch_up();
+        } else if lag > 0 {
+            self.follow_later();
         }
+    }
+
+    /// Catches the model up `SCREEN_FOLLOW_DELAY` from now, on a timer of
+    /// the PTY loop (no thread is woken until then), if nothing did sooner.
+    fn follow_later(self: &Arc<Self>) {
+        if self.screen_follow_later_armed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let session = Arc::clone(self);
+        super::pty_loop::handle().spawn(async move {
+            tokio::time::sleep(SCREEN_FOLLOW_DELAY).await;
+            session
+                .screen_follow_later_armed
+                .store(false, Ordering::Release);
+            let appended = session.ring.lock().appended_bytes();
+            if appended > session.screen_parsed_offset.load(Ordering::Relaxed) {
+                session.schedule_screen_catch_up();
+            }
+        });
     }
 
     /// Whether the model fell so far behind the output that it could fall
@@ -199,3 +236,7 @@ impl Session {
         self.screen.lock().size()
     }
 }
+
+#[cfg(test)]
+#[path = "screen_feed_tests.rs"]
+mod tests;

@@ -19,20 +19,37 @@ pub const MAX_OUTPUT_MESSAGE_BYTES: usize = 16 * 1024;
 /// attachRequestId, maximal seqs, ids and `"source":"replay"`.
 const ENVELOPE_RESERVE_BYTES: usize = 1024;
 
+/// Length of each byte of UTF-8 once JSON-escaped by serde_json, which
+/// escapes only ASCII controls, `"` and `\\`: a character's escaped length is
+/// the sum of its bytes'.
+static JSON_ESCAPED_BYTE_LENS: [u8; 256] = {
+    let mut lens = [1; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        lens[byte] = 6;
+        byte += 1;
+    }
+    let mut short = [b'"', b'\\', b'\n', b'\r', b'\t', 0x08, 0x0c].as_slice();
+    while let [first, rest @ ..] = short {
+        lens[*first as usize] = 2;
+        short = rest;
+    }
+    lens
+};
+
 /// Length of a character once JSON-escaped by serde_json.
 pub fn json_escaped_len(ch: char) -> usize {
-    match ch {
-        '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
-        c if (c as u32) < 0x20 => 6,
-        c => c.len_utf8(),
-    }
+    ch.encode_utf8(&mut [0; 4])
+        .bytes()
+        .map(|byte| usize::from(JSON_ESCAPED_BYTE_LENS[usize::from(byte)]))
+        .sum()
 }
 
 /// How the session core must cut output so every frame fits one message.
 pub fn frame_limit() -> FrameLimit {
     FrameLimit {
         max_weight: MAX_OUTPUT_MESSAGE_BYTES - ENVELOPE_RESERVE_BYTES,
-        char_weight: json_escaped_len,
+        byte_weights: &JSON_ESCAPED_BYTE_LENS,
     }
 }
 
