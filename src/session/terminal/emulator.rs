@@ -250,6 +250,7 @@ impl Emulator {
         }
         let old_columns = self.size.columns();
         self.term.resize(size);
+        mark_every_cell_written(self.term.grid_mut());
         let observed = &mut self.observed;
         observed.scroll_region_request = None;
         let columns = size.columns();
@@ -267,7 +268,41 @@ impl Emulator {
             saved.point.line = saved.point.line.min(Line(size.screen_lines() as i32 - 1));
             saved.point.column = saved.point.column.min(Column(columns - 1));
         }
+        // A saved cursor waits to wrap only in the last column. `Term`
+        // keeps the flag when a widening leaves it inside the row, where
+        // restoring it would wrap before the next character: a state no
+        // write reaches (so no repaint could carry it) and one xterm.js,
+        // which never restores a waiting cursor, does not have.
+        let last_column = Column(columns - 1);
+        let saved_cursors = [
+            Some(&mut self.term.grid_mut().saved_cursor),
+            observed.alternate_saved_cursor.as_mut(),
+            observed
+                .primary_under_alternate
+                .as_mut()
+                .map(|primary| &mut primary.saved_cursor),
+        ];
+        for saved in saved_cursors.into_iter().flatten() {
+            if saved.point.column < last_column {
+                saved.input_needs_wrap = false;
+            }
+        }
         self.size = size;
+    }
+}
+
+/// Marks every cell of the screen as written, as a viewer's cells are.
+///
+/// `Term` resets (erases, scrolls in) only the cells of a row it marked
+/// written, or all of them when the row's last cell differs from the
+/// erasing pen. A row erased in a background has none marked; widened by a
+/// resize, its new last cell is blank, so the next reset in the default
+/// background left the old cells' background hidden, to show again when the
+/// row next scrolled in — which neither a viewer nor a repaint ever shows.
+/// (`Row::last_mut` is the public way to mark a whole row.)
+fn mark_every_cell_written(grid: &mut Grid<Cell>) {
+    for line in 0..grid.screen_lines() {
+        let _ = grid[Line(line as i32)].last_mut();
     }
 }
 
@@ -350,6 +385,8 @@ impl Observer<'_> {
         let primary = self.observed.primary_under_alternate.take();
         self.term.swap_alt();
         let grid = self.term.grid_mut();
+        // `Term` resized it while it was hidden (see `resize`).
+        mark_every_cell_written(grid);
         if let Some(primary) = primary {
             grid.saved_cursor = primary.saved_cursor;
         }
