@@ -9,6 +9,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use common::http::{api_sessions, scrape};
 use common::procs::{live_children, memory_bytes};
@@ -738,5 +739,56 @@ async fn sessions_cost_the_daemon_no_thread_each() {
     assert!(
         after < before + SESSIONS / 4,
         "{SESSIONS} sessions took the daemon from {before} to {after} threads"
+    );
+}
+
+/// The PTY loop wakes for output, not for input. A PTY's master turns writable each time
+/// the child reads what was typed; watched for that, the loop woke for nothing on every
+/// keystroke's way to its echo. A child that reads keys and prints nothing costs the loop
+/// no wake-up.
+#[tokio::test]
+async fn typing_into_a_silent_child_wakes_no_pty_loop() {
+    const KEYS: u64 = 100;
+    let daemon = Daemon::start("");
+    let pid = daemon.pid().expect("the daemon's pid");
+    let (mut client, _) = Client::connect_ready(&daemon).await;
+    let created = client.create(json!({"mode": "shell"})).await;
+    let id = created["terminalId"].as_str().unwrap().to_owned();
+    let attach = client.attach(&id).await;
+    client
+        .type_line(
+            &id,
+            "stty raw -echo; echo SILENT-$((6*7)); exec cat > /dev/null",
+        )
+        .await;
+    client.wait_for_text(&attach, "SILENT-42").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pty_loop = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .map(|task| task.unwrap().path())
+        .find(|task| {
+            std::fs::read_to_string(task.join("comm")).is_ok_and(|comm| comm.trim() == "pty-loop")
+        })
+        .expect("the daemon has a pty-loop thread");
+    let wake_ups = || {
+        let status = std::fs::read_to_string(pty_loop.join("status")).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|count| count.trim().parse::<u64>().ok())
+            .expect("a thread's status counts its voluntary context switches")
+    };
+    let before = wake_ups();
+    for _ in 0..KEYS {
+        client
+            .send_json(&json!({"type": "terminal.input", "terminalId": id, "data": "x"}))
+            .await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let woken = wake_ups() - before;
+    assert!(
+        woken < KEYS / 4,
+        "{KEYS} keys into a child that prints nothing woke the PTY loop {woken} times"
     );
 }

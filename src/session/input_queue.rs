@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::sync::mpsc;
 
 /// The sending side, kept by the session.
@@ -48,7 +49,11 @@ pub struct QueuedInput {
 pub fn input_queue(pty: File) -> std::io::Result<(InputQueue, QueuedInput)> {
     // SAFETY: the File owns its descriptor, which stays open and the same
     // until the AsyncFd (which owns the File) is dropped.
-    let pty = unsafe { AsyncFd::register(pty) }.map_err(std::io::Error::from)?;
+    // Writable only: the master turns readable with every piece of the
+    // child's output, which is the PTY loop's to read (`pty_io.rs`); watched
+    // here too, it would wake a runtime thread for nothing each time.
+    let pty = unsafe { AsyncFd::register_with_interest(pty, Interest::WRITABLE) }
+        .map_err(std::io::Error::from)?;
     let pty = Arc::new(pty);
     let (sender, receiver) = mpsc::unbounded_channel();
     let unwritten_bytes = Arc::new(AtomicUsize::new(0));

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::sync::oneshot;
 
 use super::exit_status::reported_exit_code;
@@ -71,7 +72,10 @@ impl Session {
     async fn read_output(self: &Arc<Self>, output: std::fs::File) {
         // SAFETY: the File owns its descriptor, which stays open and the
         // same until the AsyncFd (which owns the File) is dropped.
-        let output = match unsafe { AsyncFd::register(output) } {
+        // Readable only: a PTY's master turns writable each time the child
+        // reads its input, which would wake the loop for nothing on every
+        // keystroke's way to its echo.
+        let output = match unsafe { AsyncFd::register_with_interest(output, Interest::READABLE) } {
             Ok(output) => output,
             Err(err) => {
                 tracing::error!(terminal = %self.info.terminal_id, err = %err, "could not watch the PTY");

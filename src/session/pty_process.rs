@@ -15,6 +15,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 use super::launch::LaunchSpec;
 
@@ -172,7 +173,8 @@ impl PtyProcess {
         let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
         // SAFETY: the OwnedFd owns its descriptor, open and the same until
         // the AsyncFd (which owns it) is dropped.
-        let pidfd = unsafe { AsyncFd::register(pidfd) }.map_err(std::io::Error::from)?;
+        let pidfd = unsafe { AsyncFd::register_with_interest(pidfd, Interest::READABLE) }
+            .map_err(std::io::Error::from)?;
         // A pidfd is readable once its process has exited.
         let _exited = pidfd.readable().await?;
         Ok(())
