@@ -548,32 +548,33 @@ fn the_primary_screen_under_the_alternate_one_reflows_alike_after_a_repaint() {
 /// blank, to show again when the row next scrolled in.
 #[test]
 fn a_resize_leaves_no_state_a_repaint_cannot_carry() {
-    let cases: [(&str, (u16, u16), &str, (u16, u16), &str, &str); 2] = [
-        (
-            "a saved cursor waiting in the last column, then the screen widened",
-            (5, 1),
-            "?=a0+  0a+\x1b[?1048h",
-            (6, 1),
-            "0A",
-            "aaA\x1b[?1048la _ _aA",
-        ),
-        (
-            "a row inserted in colour, then the screen widened and scrolled",
-            (7, 10),
-            "0a\x1b[100m\x1b[AA\x1b[100A\x1b[12L\x1b[m",
-            (8, 1),
-            "",
-            "00A\x1b[65535H0\x0b ",
-        ),
+    let cases = [
+        ResizeCase {
+            what: "a saved cursor waiting in the last column, then the screen widened",
+            size: (5, 1),
+            before: "?=a0+  0a+\x1b[?1048h",
+            resized_to: (6, 1),
+            between: "0A",
+            after: "aaA\x1b[?1048la _ _aA",
+        },
+        ResizeCase {
+            what: "a row inserted in colour, then the screen widened and scrolled",
+            size: (7, 10),
+            before: "0a\x1b[100m\x1b[AA\x1b[100A\x1b[12L\x1b[m",
+            resized_to: (8, 1),
+            between: "",
+            after: "00A\x1b[65535H0\x0b ",
+        },
     ];
-    for (what, (cols, rows), before, (new_cols, new_rows), between, after) in cases {
-        let mut model = ScreenModel::new(cols, rows);
-        model.feed_bytes(before.as_bytes());
-        model.resize(new_cols, new_rows);
-        model.feed_bytes(between.as_bytes());
+    for case in cases {
+        let what = case.what;
+        let mut model = ScreenModel::new(case.size.0, case.size.1);
+        model.feed_bytes(case.before.as_bytes());
+        model.resize(case.resized_to.0, case.resized_to.1);
+        model.feed_bytes(case.between.as_bytes());
         let mut viewer = repainted_from(&model);
-        model.feed_bytes(after.as_bytes());
-        viewer.feed_bytes(after.as_bytes());
+        model.feed_bytes(case.after.as_bytes());
+        viewer.feed_bytes(case.after.as_bytes());
         let differences = model.differences_from(&viewer);
         assert!(
             differences.is_empty(),
@@ -584,6 +585,16 @@ fn a_resize_leaves_no_state_a_repaint_cannot_carry() {
         );
         assert_eq!(model.text(), viewer.text(), "{what}");
     }
+}
+
+/// Output at one size, a resize, more output, the repaint taken then, and the rest.
+struct ResizeCase {
+    what: &'static str,
+    size: (u16, u16),
+    before: &'static str,
+    resized_to: (u16, u16),
+    between: &'static str,
+    after: &'static str,
 }
 
 /// Private modes xterm (and xterm.js, the viewers) honours and alacritty
