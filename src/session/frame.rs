@@ -8,8 +8,6 @@
 
 use std::sync::OnceLock;
 
-use bytes::Bytes;
-
 #[derive(Debug)]
 pub struct Frame {
     /// Position in the terminal's output stream: starts at 1, +1 per frame,
@@ -19,8 +17,10 @@ pub struct Frame {
     pub stream_offset: u64,
     /// Decoded output; never splits a character.
     pub data: Box<str>,
-    /// An adapter's viewer-independent encoding of `data`, computed at most once.
-    pub wire_cache: OnceLock<Bytes>,
+    /// An adapter's viewer-independent encoding of `data`, computed at most
+    /// once. Text, so a viewer's message is spliced from it without checking
+    /// its UTF-8 again (with 100 viewers that check cost more than parsing).
+    pub wire_cache: OnceLock<Box<str>>,
 }
 
 impl Frame {

@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use crate::session::{Frame, FrameLimit};
 
 /// Mirrors freshell's `TERMINAL_STREAM_BATCH_MAX_BYTES`: one `terminal.output`
@@ -54,10 +52,10 @@ pub fn frame_limit() -> FrameLimit {
 }
 
 /// The frame's `data` as a JSON string literal, computed once per frame.
-pub fn escaped_data(frame: &Frame) -> &Bytes {
+pub fn escaped_data(frame: &Frame) -> &str {
     frame
         .wire_cache
-        .get_or_init(|| Bytes::from(json_string(&frame.data)))
+        .get_or_init(|| json_string(&frame.data).into_boxed_str())
 }
 
 pub fn json_string(text: &str) -> String {
@@ -121,7 +119,7 @@ impl OutputEnvelope {
     }
 
     /// One `terminal.output` message carrying `escaped` (a JSON string) as seq `seq`.
-    pub fn encode_escaped(&self, seq: u64, escaped: &[u8], source: Source) -> String {
+    pub fn encode_escaped(&self, seq: u64, escaped: &str, source: Source) -> String {
         let mut out = String::with_capacity(self.head.len() + escaped.len() + 96);
         out.push_str(&self.head);
         out.push_str(r#","seqStart":"#);
@@ -132,8 +130,7 @@ impl OutputEnvelope {
             Source::Replay => r#","source":"replay","data":"#,
             Source::Live => r#","source":"live","data":"#,
         });
-        // `escaped` came from serde_json, so it is valid UTF-8.
-        out.push_str(std::str::from_utf8(escaped).unwrap_or("\"\""));
+        out.push_str(escaped);
         out.push('}');
         out
     }
@@ -166,7 +163,7 @@ impl OutputEnvelope {
         });
         for frame in frames {
             // Each cached literal is `"…"`: its inside joins the others'.
-            let literal = std::str::from_utf8(escaped_data(frame)).unwrap_or("\"\"");
+            let literal = escaped_data(frame);
             out.push_str(&literal[1..literal.len() - 1]);
         }
         out.push_str("\"}");

@@ -527,7 +527,7 @@ fn resync_messages(attachment: &Attachment, resync: Resync) -> Vec<String> {
     let escaped = super::output_encoding::json_string(&resync.repaint.repaint);
     messages.push(attachment.envelope.encode_escaped(
         resync.repaint.through_seq,
-        escaped.as_bytes(),
+        &escaped,
         Source::Live,
     ));
     messages

@@ -142,11 +142,7 @@ impl Connection {
         }
         if let Some(repaint) = &plan.repaint {
             let escaped = json_string(&repaint.repaint);
-            preamble.push(envelope.encode_escaped(
-                repaint.through_seq,
-                escaped.as_bytes(),
-                Source::Replay,
-            ));
+            preamble.push(envelope.encode_escaped(repaint.through_seq, &escaped, Source::Replay));
         }
         let attachment = Attachment {
             terminal_id,
