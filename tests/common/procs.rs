@@ -3,6 +3,7 @@
 //! Counting from /proc is the independent witness next to the fake agent's own ledger: the
 //! ledger says how many were started, /proc says how many are alive now.
 
+use std::collections::HashSet;
 use std::fs;
 
 fn cmdline(pid: u32) -> Option<String> {
@@ -175,4 +176,15 @@ pub fn holds_tcp_connection_to_port(pid: u32, peer_port: u16) -> bool {
             })
         })
     })
+}
+
+/// Live fake agents that are children of this daemon, from /proc.
+pub fn live_agents_of(daemon: &super::Daemon) -> Vec<u32> {
+    let agents: HashSet<u32> = live_processes_matching(&[super::FAKE_AGENT])
+        .into_iter()
+        .collect();
+    live_children(daemon.pid().expect("the daemon runs"))
+        .into_iter()
+        .filter(|pid| agents.contains(pid))
+        .collect()
 }
