@@ -24,6 +24,7 @@ pub mod raw_http;
 pub mod recordings;
 pub mod schema;
 pub mod streams;
+pub mod upgrade;
 pub mod upstream_browser;
 
 use std::time::{Duration, Instant};
