@@ -11,6 +11,7 @@
 //! is used by every binary.
 #![allow(dead_code, unused_imports)]
 
+pub mod agent_api;
 pub mod chromium;
 pub mod cli;
 pub mod client;
