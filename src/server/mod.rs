@@ -324,7 +324,7 @@ fn listen_for(kind: SignalKind) -> Option<Signal> {
 /// over from an earlier one wait that long before it listens for signals
 /// (the ones held across the exec still blocked), so a test can send one in
 /// that window
-/// (`tests/upgrade.rs`). Unset, or on a first start, nothing waits.
+/// (`tests/upgrade_in_flight.rs`). Unset, or on a first start, nothing waits.
 fn takeover_delay_for_tests(handed_over: bool) -> Option<Duration> {
     crate::test_delays::from_env("PTYHUB_TEST_TAKEOVER_DELAY_MS").filter(|_| handed_over)
 }

@@ -162,7 +162,7 @@ impl QueuedInput {
 /// A test hook: `PTYHUB_TEST_PTY_WRITE_LAG_MS` makes every write of the
 /// writer task wait that long first, and sends all input through it, so a
 /// test can have keys still queued when an upgrade starts
-/// (`tests/upgrade.rs`). Unset, nothing waits.
+/// (`tests/upgrade_in_flight.rs`). Unset, nothing waits.
 fn write_lag_for_tests() -> Option<Duration> {
     crate::test_delays::from_env("PTYHUB_TEST_PTY_WRITE_LAG_MS")
 }

@@ -11,6 +11,7 @@
 //! is used by every binary.
 #![allow(dead_code, unused_imports)]
 
+pub mod agent_api;
 pub mod chromium;
 pub mod cli;
 pub mod client;
@@ -24,6 +25,7 @@ pub mod raw_http;
 pub mod recordings;
 pub mod schema;
 pub mod streams;
+pub mod upgrade;
 pub mod upstream_browser;
 
 use std::time::{Duration, Instant};
