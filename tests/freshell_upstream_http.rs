@@ -19,7 +19,7 @@ mod common;
 use axum::body::Body;
 use common::fake_freshell::*;
 use common::raw_http::{http, open_http, shown};
-use common::upstream_browser::{auth, start_in_front_of};
+use common::upstream_browser::{authorized_get, start_in_front_of};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -224,14 +224,7 @@ async fn freshells_api_is_proxied_and_guarded_by_freshell_itself() {
     let daemon = start_in_front_of(&fake);
     let cookie = format!("freshell-auth={}", daemon.token);
 
-    let settings_reply = http(
-        &daemon,
-        "GET",
-        "/api/settings",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let settings_reply = authorized_get(&daemon, "/api/settings").await;
     assert_eq!(settings_reply.status, 200, "{}", settings_reply.text());
     assert!(settings_reply.served_by_freshell());
     assert_eq!(settings_reply.json(), settings());
@@ -253,14 +246,7 @@ async fn freshells_api_is_proxied_and_guarded_by_freshell_itself() {
     assert!(bootstrap.served_by_freshell());
 
     // ptyhub's own session list moved under /ptyhub/ in this mode: /api/sessions is freshell's.
-    let sessions = http(
-        &daemon,
-        "GET",
-        "/api/sessions",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let sessions = authorized_get(&daemon, "/api/sessions").await;
     assert!(
         sessions.served_by_freshell(),
         "GET /api/sessions belongs to freshell"

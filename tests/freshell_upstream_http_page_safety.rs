@@ -15,7 +15,7 @@ mod common;
 
 use common::fake_freshell::*;
 use common::raw_http::http;
-use common::upstream_browser::{auth, start_in_front_of};
+use common::upstream_browser::{auth, authorized_get, start_in_front_of};
 
 /// `docs/freshell-http-terminals.md` §5: the UI retries quietly on 502/503/504 only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,14 +24,7 @@ async fn freshell_being_down_is_a_gateway_error_and_ptyhubs_routes_keep_working(
     let daemon = start_in_front_of(&fake);
     fake.stop();
 
-    let reply = http(
-        &daemon,
-        "GET",
-        "/api/settings",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let reply = authorized_get(&daemon, "/api/settings").await;
     assert!(
         [502, 503, 504].contains(&reply.status),
         "status {} ({})",
@@ -39,14 +32,7 @@ async fn freshell_being_down_is_a_gateway_error_and_ptyhubs_routes_keep_working(
         reply.text()
     );
 
-    let listed = http(
-        &daemon,
-        "GET",
-        "/api/terminals",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let listed = authorized_get(&daemon, "/api/terminals").await;
     assert_eq!(listed.status, 200, "{}", listed.text());
     let health = http(&daemon, "GET", "/healthz", &[], Vec::new()).await;
     assert_eq!(health.status, 200);

@@ -16,7 +16,7 @@ mod common;
 
 use common::fake_freshell::*;
 use common::raw_http::http;
-use common::upstream_browser::{auth, start_in_front_of, Browser};
+use common::upstream_browser::{auth, authorized_get, start_in_front_of, Browser};
 use common::*;
 use serde_json::json;
 
@@ -26,14 +26,7 @@ async fn terminals_api_is_answered_by_ptyhub_with_its_own_terminals() {
     let daemon = start_in_front_of(&fake);
     let (_browser, terminal_id) = Browser::with_a_shell(&daemon).await;
 
-    let listed = http(
-        &daemon,
-        "GET",
-        "/api/terminals",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let listed = authorized_get(&daemon, "/api/terminals").await;
 
     assert_eq!(listed.status, 200, "{}", listed.text());
     assert!(
@@ -283,14 +276,7 @@ async fn freshells_terminal_routes_share_one_token_layer_and_changes_read_back()
     )
     .await;
     assert_eq!(hidden.json(), json!({"ok": true}));
-    let listed = http(
-        &daemon,
-        "GET",
-        "/api/terminals",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let listed = authorized_get(&daemon, "/api/terminals").await;
     assert!(
         !listed.text().contains(&terminal_id),
         "a hidden terminal is not listed: {}",
@@ -336,14 +322,7 @@ async fn session_directory_and_candidate_dirs_show_ptyhubs_terminals() {
     let codex = create(json!({"mode": "codex", "cwd": workdir})).await;
     create(json!({"mode": "shell"})).await;
 
-    let page = http(
-        &daemon,
-        "GET",
-        "/api/session-directory?priority=visible",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let page = authorized_get(&daemon, "/api/session-directory?priority=visible").await;
     assert_eq!(page.status, 200, "{}", page.text());
     assert!(page.served_by_freshell(), "freshell's answer, amended");
     let page = page.json();
@@ -372,28 +351,14 @@ async fn session_directory_and_candidate_dirs_show_ptyhubs_terminals() {
     );
     assert_eq!(page["revision"], 7, "freshell's other fields are kept");
 
-    let later = http(
-        &daemon,
-        "GET",
-        "/api/session-directory?priority=visible&cursor=c1",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let later = authorized_get(&daemon, "/api/session-directory?priority=visible&cursor=c1").await;
     assert_eq!(
         later.json()["items"].as_array().unwrap().len(),
         2,
         "live-only entries on the first page only"
     );
 
-    let dirs = http(
-        &daemon,
-        "GET",
-        "/api/files/candidate-dirs",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let dirs = authorized_get(&daemon, "/api/files/candidate-dirs").await;
     assert_eq!(dirs.status, 200, "{}", dirs.text());
     let dirs: Vec<String> = serde_json::from_value(dirs.json()["directories"].clone()).unwrap();
     let at = |dir: &str| {
@@ -423,7 +388,7 @@ async fn every_spelling_of_the_terminal_routes_is_answered_by_ptyhub() {
         "/api/terminals//",
         "/api/%74erminals/?priority=visible",
     ] {
-        let listed = http(&daemon, "GET", spelling, &[auth(&daemon)], Vec::new()).await;
+        let listed = authorized_get(&daemon, spelling).await;
         assert_eq!(listed.status, 200, "{spelling}: {}", listed.text());
         assert!(!listed.served_by_freshell(), "{spelling} reached freshell");
         assert!(
@@ -439,8 +404,8 @@ async fn every_spelling_of_the_terminal_routes_is_answered_by_ptyhub() {
             "/api/terminals/no-such/search",
         ),
     ] {
-        let answered = http(&daemon, "GET", spelling, &[auth(&daemon)], Vec::new()).await;
-        let expected = http(&daemon, "GET", plain, &[auth(&daemon)], Vec::new()).await;
+        let answered = authorized_get(&daemon, spelling).await;
+        let expected = authorized_get(&daemon, plain).await;
         assert_eq!(answered.status, expected.status, "{spelling}");
         assert_eq!(answered.body, expected.body, "{spelling}");
         assert!(

@@ -12,8 +12,7 @@
 mod common;
 
 use common::fake_freshell::*;
-use common::raw_http::http;
-use common::upstream_browser::{auth, start_in_front_of, Browser};
+use common::upstream_browser::{authorized_get, start_in_front_of, Browser};
 use common::*;
 use serde_json::{json, Value};
 
@@ -136,14 +135,7 @@ async fn killing_and_restarting_freshell_keeps_the_browser_socket_and_every_term
         "no second ready: same ptyhub, same bootId"
     );
     assert_eq!(browser.count("terminal.exit"), 0);
-    let settings_reply = http(
-        &daemon,
-        "GET",
-        "/api/settings",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let settings_reply = authorized_get(&daemon, "/api/settings").await;
     assert_eq!(
         settings_reply.status,
         200,
@@ -152,14 +144,7 @@ async fn killing_and_restarting_freshell_keeps_the_browser_socket_and_every_term
     );
     assert!(settings_reply.served_by_freshell());
     browser.assert_nothing_from_upstream_terminals();
-    let listed = http(
-        &daemon,
-        "GET",
-        "/api/terminals",
-        &[auth(&daemon)],
-        Vec::new(),
-    )
-    .await;
+    let listed = authorized_get(&daemon, "/api/terminals").await;
     let running = listed
         .json()
         .as_array()

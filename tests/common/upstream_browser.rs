@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::client::{Attach, Client, Event};
 use super::daemon::Daemon;
 use super::fake_freshell::{FakeFreshell, UPSTREAM_ONLY};
+use super::raw_http::{http, HttpReply};
 use super::{fresh_id, PATIENCE};
 
 /// Starts ptyhub in front of `fake`, with freshell's `AUTH_TOKEN` (the deployment shares one).
@@ -21,6 +22,11 @@ pub fn start_in_front_of(fake: &FakeFreshell) -> Daemon {
 /// The header freshell's UI puts on every API call.
 pub fn auth(daemon: &Daemon) -> (&'static str, &[u8]) {
     ("x-auth-token", daemon.token.as_bytes())
+}
+
+/// A GET of `target` with that header, as freshell's UI reads its API.
+pub async fn authorized_get(daemon: &Daemon, target: &str) -> HttpReply {
+    http(daemon, "GET", target, &[auth(daemon)], Vec::new()).await
 }
 
 /// A browser tab on ptyhub's `/ws`: the harness client (which validates every message
